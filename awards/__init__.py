@@ -1,0 +1,77 @@
+"""awards: prize competitions end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=(test_config or {}).get("INSTANCE_PATH") or str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+    )
+    from awards.config import load_config
+
+    load_config(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_security(app)
+    register_templates(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from awards import db, models  # noqa: F401  (models registers every table on Base)
+    from awards.extensions import babel, limiter, login_manager
+    from awards.i18n import select_locale
+
+    db.init_app(app)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent / "translations"))
+    babel.init_app(app, locale_selector=select_locale)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    from awards.auth import services as auth_services
+
+    auth_services.init_login_manager(login_manager)
+
+
+def register_blueprints(app: Flask) -> None:
+    from awards.auth.views import bp as auth_bp
+    from awards.main.views import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+
+
+def register_errors(app: Flask) -> None:
+    from awards.errors import register
+
+    register(app)
+
+
+def register_security(app: Flask) -> None:
+    from awards.security import register
+
+    register(app)
+
+
+def register_templates(app: Flask) -> None:
+    from awards.templating import register
+
+    register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from awards.cli import awards_cli
+
+    app.cli.add_command(awards_cli)

@@ -1,0 +1,197 @@
+"""Register, verify e-mail, log in and out, reset and change password, profile."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from awards.auth import services
+from awards.auth.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
+from awards.db import get_db
+from awards.extensions import limiter
+from awards.forms import CSRFOnlyForm
+from awards.urls import safe_next
+
+bp = Blueprint("auth", __name__, url_prefix="/account")
+
+
+def _limit(name: str):
+    return lambda: current_app.config[name]
+
+
+def _email_key() -> str:
+    return "email:" + services.normalise_email(request.form.get("email", ""))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_REGISTER"), methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        db = get_db()
+        services.register_user(
+            session=db,
+            email=form.email.data,
+            password=form.password.data,
+            full_name=form.full_name.data,
+            language=str(get_locale()),
+        )
+        db.commit()
+        return render_template("auth/check_email.html", email=form.email.data.strip())
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/register.html", form=form), status
+
+
+@bp.get("/verify/<token>")
+def verify_email(token: str):
+    db = get_db()
+    user = services.read_verify_token(db, token)
+    if user is None:
+        flash(_("This verification link is invalid or has expired. Log in to get a new one."), "error")
+        return redirect(url_for("auth.login")), 303
+    if services.verify_email(session=db, user=user):
+        db.commit()
+    flash(_("Your e-mail address is confirmed. You can now log in."), "success")
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/verify/resend")
+@login_required
+@limiter.limit(_limit("RATELIMIT_RESET"))
+def resend_verification():
+    if not CSRFOnlyForm().validate():
+        abort(400)
+    if not current_user.email_verified:
+        db = get_db()
+        services.send_verification(session=db, user=current_user)
+        db.commit()
+    flash(_("We have sent a new confirmation link to your e-mail."), "success")
+    return redirect(url_for("auth.profile"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_LOGIN"), methods=["POST"])
+@limiter.limit(_limit("RATELIMIT_LOGIN"), methods=["POST"], key_func=_email_key)
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        db = get_db()
+        user = services.authenticate(session=db, email=form.email.data, password=form.password.data)
+        if user is not None:
+            db.commit()
+            # A fresh session at login: nothing planted before it survives (session fixation).
+            lang = session.get("lang")
+            session.clear()
+            if lang:
+                session["lang"] = lang
+            login_user(user, remember=form.remember.data)
+            if not user.email_verified:
+                flash(_("Please confirm your e-mail address: follow the link we sent you."), "warning")
+            return redirect(safe_next(request.args.get("next")))
+        flash(_("The e-mail or password is incorrect."), "error")
+        return render_template("auth/login.html", form=form), 401
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    if not CSRFOnlyForm().validate():
+        abort(400)
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("You have logged out."), "success")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_RESET"), methods=["POST"])
+@limiter.limit(_limit("RATELIMIT_RESET"), methods=["POST"], key_func=_email_key)
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        db = get_db()
+        services.request_password_reset(session=db, email=form.email.data)
+        db.commit()
+        return render_template("auth/check_email.html", email=form.email.data.strip(), reset=True)
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/forgot_password.html", form=form), status
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_RESET"), methods=["POST"])
+def reset_password(token: str):
+    db = get_db()
+    user = services.read_reset_token(db, token)
+    if user is None:
+        flash(_("This password reset link is invalid, expired or already used. Ask for a new one."), "error")
+        return redirect(url_for("auth.forgot_password")), 303
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        services.set_password(session=db, user=user, password=form.password.data,
+                              action="user.reset_password")
+        if user.email_verified_at is None:
+            # Following a link sent to the address proves the address.
+            services.verify_email(session=db, user=user)
+        db.commit()
+        logout_user()
+        flash(_("Your password has been changed. You can now log in."), "success")
+        return redirect(url_for("auth.login"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/reset_password.html", form=form), status
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not services.check_password(current_user, form.current.data):
+            form.current.errors.append(_("The current password is incorrect."))
+        else:
+            db = get_db()
+            services.set_password(session=db, user=current_user, password=form.password.data,
+                                  action="user.change_password")
+            db.commit()
+            login_user(current_user)  # keep this session; others end with the new token
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("auth.profile"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/change_password.html", form=form), status
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user if request.method == "GET" else None)
+    if form.validate_on_submit():
+        db = get_db()
+        services.update_profile(
+            session=db, user=current_user, full_name=form.full_name.data,
+            organisation=form.organisation.data or "", phone=form.phone.data or "",
+            language=form.preferred_language.data,
+        )
+        db.commit()
+        session["lang"] = form.preferred_language.data
+        flash(_("Your profile has been saved."), "success")
+        return redirect(url_for("auth.profile"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/profile.html", form=form), status

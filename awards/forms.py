@@ -1,0 +1,60 @@
+"""The one form base: WTForms with session-bound CSRF and messages in the page's language."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, request, session
+from flask_babel import get_locale
+from wtforms import Form
+from wtforms.csrf.session import SessionCSRF
+from wtforms.meta import DefaultMeta
+
+
+class _Meta(DefaultMeta):
+    csrf = True
+    csrf_class = SessionCSRF
+
+    @property
+    def csrf_secret(self) -> bytes:
+        return current_app.config["SECRET_KEY"].encode()
+
+    @property
+    def csrf_context(self):
+        return session
+
+    @property
+    def csrf_time_limit(self) -> timedelta:
+        return timedelta(seconds=current_app.config["WTF_CSRF_TIME_LIMIT"])
+
+    @property
+    def locales(self) -> list[str]:
+        return [str(get_locale())]
+
+    cache_translations = True
+
+    def render_field(self, field, render_kw):
+        # Many small forms share a page (language switch, logout): no duplicate ids.
+        if field.type == "CSRFTokenField":
+            render_kw = {"id": False, **render_kw}
+        return super().render_field(field, render_kw)
+
+
+class BaseForm(Form):
+    Meta = _Meta
+
+    def __init__(self, formdata=None, **kwargs):
+        if formdata is None and request.method in {"POST", "PUT", "PATCH", "DELETE"}:
+            formdata = request.form.copy()
+            formdata.update(request.files)
+        super().__init__(formdata=formdata, **kwargs)
+
+    def is_submitted(self) -> bool:
+        return request.method in {"POST", "PUT", "PATCH", "DELETE"}
+
+    def validate_on_submit(self, extra_validators=None) -> bool:
+        return self.is_submitted() and self.validate(extra_validators=extra_validators)
+
+
+class CSRFOnlyForm(BaseForm):
+    """For buttons that post an action with no fields (logout, language, confirmations)."""

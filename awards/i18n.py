@@ -1,0 +1,44 @@
+"""Language choice: the signed-in user's preference, then the session, then the browser."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app, request, session
+from flask_babel import format_datetime as babel_format_datetime
+from flask_login import current_user
+
+LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if current_user and getattr(current_user, "is_authenticated", False):
+        if current_user.preferred_language in languages:
+            return current_user.preferred_language
+    return request.accept_languages.best_match(languages) or current_app.config[
+        "BABEL_DEFAULT_LOCALE"
+    ]
+
+
+def format_dt(value: datetime | None, fmt: str = "medium") -> str:
+    """Dates are always shown in the service's time zone (Asia/Almaty by default)."""
+    if value is None:
+        return ""
+    return babel_format_datetime(value, fmt)
+
+
+def localized(obj, field: str, lang: str | None = None) -> str:
+    """Pick ``<field>_<lang>`` from a model with kk/ru/en columns, falling back sensibly."""
+    from flask_babel import get_locale
+
+    lang = lang or str(get_locale())
+    order = [lang, "ru", "en", "kk"]
+    for code in order:
+        value = getattr(obj, f"{field}_{code}", None)
+        if value:
+            return value
+    return ""

@@ -1,0 +1,45 @@
+"""Home page, language switch and health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, redirect, request, session
+from flask_login import current_user
+from sqlalchemy import text
+
+from awards.db import get_db, utcnow
+from awards.forms import CSRFOnlyForm
+from awards.urls import safe_next
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index():
+    from flask import render_template
+
+    return render_template("main/index.html")
+
+
+@bp.post("/language/<code>")
+def set_language(code: str):
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    form = CSRFOnlyForm()
+    if not form.validate():
+        abort(400)
+    session["lang"] = code
+    session.permanent = True
+    if current_user.is_authenticated and current_user.preferred_language != code:
+        current_user.preferred_language = code
+        get_db().commit()
+    return redirect(safe_next(request.form.get("next")))
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        get_db().execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any database failure means unhealthy
+        current_app.logger.warning("health check failed: %s", exc)
+        return jsonify(status="error", database="unavailable"), 503
+    return jsonify(status="ok", database="ok", time=utcnow().isoformat())
