@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from awards.forms import CSRFOnlyForm
 from awards.i18n import LANGUAGE_NAMES, format_dt, localized
+
+
+# (endpoint, label, who sees it). Links appear once their feature's blueprint is registered.
+NAV = [
+    ("calls.index", _l("Calls"), "all"),
+    ("results.archive", _l("Results"), "all"),
+    ("announcements.index", _l("News"), "all"),
+    ("nominations.mine", _l("My nominations"), "user"),
+    ("jury.dashboard", _l("Jury"), "user"),
+    ("admin.dashboard", _l("Administration"), "admin"),
+]
+
+
+def nav_links() -> list[tuple[str, str]]:
+    links = []
+    for endpoint, label, who in NAV:
+        if endpoint not in current_app.view_functions:
+            continue
+        if who == "user" and not current_user.is_authenticated:
+            continue
+        if who == "admin" and not (current_user.is_authenticated and current_user.is_admin):
+            continue
+        links.append((endpoint, label))
+    return links
 
 
 def register(app: Flask) -> None:
@@ -21,5 +47,6 @@ def register(app: Flask) -> None:
             "LANGUAGE_NAMES": LANGUAGE_NAMES,
             "current_locale": str(get_locale()),
             "action_form": CSRFOnlyForm,
+            "nav_links": nav_links,
             "current_path": request.full_path.rstrip("?") if request else "/",
         }

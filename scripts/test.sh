@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# The whole test suite, twice: on SQLite, then on PostgreSQL.
+#
+#   scripts/test.sh [pytest arguments...]      (usually through `make test`)
+#
+# Expects the virtualenv with the test extras (make test installs it). Makes sure Debian's
+# Chromium is present for the browser tests and that a PostgreSQL server answers on
+# 127.0.0.1:5432 (trust authentication, user postgres), starting the local cluster if needed.
+# Without any PostgreSQL installed the PostgreSQL pass is skipped with a warning, except when
+# CI=true, where that is a failure.
+#
+# Environment:
+#   AWARDS_TEST_DATABASE_URL  PostgreSQL server for the second pass
+#                             (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres;
+#                             the tests create and drop their own databases on it)
+#   TEST_WORKERS              pytest-xdist workers per pass (default 2; 0 runs serially)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+BIN=${VENV:-.venv}/bin
+PG_HOST=127.0.0.1
+PG_PORT=5432
+PG_URL=${AWARDS_TEST_DATABASE_URL:-postgresql+psycopg://postgres@$PG_HOST:$PG_PORT/postgres}
+WORKERS=${TEST_WORKERS:-2}
+CI=${CI:-}
+
+say() { printf '\n==> %s\n' "$*"; }
+die() { printf '\nERROR: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo > /dev/null; then
+        sudo -n "$@"
+    else
+        return 1
+    fi
+}
+
+# ---- Chromium (Debian's package; the tests never download a browser) ------------------------
+
+ensure_chromium() {
+    if command -v chromium > /dev/null; then
+        return
+    fi
+    say "installing Debian's chromium for the browser tests"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! as_root apt-get install -y --no-install-recommends chromium; then
+        as_root apt-get update \
+            && as_root apt-get install -y --no-install-recommends chromium \
+            || die "could not install chromium (apt-get install chromium, as root)"
+    fi
+}
+
+# ---- PostgreSQL ----------------------------------------------------------------------------
+
+postgres_installed() {
+    command -v pg_ctlcluster > /dev/null && [ -d /etc/postgresql ] \
+        && [ -n "$(ls -A /etc/postgresql 2> /dev/null)" ]
+}
+
+start_postgres() {
+    local version started=1
+    for version in $(ls /etc/postgresql); do
+        [ -d "/etc/postgresql/$version/main" ] || continue
+        say "starting PostgreSQL $version (cluster main)"
+        # Older postgresql-common has no --skip-systemctl-redirect; without root, try as is.
+        if as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start \
+            || as_root pg_ctlcluster "$version" main start \
+            || pg_ctlcluster "$version" main start; then
+            started=0
+        fi
+    done
+    return $started
+}
+
+wait_for_postgres() {
+    local i
+    for i in $(seq 1 30); do
+        pg_isready -q -h "$PG_HOST" -p "$PG_PORT" && return 0
+        sleep 1
+    done
+    return 1
+}
+
+# Returns 0 when the PostgreSQL pass can run, 1 when it has to be skipped (no server installed).
+ensure_postgres() {
+    if [ -n "${AWARDS_TEST_DATABASE_URL:-}" ]; then
+        return 0  # an explicitly chosen server: the tests will say if it is unreachable
+    fi
+    if command -v pg_isready > /dev/null && pg_isready -q -h "$PG_HOST" -p "$PG_PORT"; then
+        return 0
+    fi
+    if ! postgres_installed; then
+        return 1
+    fi
+    start_postgres || true
+    wait_for_postgres \
+        || die "PostgreSQL is installed but does not answer on $PG_HOST:$PG_PORT (see /var/log/postgresql/)"
+}
+
+# ---- the passes ----------------------------------------------------------------------------
+
+pytest_args=()
+if [ "$WORKERS" != 0 ]; then
+    pytest_args+=(-n "$WORKERS")
+fi
+
+declare -A results durations
+
+run_pass() {
+    local name=$1; shift
+    local started=$SECONDS code=0
+    say "test pass: $name"
+    env "$@" "$BIN/python" -m pytest "${pytest_args[@]}" "${extra_args[@]}" || code=$?
+    durations[$name]=$((SECONDS - started))
+    case $code in
+        0) results[$name]="passed" ;;
+        5) results[$name]="FAILED (no tests ran)" ;;
+        *) results[$name]="FAILED (pytest exit $code)" ;;
+    esac
+    [ "$code" -eq 0 ]
+}
+
+extra_args=("$@")
+[ -x "$BIN/python" ] || die "no virtualenv at ${BIN%/bin}: run 'make test'"
+
+ensure_chromium
+mkdir -p test-artifacts
+
+status=0
+run_pass SQLite -u AWARDS_TEST_DATABASE_URL || status=1
+
+if ensure_postgres; then
+    run_pass PostgreSQL AWARDS_TEST_DATABASE_URL="$PG_URL" || status=1
+else
+    results[PostgreSQL]="NOT RUN (no PostgreSQL installed)"
+    durations[PostgreSQL]=0
+    if [ "$CI" = true ]; then
+        status=1
+        results[PostgreSQL]="FAILED (no PostgreSQL installed; CI needs it)"
+    fi
+fi
+
+say "summary"
+for name in SQLite PostgreSQL; do
+    printf '    %-11s %-40s %4ss\n' "$name" "${results[$name]}" "${durations[$name]}"
+done
+
+if [ "${results[PostgreSQL]}" = "NOT RUN (no PostgreSQL installed)" ]; then
+    cat >&2 <<'EOF'
+
+    ************************************************************************************
+    *  WARNING: the PostgreSQL pass did NOT run: no PostgreSQL server is installed.    *
+    *  Production runs on PostgreSQL; tests marked postgres_only were never run.       *
+    *  Install it (Debian: apt-get install postgresql, trust auth for 127.0.0.1)       *
+    *  or point AWARDS_TEST_DATABASE_URL at a server. CI fails in this situation.      *
+    ************************************************************************************
+
+EOF
+fi
+
+exit $status
