@@ -81,6 +81,7 @@ test: install-test compile-translations
 # ---- translations -----------------------------------------------------------------------------
 
 translations: $(VENV)/.installed
+	@mkdir -p $(TRANSLATIONS)
 	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --add-comments=TRANSLATORS: \
 		--sort-by-file --project=awards -o $(POT) .
 	@for lang in $(LANGUAGES); do \

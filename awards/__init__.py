@@ -10,15 +10,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict | None = None) -> Flask:
+    from awards.config import load_config, resolve_instance_path
+
     app = Flask(
         __name__,
-        instance_path=(test_config or {}).get("INSTANCE_PATH") or str(ROOT / "instance"),
+        instance_path=resolve_instance_path(test_config, ROOT / "instance"),
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
         static_folder="static",
     )
-    from awards.config import load_config
-
     load_config(app, test_config)
     register_extensions(app)
     register_blueprints(app)
@@ -46,11 +46,17 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from awards.admin.views import bp as admin_bp
     from awards.auth.views import bp as auth_bp
+    from awards.calls.views import bp as calls_bp
     from awards.main.views import bp as main_bp
+    from awards.nominations.views import bp as nominations_bp
+    from awards.privacy.views import bp as privacy_bp
+    from awards.screening.views import bp as screening_bp
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(auth_bp)
+    for blueprint in (main_bp, auth_bp, calls_bp, nominations_bp, privacy_bp, admin_bp,
+                      screening_bp):
+        app.register_blueprint(blueprint)
 
 
 def register_errors(app: Flask) -> None:

@@ -1,5 +1,9 @@
 """Append-only audit log. Each record carries the hash of the one before it, so altering,
-removing or reordering a record breaks the chain that ``flask awards audit verify`` checks."""
+removing or reordering a record breaks the chain that ``flask awards audit verify`` checks.
+
+Removing records from the *end* of the chain leaves a shorter chain that is still intact; only
+a head noted elsewhere catches that, which is why ``verify`` prints the head and accepts
+``--expect ID:HASH``."""
 
 from __future__ import annotations
 
@@ -10,11 +14,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, String, Text, event, select, text
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from awards.db import Base, utcnow
 
 GENESIS = "0" * 64
+
+
+class AuditLogAppendOnly(PermissionError):
+    """An attempt to change or delete a recorded audit event through the application."""
 
 
 class AuditEvent(Base):
@@ -36,25 +44,27 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     def payload(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "created_at": self.created_at.isoformat(),
-            "actor_id": self.actor_id,
-            "actor_label": self.actor_label,
-            "action": self.action,
-            "object_type": self.object_type,
-            "object_id": self.object_id,
-            "call_id": self.call_id,
-            "before": self.before,
-            "after": self.after,
-            "ip": self.ip,
-        }
+        return payload_of(self)
 
     def before_data(self) -> Any:
         return json.loads(self.before)
 
     def after_data(self) -> Any:
         return json.loads(self.after)
+
+
+HASHED_FIELDS = (
+    "id", "created_at", "actor_id", "actor_label", "action", "object_type", "object_id",
+    "call_id", "before", "after", "ip",
+)
+
+
+def payload_of(record: Any) -> dict[str, Any]:
+    """The hashed fields of an event or of a row read with the same column names. The id is
+    part of it, so moving a record to another position breaks its hash."""
+    values = {name: getattr(record, name) for name in HASHED_FIELDS}
+    values["created_at"] = values["created_at"].isoformat()
+    return values
 
 
 def compute_hash(prev_hash: str, payload: dict[str, Any]) -> str:
@@ -67,6 +77,19 @@ def _dump(value: Any) -> str:
 
 
 _LOCK_KEY = 7_424_017  # PostgreSQL advisory lock id for appending to the chain
+
+
+def _lock_chain(session: Session) -> None:
+    """Make this transaction the only appender until it ends, so that two transactions never
+    chain onto the same predecessor (which would fork the chain or fail on the id)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    elif dialect == "sqlite":
+        # SQLite has one writer at a time, but a transaction only becomes the writer at its
+        # first write; reading the head before that could read a head another writer is about
+        # to replace. A write that changes nothing takes the write lock first.
+        session.execute(text("UPDATE audit_events SET id = id WHERE 0"))
 
 
 def record(
@@ -84,9 +107,7 @@ def record(
     """Append one event in the caller's transaction (committed or rolled back with the change)."""
     if ip is None:
         ip = _request_ip()
-    if session.get_bind().dialect.name == "postgresql":
-        # Serialise appenders so two transactions never chain onto the same predecessor.
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    _lock_chain(session)
     last = session.execute(
         select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
     ).first()
@@ -95,6 +116,7 @@ def record(
     actor_label = getattr(actor, "email", "") if actor is not None else "system"
     ev = AuditEvent(
         id=(last.id + 1) if last else 1,
+        # Whole seconds: the value must read back exactly as hashed on every backend.
         created_at=utcnow().replace(microsecond=0),
         actor_id=actor_id,
         actor_label=actor_label or "",
@@ -127,35 +149,65 @@ class VerifyResult:
     checked: int
     broken_at: int | None = None
     reason: str = ""
+    head_id: int | None = None
+    head_hash: str = GENESIS
 
 
 def verify_chain(session: Session, batch: int = 2000) -> VerifyResult:
+    """Walk the chain from record 1. Reads plain rows, so the caller's session is untouched."""
+    columns = [getattr(AuditEvent, name) for name in (*HASHED_FIELDS, "prev_hash", "hash")]
     prev_hash = GENESIS
-    expected_id = None
+    expected_id = 1
     checked = 0
-    last_id = 0
+    head_id = None
     while True:
-        rows = session.scalars(
-            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+        rows = session.execute(
+            select(*columns).where(AuditEvent.id >= expected_id).order_by(AuditEvent.id)
+            .limit(batch)
         ).all()
         if not rows:
-            return VerifyResult(ok=True, checked=checked)
-        for ev in rows:
-            if expected_id is not None and ev.id != expected_id:
-                return VerifyResult(False, checked, ev.id, f"record {expected_id} is missing")
-            if ev.prev_hash != prev_hash:
-                return VerifyResult(False, checked, ev.id, "link to the previous record is broken")
-            if compute_hash(prev_hash, ev.payload()) != ev.hash:
-                return VerifyResult(False, checked, ev.id, "record content does not match its hash")
-            prev_hash = ev.hash
-            expected_id = ev.id + 1
-            last_id = ev.id
+            return VerifyResult(True, checked, head_id=head_id, head_hash=prev_hash)
+        for row in rows:
+            if row.id != expected_id:
+                return VerifyResult(
+                    False, checked, row.id, f"record {expected_id} is missing", head_id, prev_hash
+                )
+            if row.prev_hash != prev_hash:
+                return VerifyResult(
+                    False, checked, row.id, "link to the previous record is broken",
+                    head_id, prev_hash,
+                )
+            if compute_hash(prev_hash, payload_of(row)) != row.hash:
+                return VerifyResult(
+                    False, checked, row.id, "record content does not match its hash",
+                    head_id, prev_hash,
+                )
+            prev_hash = row.hash
+            head_id = row.id
+            expected_id = row.id + 1
             checked += 1
-        session.expunge_all()
+
+
+def hash_of(session: Session, event_id: int) -> str | None:
+    return session.scalar(select(AuditEvent.hash).where(AuditEvent.id == event_id))
 
 
 @event.listens_for(Session, "before_flush")
 def _append_only(session: Session, _ctx, _instances) -> None:
-    for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
-            raise PermissionError("the audit log is append-only")
+    for obj in session.deleted:
+        if isinstance(obj, AuditEvent):
+            raise AuditLogAppendOnly("the audit log is append-only: events cannot be deleted")
+    for obj in session.dirty:
+        if isinstance(obj, AuditEvent) and session.is_modified(obj):
+            raise AuditLogAppendOnly("the audit log is append-only: events cannot be changed")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _no_bulk_changes(state: ORMExecuteState) -> None:
+    # update(AuditEvent) / delete(AuditEvent) and Query.update/delete skip the flush; refuse
+    # them here. Raw SQL is not stopped, and is what ``audit verify`` exists to detect.
+    if not (state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) == AuditEvent.__tablename__:
+        raise AuditLogAppendOnly("the audit log is append-only: no bulk UPDATE or DELETE")

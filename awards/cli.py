@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
-import time
+import threading
 
 import click
 from flask import current_app
@@ -68,20 +69,41 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
-def audit_verify() -> None:
+@click.option(
+    "--expect",
+    metavar="ID:HASH",
+    help="A head printed by an earlier run; fails if that record is gone or changed, which "
+    "catches records cut off the end of the chain.",
+)
+def audit_verify(expect: str | None) -> None:
     """Check the hash chain of the audit log; exit 1 if any record was altered or removed."""
     from awards.audit import verify_chain
 
     result = verify_chain(get_db())
-    if result.ok:
-        click.echo(f"audit log intact: {result.checked} records")
-        return
-    click.echo(
-        f"audit log BROKEN at record {result.broken_at}: {result.reason} "
-        f"({result.checked} records verified before it)",
-        err=True,
-    )
-    sys.exit(1)
+    if not result.ok:
+        click.echo(
+            f"audit log BROKEN at record {result.broken_at}: {result.reason} "
+            f"({result.checked} records verified before it)",
+            err=True,
+        )
+        sys.exit(1)
+    if expect:
+        expected_id, _, expected_hash = expect.partition(":")
+        if not expected_id.isdigit() or not expected_hash:
+            raise click.BadParameter("use ID:HASH as printed by this command", param_hint="--expect")
+        from awards.audit import hash_of
+
+        actual = hash_of(get_db(), int(expected_id))
+        if actual != expected_hash:
+            click.echo(
+                f"audit log BROKEN at record {expected_id}: "
+                + ("it is missing" if actual is None else "its hash differs from the one expected"),
+                err=True,
+            )
+            sys.exit(1)
+    click.echo(f"audit log intact: {result.checked} records")
+    if result.head_id is not None:
+        click.echo(f"head {result.head_id}:{result.head_hash}")
 
 
 @awards_cli.group("mail")
@@ -93,20 +115,33 @@ def mail_group() -> None:
 @click.option("--watch", is_flag=True, help="Keep running and deliver new mail as it arrives.")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between polls.")
 def mail_send(watch: bool, interval: float) -> None:
-    """Deliver queued e-mail over SMTP; failed messages stay queued and are retried."""
-    from awards.mail import send_pending
+    """Deliver queued e-mail over SMTP; failed messages stay queued and are retried.
 
-    total_sent = total_failed = 0
-    while True:
-        sent, failed = send_pending(get_db())
-        total_sent, total_failed = total_sent + sent, total_failed + failed
-        if watch:
-            if sent or failed:
-                click.echo(f"sent {sent}, failed {failed}")
-            if not sent:
-                time.sleep(interval)
-        elif not (sent or failed):
-            click.echo(f"sent {total_sent}, failed {total_failed}")
-            if total_failed:
-                sys.exit(1)
-            return
+    Without --watch: one pass over the messages due now; exit 1 if any of them failed."""
+    from awards import mail
+
+    if not watch:
+        result = mail.send_pending(get_db())
+        click.echo(f"sent {result.sent}, failed {result.failed}")
+        if result.failed:
+            sys.exit(1)
+        return
+
+    stopping = threading.Event()
+    restore = {}
+    if threading.current_thread() is threading.main_thread():
+        # Finish the message in hand on SIGTERM/Ctrl-C instead of leaving it claimed until
+        # its lease runs out.
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            restore[signum] = signal.signal(signum, lambda *_: stopping.set())
+    try:
+        mail.watch(
+            current_app.extensions["awards_db"]["session_factory"],
+            interval=interval,
+            stop=stopping.is_set,
+            config=current_app.config,
+            on_result=lambda r: click.echo(f"sent {r.sent}, failed {r.failed}"),
+        )
+    finally:
+        for signum, handler in restore.items():
+            signal.signal(signum, handler)

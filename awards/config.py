@@ -1,4 +1,7 @@
-"""Configuration: defaults, then ``instance/config.py``, then ``AWARDS_*`` environment variables."""
+"""Configuration: defaults, then ``instance/config.py``, then ``AWARDS_*`` environment variables.
+
+``create_app(test_config)`` with a dict skips the file and the environment on purpose, so a test
+never picks up the developer's local settings."""
 
 from __future__ import annotations
 
@@ -13,6 +16,9 @@ class ConfigError(RuntimeError):
     """Raised at start-up when the configuration cannot run the service safely."""
 
 
+ENV_PREFIX = "AWARDS_"
+ENVIRONMENTS = ("development", "testing", "production")
+
 DEFAULTS: dict[str, object] = {
     "ENV": "development",
     "SECRET_KEY": None,
@@ -26,8 +32,13 @@ DEFAULTS: dict[str, object] = {
     "MAIL_USE_SSL": False,
     "MAIL_TIMEOUT": 10,
     "MAIL_DEFAULT_SENDER": "Awards <no-reply@awards.local>",
-    "MAIL_MAX_ATTEMPTS": 8,
+    # A failed message is retried after BASE, 2×BASE, 4×BASE ... seconds, never more than MAX
+    # apart, and never given up: the outbox loses nothing.
     "MAIL_RETRY_BASE_SECONDS": 30,
+    "MAIL_RETRY_MAX_SECONDS": 6 * 3600,
+    # How long a worker may hold a claimed message before another worker takes it over (the
+    # first one is presumed dead). Must be far longer than one SMTP delivery can take.
+    "MAIL_CLAIM_SECONDS": 600,
     "UPLOAD_FOLDER": None,  # defaults to <instance>/uploads
     "UPLOAD_MAX_BYTES": 10 * 1024 * 1024,
     "MAX_CONTENT_LENGTH": 50 * 1024 * 1024,
@@ -51,26 +62,61 @@ DEFAULTS: dict[str, object] = {
 }
 
 
-def _coerce(raw: str, default: object) -> object:
+def resolve_instance_path(test_config: dict | None, default: Path) -> str:
+    """``INSTANCE_PATH`` from the test config, else ``AWARDS_INSTANCE_PATH``, else ``default``.
+
+    The instance folder has to be known before the other layers are read, because one of them
+    (``config.py``) lives inside it."""
+    if test_config is not None:
+        chosen = test_config.get("INSTANCE_PATH")
+    else:
+        chosen = os.environ.get(f"{ENV_PREFIX}INSTANCE_PATH")
+    return str(Path(chosen).resolve()) if chosen else str(default)
+
+
+def _coerce(name: str, raw: str, default: object) -> object:
     if isinstance(default, bool):
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
+        value = raw.strip().lower()
+        if value in {"1", "true", "yes", "on"}:
+            return True
+        if value in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"{ENV_PREFIX}{name} must be true or false, not {raw!r}")
     if isinstance(default, int):
-        return int(raw)
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{ENV_PREFIX}{name} must be a whole number, not {raw!r}") from None
     if isinstance(default, list):
         return [part.strip() for part in raw.split(",") if part.strip()]
     return raw
 
 
+def _use_instance_path(app: Flask, path: str) -> None:
+    # The app object already exists when the configuration is read; move it (and the base of
+    # from_pyfile) to the instance folder chosen by the environment.
+    app.instance_path = path
+    app.config.root_path = path
+
+
 def load_config(app: Flask, test_config: dict | None) -> None:
     app.config.update(DEFAULTS)
     if test_config is None:
+        instance_path = resolve_instance_path(None, Path(app.instance_path))
+        if instance_path != app.instance_path:
+            _use_instance_path(app, instance_path)
         app.config.from_pyfile("config.py", silent=True)
         for key, raw in os.environ.items():
-            if key.startswith("AWARDS_"):
-                name = key.removeprefix("AWARDS_")
-                app.config[name] = _coerce(raw, DEFAULTS.get(name, ""))
+            if key.startswith(ENV_PREFIX):
+                name = key.removeprefix(ENV_PREFIX)
+                app.config[name] = _coerce(name, raw, DEFAULTS.get(name, ""))
     else:
         app.config.update(test_config)
+
+    if app.config["ENV"] not in ENVIRONMENTS:
+        raise ConfigError(
+            f"AWARDS_ENV must be one of {', '.join(ENVIRONMENTS)}, not {app.config['ENV']!r}"
+        )
 
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
@@ -90,8 +136,27 @@ def load_config(app: Flask, test_config: dict | None) -> None:
                 "AWARDS_SECRET_KEY is not set. In production the secret key must be given "
                 "(environment variable AWARDS_SECRET_KEY or SECRET_KEY in instance/config.py)."
             )
-        key_file = instance / "secret_key"
-        if not key_file.exists():
-            key_file.write_text(secrets.token_hex(32))
-            key_file.chmod(0o600)
-        app.config["SECRET_KEY"] = key_file.read_text().strip()
+        app.config["SECRET_KEY"] = _development_secret_key(instance / "secret_key")
+
+
+def _development_secret_key(key_file: Path) -> str:
+    """Read the key kept in the instance folder, creating it on the first start.
+
+    The key is written to a private temporary file and linked into place, so it is never
+    readable by others, and two processes starting together both end up with the same key."""
+    if not key_file.exists():
+        tmp = key_file.with_name(f".{key_file.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+            try:
+                os.link(tmp, key_file)
+            except FileExistsError:
+                pass  # another process won the race; use its key
+        finally:
+            tmp.unlink()
+    key = key_file.read_text().strip()
+    if not key:
+        raise ConfigError(f"{key_file} is empty; delete it to generate a new secret key")
+    return key

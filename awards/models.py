@@ -1,5 +1,30 @@
 """Imports every feature's models so the metadata (and Alembic) sees the whole schema."""
 
+from awards.announcements.models import Announcement  # noqa: F401
 from awards.audit import AuditEvent  # noqa: F401
 from awards.auth.models import User  # noqa: F401
+from awards.calls.models import AwardLevel, Call, Category, FormField, Programme  # noqa: F401
+from awards.jury.models import (  # noqa: F401
+    Assignment,
+    Conflict,
+    Criterion,
+    JuryMember,
+    Panel,
+    Review,
+    Round,
+    RoundEntry,
+    Rubric,
+    Score,
+    jury_member_categories,
+)
 from awards.mail import OutgoingMail  # noqa: F401
+from awards.nominations.models import (  # noqa: F401
+    Answer,
+    Attachment,
+    Nomination,
+    NominationVersion,
+    ReferenceCounter,
+    StatusChange,
+)
+from awards.ranking.models import CommissionVote, Decision, RankedBallot  # noqa: F401
+from awards.results.models import Certificate, Publication  # noqa: F401

@@ -145,7 +145,7 @@ fi
 
 say "summary"
 for name in SQLite PostgreSQL; do
-    printf '    %-11s %-40s %4ss\n' "$name" "${results[$name]}" "${durations[$name]}"
+    printf '    %-11s %-48s %5ss\n' "$name" "${results[$name]}" "${durations[$name]}"
 done
 
 if [ "${results[PostgreSQL]}" = "NOT RUN (no PostgreSQL installed)" ]; then

@@ -1,14 +1,29 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from awards.auth.services import MIN_PASSWORD_LENGTH
 from awards.forms import BaseForm
 from awards.i18n import LANGUAGE_NAMES
 
-LANGUAGE_CHOICES = list(LANGUAGE_NAMES.items())
+# Each language is named in itself, so its option carries its own lang attribute.
+LANGUAGE_CHOICES = [
+    SelectChoice(code, name, render_kw={"lang": code}) for code, name in LANGUAGE_NAMES.items()
+]
+
+
+def _strip(value):
+    # Phone keyboards add a space after a completed word; it is never meant.
+    return value.strip() if isinstance(value, str) else value
 
 
 def _strong_password(_form, field) -> None:
@@ -22,10 +37,14 @@ def _strong_password(_form, field) -> None:
 
 
 class RegisterForm(BaseForm):
-    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    full_name = StringField(
+        _l("Full name"), filters=[_strip], validators=[DataRequired(), Length(max=200)]
+    )
+    email = EmailField(
+        _l("E-mail"), filters=[_strip], validators=[DataRequired(), Email(), Length(max=254)]
+    )
     password = PasswordField(_l("Password"), validators=[DataRequired(), _strong_password],
-                             description=_l("At least 10 characters."))
+                             description=_l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
     confirm = PasswordField(
         _l("Repeat password"),
         validators=[DataRequired(), EqualTo("password", message=_l("Passwords do not match."))],
@@ -37,35 +56,48 @@ class RegisterForm(BaseForm):
 
 
 class LoginForm(BaseForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    email = EmailField(
+        _l("E-mail"), filters=[_strip], validators=[DataRequired(), Length(max=254)]
+    )
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     remember = BooleanField(_l("Keep me logged in on this device"))
 
 
 class ForgotPasswordForm(BaseForm):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(
+        _l("E-mail"), filters=[_strip], validators=[DataRequired(), Email(), Length(max=254)]
+    )
 
 
-class ResetPasswordForm(BaseForm):
-    password = PasswordField(_l("New password"), validators=[DataRequired(), _strong_password])
+def _new_password_fields():
+    # Fresh field objects per form class: WTForms orders fields by creation, and the change
+    # form must list the current password first.
+    password = PasswordField(_l("New password"), validators=[DataRequired(), _strong_password],
+                             description=_l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
     confirm = PasswordField(
         _l("Repeat new password"),
         validators=[DataRequired(), EqualTo("password", message=_l("Passwords do not match."))],
     )
+    return password, confirm
 
 
-class ChangePasswordForm(ResetPasswordForm):
+class ResetPasswordForm(BaseForm):
+    password, confirm = _new_password_fields()
+
+
+class ChangePasswordForm(BaseForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
-
-    field_order = ("current", "password", "confirm")
+    password, confirm = _new_password_fields()
 
 
 class ProfileForm(BaseForm):
-    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
-    organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    full_name = StringField(
+        _l("Full name"), filters=[_strip], validators=[DataRequired(), Length(max=200)]
+    )
+    organisation = StringField(
+        _l("Organisation"), filters=[_strip], validators=[Optional(), Length(max=200)]
+    )
+    phone = StringField(
+        _l("Phone"), filters=[_strip], validators=[Optional(), Length(max=40)]
+    )
     preferred_language = SelectField(_l("Preferred language"), choices=LANGUAGE_CHOICES)
-
-
-class ResendVerificationForm(BaseForm):
-    pass

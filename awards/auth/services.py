@@ -127,6 +127,8 @@ def register_user(
     the page says the same thing either way."""
     email = normalise_email(email)
     existing = find_user(session, email)
+    # Hashed either way, so the response time does not tell a taken address from a free one.
+    password_hash = hash_password(password)
     if existing is not None:
         queue_mail(
             session,
@@ -139,7 +141,7 @@ def register_user(
         return None
     user = User(
         email=email,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         full_name=full_name.strip(),
         preferred_language=language,
     )
@@ -209,11 +211,31 @@ def set_password(*, session: Session, user: User, password: str, action: str) ->
     session.flush()
 
 
+def reset_password(*, session: Session, user: User, password: str) -> None:
+    """Set the password from a reset link; every session of the account ends."""
+    set_password(session=session, user=user, password=password, action="user.reset_password")
+    if user.email_verified_at is None:
+        # Following a link sent to the address proves the address.
+        verify_email(session=session, user=user)
+
+
+def change_password(*, session: Session, user: User, current_password: str,
+                    new_password: str) -> bool:
+    """Returns False (and changes nothing) when ``current_password`` is wrong."""
+    if not check_password(user, current_password):
+        return False
+    set_password(session=session, user=user, password=new_password,
+                 action="user.change_password")
+    return True
+
+
 def update_profile(*, session: Session, user: User, full_name: str, organisation: str,
                    phone: str, language: str) -> None:
     before = {"full_name": user.full_name, "organisation": user.organisation,
               "phone": user.phone, "preferred_language": user.preferred_language}
-    user.full_name, user.organisation, user.phone = full_name.strip(), organisation.strip(), phone.strip()
+    user.full_name = full_name.strip()
+    user.organisation = organisation.strip()
+    user.phone = phone.strip()
     user.preferred_language = language
     after = {"full_name": user.full_name, "organisation": user.organisation,
              "phone": user.phone, "preferred_language": user.preferred_language}
@@ -223,7 +245,16 @@ def update_profile(*, session: Session, user: User, full_name: str, organisation
     session.flush()
 
 
-def create_administrator(*, session: Session, email: str, password: str, full_name: str = "") -> User:
+def set_preferred_language(*, session: Session, user: User, language: str) -> None:
+    """The language switcher remembers the choice on the account as well as in the session."""
+    if user.preferred_language != language:
+        user.preferred_language = language
+        session.flush()
+
+
+def create_administrator(
+    *, session: Session, email: str, password: str, full_name: str = ""
+) -> User:
     user = find_user(session, email)
     if user is None:
         user = User(email=normalise_email(email), password_hash=hash_password(password),

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -32,6 +42,18 @@ def _email_key() -> str:
     return "email:" + services.normalise_email(request.form.get("email", ""))
 
 
+def _fresh_session() -> None:
+    """Empty the session, keeping only the chosen language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def _remembered() -> bool:
+    return current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(_limit("RATELIMIT_REGISTER"), methods=["POST"])
 def register():
@@ -58,13 +80,15 @@ def verify_email(token: str):
     db = get_db()
     user = services.read_verify_token(db, token)
     if user is None:
-        flash(_("This verification link is invalid or has expired. Log in to get a new one."), "error")
+        flash(_("This verification link is invalid or has expired. Log in to get a new one."),
+              "error")
         return redirect(url_for("auth.login")), 303
     if services.verify_email(session=db, user=user):
         db.commit()
-    flash(_("Your e-mail address is confirmed. You can now log in."), "success")
     if current_user.is_authenticated:
+        flash(_("Your e-mail address is confirmed."), "success")
         return redirect(url_for("main.index"))
+    flash(_("Your e-mail address is confirmed. You can now log in."), "success")
     return redirect(url_for("auth.login"))
 
 
@@ -76,7 +100,7 @@ def resend_verification():
         abort(400)
     if not current_user.email_verified:
         db = get_db()
-        services.send_verification(session=db, user=current_user)
+        services.send_verification(session=db, user=current_user._get_current_object())
         db.commit()
     flash(_("We have sent a new confirmation link to your e-mail."), "success")
     return redirect(url_for("auth.profile"))
@@ -91,17 +115,16 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         db = get_db()
-        user = services.authenticate(session=db, email=form.email.data, password=form.password.data)
+        user = services.authenticate(session=db, email=form.email.data,
+                                     password=form.password.data)
         if user is not None:
             db.commit()
-            # A fresh session at login: nothing planted before it survives (session fixation).
-            lang = session.get("lang")
-            session.clear()
-            if lang:
-                session["lang"] = lang
+            # Nothing planted in the session before login survives it (session fixation).
+            _fresh_session()
             login_user(user, remember=form.remember.data)
             if not user.email_verified:
-                flash(_("Please confirm your e-mail address: follow the link we sent you."), "warning")
+                flash(_("Please confirm your e-mail address: follow the link we sent you."),
+                      "warning")
             return redirect(safe_next(request.args.get("next")))
         flash(_("The e-mail or password is incorrect."), "error")
         return render_template("auth/login.html", form=form), 401
@@ -113,11 +136,9 @@ def login():
 def logout():
     if not CSRFOnlyForm().validate():
         abort(400)
-    lang = session.get("lang")
+    _fresh_session()
+    # After clearing: logout_user leaves the note that deletes the "remember me" cookie.
     logout_user()
-    session.clear()
-    if lang:
-        session["lang"] = lang
     flash(_("You have logged out."), "success")
     return redirect(url_for("main.index"))
 
@@ -131,7 +152,8 @@ def forgot_password():
         db = get_db()
         services.request_password_reset(session=db, email=form.email.data)
         db.commit()
-        return render_template("auth/check_email.html", email=form.email.data.strip(), reset=True)
+        return render_template("auth/check_email.html", email=form.email.data.strip(), reset=True,
+                               minutes=current_app.config["TOKEN_MAX_AGE_RESET"] // 60)
     status = 400 if form.is_submitted() else 200
     return render_template("auth/forgot_password.html", form=form), status
 
@@ -142,16 +164,14 @@ def reset_password(token: str):
     db = get_db()
     user = services.read_reset_token(db, token)
     if user is None:
-        flash(_("This password reset link is invalid, expired or already used. Ask for a new one."), "error")
+        flash(_("This password reset link is invalid, expired or already used. "
+                "Ask for a new one."), "error")
         return redirect(url_for("auth.forgot_password")), 303
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        services.set_password(session=db, user=user, password=form.password.data,
-                              action="user.reset_password")
-        if user.email_verified_at is None:
-            # Following a link sent to the address proves the address.
-            services.verify_email(session=db, user=user)
+        services.reset_password(session=db, user=user, password=form.password.data)
         db.commit()
+        _fresh_session()
         logout_user()
         flash(_("Your password has been changed. You can now log in."), "success")
         return redirect(url_for("auth.login"))
@@ -161,19 +181,20 @@ def reset_password(token: str):
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit(_limit("RATELIMIT_LOGIN"), methods=["POST"])
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        if not services.check_password(current_user, form.current.data):
-            form.current.errors.append(_("The current password is incorrect."))
-        else:
-            db = get_db()
-            services.set_password(session=db, user=current_user, password=form.password.data,
-                                  action="user.change_password")
+        db = get_db()
+        user = current_user._get_current_object()
+        if services.change_password(session=db, user=user, current_password=form.current.data,
+                                    new_password=form.password.data):
             db.commit()
-            login_user(current_user)  # keep this session; others end with the new token
+            # The new token ends every other session; this one is renewed with it.
+            login_user(user, remember=_remembered())
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("auth.profile"))
+        form.current.errors.append(_("The current password is incorrect."))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/change_password.html", form=form), status
 
@@ -185,7 +206,7 @@ def profile():
     if form.validate_on_submit():
         db = get_db()
         services.update_profile(
-            session=db, user=current_user, full_name=form.full_name.data,
+            session=db, user=current_user._get_current_object(), full_name=form.full_name.data,
             organisation=form.organisation.data or "", phone=form.phone.data or "",
             language=form.preferred_language.data,
         )

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, request, session
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+)
 from flask_login import current_user
 from sqlalchemy import text
 
+from awards.auth import services as auth_services
 from awards.db import get_db, utcnow
 from awards.forms import CSRFOnlyForm
 from awards.urls import safe_next
@@ -15,8 +25,6 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def index():
-    from flask import render_template
-
     return render_template("main/index.html")
 
 
@@ -29,9 +37,12 @@ def set_language(code: str):
         abort(400)
     session["lang"] = code
     session.permanent = True
-    if current_user.is_authenticated and current_user.preferred_language != code:
-        current_user.preferred_language = code
-        get_db().commit()
+    if current_user.is_authenticated:
+        db = get_db()
+        auth_services.set_preferred_language(
+            session=db, user=current_user._get_current_object(), language=code
+        )
+        db.commit()
     return redirect(safe_next(request.form.get("next")))
 
 

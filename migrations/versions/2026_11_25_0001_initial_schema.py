@@ -1,8 +1,12 @@
 """initial schema
 
+Enum columns (statuses, kinds, methods) are plain VARCHAR(20) here on purpose: the models map
+them to the StrEnum classes in awards/enums.py without a native type or CHECK constraint, so a
+new member needs no migration.
+
 Revision ID: 0001
-Revises: 
-Create Date: 2026-11-25 02:39:29.348810
+Revises:
+Create Date: 2026-11-25 02:46:43.797920
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ import sqlalchemy as sa
 from alembic import op
 
 import awards.db
-
 
 revision = '0001'
 down_revision = None
@@ -66,6 +69,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_outgoing_mail_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_outgoing_mail_to_address'), ['to_address'], unique=False)
 
+    op.create_table('programmes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('slug', sa.String(length=80), nullable=False),
+    sa.Column('name_kk', sa.String(length=300), nullable=False),
+    sa.Column('name_ru', sa.String(length=300), nullable=False),
+    sa.Column('name_en', sa.String(length=300), nullable=False),
+    sa.Column('description_kk', sa.Text(), nullable=False),
+    sa.Column('description_ru', sa.Text(), nullable=False),
+    sa.Column('description_en', sa.Text(), nullable=False),
+    sa.Column('created_at', awards.db.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_programmes')),
+    sa.UniqueConstraint('slug', name=op.f('uq_programmes_slug'))
+    )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -84,12 +100,690 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
     )
+    op.create_table('calls',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('programme_id', sa.Integer(), nullable=False),
+    sa.Column('slug', sa.String(length=80), nullable=False),
+    sa.Column('reference_prefix', sa.String(length=10), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('title_kk', sa.String(length=300), nullable=False),
+    sa.Column('title_ru', sa.String(length=300), nullable=False),
+    sa.Column('title_en', sa.String(length=300), nullable=False),
+    sa.Column('rules_kk', sa.Text(), nullable=False),
+    sa.Column('rules_ru', sa.Text(), nullable=False),
+    sa.Column('rules_en', sa.Text(), nullable=False),
+    sa.Column('consent_text_kk', sa.Text(), nullable=False),
+    sa.Column('consent_text_ru', sa.Text(), nullable=False),
+    sa.Column('consent_text_en', sa.Text(), nullable=False),
+    sa.Column('timezone', sa.String(length=64), nullable=False),
+    sa.Column('opens_at', awards.db.UTCDateTime(), nullable=False),
+    sa.Column('closes_at', awards.db.UTCDateTime(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('requires_nominee_consent', sa.Boolean(), nullable=False),
+    sa.Column('allowed_nominator_kinds', sa.JSON(), nullable=False),
+    sa.Column('total_method', sa.String(length=20), nullable=False),
+    sa.Column('aggregation_method', sa.String(length=20), nullable=False),
+    sa.Column('trim_k', sa.Integer(), nullable=False),
+    sa.Column('tiebreak', sa.JSON(), nullable=False),
+    sa.Column('show_scores_to_chairs', sa.Boolean(), nullable=False),
+    sa.Column('has_public_stage', sa.Boolean(), nullable=False),
+    sa.Column('cloned_from_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', awards.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', awards.db.UTCDateTime(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.CheckConstraint('closes_at > opens_at', name=op.f('ck_calls_closes_after_opens')),
+    sa.CheckConstraint('trim_k >= 0', name=op.f('ck_calls_trim_k_not_negative')),
+    sa.ForeignKeyConstraint(['cloned_from_id'], ['calls.id'], name=op.f('fk_calls_cloned_from_id_calls'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['programme_id'], ['programmes.id'], name=op.f('fk_calls_programme_id_programmes')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_calls')),
+    sa.UniqueConstraint('slug', name=op.f('uq_calls_slug'))
+    )
+    with op.batch_alter_table('calls', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_calls_cloned_from_id'), ['cloned_from_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_calls_programme_id'), ['programme_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_calls_status'), ['status'], unique=False)
+
+    op.create_table('announcements',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('call_id', sa.Integer(), nullable=True),
+    sa.Column('slug', sa.String(length=120), nullable=False),
+    sa.Column('title_kk', sa.String(length=300), nullable=False),
+    sa.Column('title_ru', sa.String(length=300), nullable=False),
+    sa.Column('title_en', sa.String(length=300), nullable=False),
+    sa.Column('summary_kk', sa.Text(), nullable=False),
+    sa.Column('summary_ru', sa.Text(), nullable=False),
+    sa.Column('summary_en', sa.Text(), nullable=False),
+    sa.Column('body_kk', sa.Text(), nullable=False),
+    sa.Column('body_ru', sa.Text(), nullable=False),
+    sa.Column('body_en', sa.Text(), nullable=False),
+    sa.Column('image_name', sa.String(length=64), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('publish_at', awards.db.UTCDateTime(), nullable=True),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', awards.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', awards.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_announcements_author_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['call_id'], ['calls.id'], name=op.f('fk_announcements_call_id_calls'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_announcements')),
+    sa.UniqueConstraint('slug', name=op.f('uq_announcements_slug'))
+    )
+    with op.batch_alter_table('announcements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_announcements_author_id'), ['author_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_announcements_call_id'), ['call_id'], unique=False)
+        batch_op.create_index('ix_announcements_status_publish_at', ['status', 'publish_at'], unique=False)
+
+    op.create_table('categories',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('call_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('name_kk', sa.String(length=300), nullable=False),
+    sa.Column('name_ru', sa.String(length=300), nullable=False),
+    sa.Column('name_en', sa.String(length=300), nullable=False),
+    sa.Column('description_kk', sa.Text(), nullable=False),
+    sa.Column('description_ru', sa.Text(), nullable=False),
+    sa.Column('description_en', sa.Text(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('winners_count', sa.Integer(), nullable=False),
+    sa.CheckConstraint('winners_count >= 0', name=op.f('ck_categories_winners_count_not_negative')),
+    sa.ForeignKeyConstraint(['call_id'], ['calls.id'], name=op.f('fk_categories_call_id_calls'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_categories')),
+    sa.UniqueConstraint('call_id', 'code', name=op.f('uq_categories_call_id_code'))
+    )
+    op.create_table('panels',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('call_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('created_at', awards.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['call_id'], ['calls.id'], name=op.f('fk_panels_call_id_calls'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_panels'))
+    )
+    with op.batch_alter_table('panels', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_panels_call_id'), ['call_id'], unique=False)
+
+    op.create_table('publications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('call_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('scheduled_for', awards.db.UTCDateTime(), nullable=False),
+    sa.Column('published_at', awards.db.UTCDateTime(), nullable=True),
+    sa.Column('note_kk', sa.Text(), nullable=False),
+    sa.Column('note_ru', sa.Text(), nullable=False),
+    sa.Column('note_en', sa.Text(), nullable=False),
+    sa.Column('snapshot', sa.JSON(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', awards.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['call_id'], ['calls.id'], name=op.f('fk_publications_call_id_calls')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_publications_created_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_publications')),
+    sa.UniqueConstraint('call_id', 'version', name=op.f('uq_publications_call_id_version'))
+    )
+    with op.batch_alter_table('publications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_publications_created_by_id'), ['created_by_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_publications_status'), ['status'], unique=False)
+
+    op.create_table('reference_counters',
+    sa.Column('call_id', sa.Integer(), nullable=False),
+    sa.Column('last_number', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['call_id'], ['calls.id'], name=op.f('fk_reference_counters_call_id_calls'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('call_id', name=op.f('pk_reference_counters'))
+    )
+    op.create_table('rubrics',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('call_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('total_method', sa.String(length=20), nullable=False),
+    sa.ForeignKeyConstraint(['call_id'], ['calls.id'], name=op.f('fk_rubrics_call_id_calls'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rubrics'))
+    )
+    with op.batch_alter_table('rubrics', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rubrics_call_id'), ['call_id'], unique=False)
+
+    op.create_table('award_levels',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('category_id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=40), nullable=False),
+    sa.Column('name_kk', sa.String(length=200), nullable=False),
+    sa.Column('name_ru', sa.String(length=200), nullable=False),
+    sa.Column('name_en', sa.String(length=200), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.CheckConstraint('count >= 1', name=op.f('ck_award_levels_count_positive')),
+    sa.ForeignKeyConstraint(['category_id'], ['categories.id'], name=op.f('fk_award_levels_category_id_categories'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_award_levels')),
+    sa.UniqueConstraint('category_id', 'key', name=op.f('uq_award_levels_category_id_key'))
+    )
+    op.create_table('criteria',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('rubric_id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=40), nullable=False),
+    sa.Column('title_kk', sa.String(length=300), nullable=False),
+    sa.Column('title_ru', sa.String(length=300), nullable=False),
+    sa.Column('title_en', sa.String(length=300), nullable=False),
+    sa.Column('description_kk', sa.Text(), nullable=False),
+    sa.Column('description_ru', sa.Text(), nullable=False),
+    sa.Column('description_en', sa.Text(), nullable=False),
+    sa.Column('min_score', sa.Float(), nullable=False),
+    sa.Column('max_score', sa.Float(), nullable=False),
+    sa.Column('step', sa.Float(), nullable=False),
+    sa.Column('weight', sa.Float(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.CheckConstraint('max_score > min_score', name=op.f('ck_criteria_max_above_min')),
+    sa.CheckConstraint('step > 0', name=op.f('ck_criteria_step_positive')),
+    sa.CheckConstraint('weight >= 0', name=op.f('ck_criteria_weight_not_negative')),
+    sa.ForeignKeyConstraint(['rubric_id'], ['rubrics.id'], name=op.f('fk_criteria_rubric_id_rubrics'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_criteria')),
+    sa.UniqueConstraint('rubric_id', 'key', name=op.f('uq_criteria_rubric_id_key'))
+    )
+    op.create_table('form_fields',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('call_id', sa.Integer(), nullable=False),
+    sa.Column('category_id', sa.Integer(), nullable=True),
+    sa.Column('nominator_kinds', sa.JSON(none_as_null=True), nullable=True),
+    sa.Column('key', sa.String(length=60), nullable=False),
+    sa.Column('type', sa.String(length=20), nullable=False),
+    sa.Column('label_kk', sa.String(length=300), nullable=False),
+    sa.Column('label_ru', sa.String(length=300), nullable=False),
+    sa.Column('label_en', sa.String(length=300), nullable=False),
+    sa.Column('help_kk', sa.Text(), nullable=False),
+    sa.Column('help_ru', sa.Text(), nullable=False),
+    sa.Column('help_en', sa.Text(), nullable=False),
+    sa.Column('required', sa.Boolean(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('options', sa.JSON(), nullable=False),
+    sa.Column('min_value', sa.Float(), nullable=True),
+    sa.Column('max_value', sa.Float(), nullable=True),
+    sa.Column('max_length', sa.Integer(), nullable=True),
+    sa.Column('file_types', sa.JSON(), nullable=False),
+    sa.Column('file_max_bytes', sa.Integer(), nullable=True),
+    sa.Column('file_max_count', sa.Integer(), nullable=False),
+    sa.Column('is_identifying', sa.Boolean(), nullable=False),
+    sa.Column('is_public', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['call_id'], ['calls.id'], name=op.f('fk_form_fields_call_id_calls'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['category_id'], ['categories.id'], name=op.f('fk_form_fields_category_id_categories'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_form_fields')),
+    sa.UniqueConstraint('call_id', 'key', name=op.f('uq_form_fields_call_id_key'))
+    )
+    with op.batch_alter_table('form_fields', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_form_fields_category_id'), ['category_id'], unique=False)
+
+    op.create_table('jury_members',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('panel_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('invite_token_hash', sa.String(length=64), nullable=True),
+    sa.Column('invited_at', awards.db.UTCDateTime(), nullable=False),
+    sa.Column('accepted_at', awards.db.UTCDateTime(), nullable=True),
+    sa.Column('is_chair', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('left_at', awards.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['panel_id'], ['panels.id'], name=op.f('fk_jury_members_panel_id_panels'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_jury_members_user_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_jury_members')),
+    sa.UniqueConstraint('invite_token_hash', name=op.f('uq_jury_members_invite_token_hash')),
+    sa.UniqueConstraint('panel_id', 'email', name=op.f('uq_jury_members_panel_id_email'))
+    )
+    with op.batch_alter_table('jury_members', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_jury_members_email'), ['email'], unique=False)
+        batch_op.create_index(batch_op.f('ix_jury_members_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_jury_members_user_id'), ['user_id'], unique=False)
+
+    op.create_table('nominations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('call_id', sa.Integer(), nullable=False),
+    sa.Column('category_id', sa.Integer(), nullable=False),
+    sa.Column('applicant_id', sa.Integer(), nullable=True),
+    sa.Column('nominator_kind', sa.String(length=20), nullable=False),
+    sa.Column('reference', sa.String(length=30), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('nominee_name', sa.String(length=300), nullable=False),
+    sa.Column('nominee_email', sa.String(length=254), nullable=False),
+    sa.Column('nominee_phone', sa.String(length=40), nullable=False),
+    sa.Column('organisation_name', sa.String(length=300), nullable=False),
+    sa.Column('nominee_consent_required', sa.Boolean(), nullable=False),
+    sa.Column('nominee_consent_token_hash', sa.String(length=64), nullable=True),
+    sa.Column('nominee_consent_at', awards.db.UTCDateTime(), nullable=True),
+    sa.Column('nominee_declined_at', awards.db.UTCDateTime(), nullable=True),
+    sa.Column('screening_reason', sa.Text(), nullable=False),
+    sa.Column('submitted_at', awards.db.UTCDateTime(), nullable=True),
+    sa.Column('withdrawn_at', awards.db.UTCDateTime(), nullable=True),
+    sa.Column('created_at', awards.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', awards.db.UTCDateTime(), nullable=False),
+    sa.Column('anonymised_at', awards.db.UTCDateTime(), nullable=True),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['applicant_id'], ['users.id'], name=op.f('fk_nominations_applicant_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['call_id'], ['calls.id'], name=op.f('fk_nominations_call_id_calls')),
+    sa.ForeignKeyConstraint(['category_id'], ['categories.id'], name=op.f('fk_nominations_category_id_categories')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_nominations')),
+    sa.UniqueConstraint('nominee_consent_token_hash', name=op.f('uq_nominations_nominee_consent_token_hash')),
+    sa.UniqueConstraint('reference', name=op.f('uq_nominations_reference'))
+    )
+    with op.batch_alter_table('nominations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_nominations_applicant_id'), ['applicant_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_nominations_call_id'), ['call_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_nominations_category_id'), ['category_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_nominations_nominee_email'), ['nominee_email'], unique=False)
+        batch_op.create_index(batch_op.f('ix_nominations_status'), ['status'], unique=False)
+
+    op.create_table('rounds',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('call_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('name_kk', sa.String(length=200), nullable=False),
+    sa.Column('name_ru', sa.String(length=200), nullable=False),
+    sa.Column('name_en', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('rubric_id', sa.Integer(), nullable=True),
+    sa.Column('panel_id', sa.Integer(), nullable=True),
+    sa.Column('opens_at', awards.db.UTCDateTime(), nullable=True),
+    sa.Column('closes_at', awards.db.UTCDateTime(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('blind', sa.Boolean(), nullable=False),
+    sa.Column('reviews_per_entry', sa.Integer(), nullable=False),
+    sa.Column('show_scores_to_chairs', sa.Boolean(), nullable=False),
+    sa.Column('vote_quorum', sa.Float(), nullable=True),
+    sa.Column('vote_threshold', sa.Float(), nullable=True),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.CheckConstraint('reviews_per_entry >= 1', name=op.f('ck_rounds_reviews_per_entry_positive')),
+    sa.ForeignKeyConstraint(['call_id'], ['calls.id'], name=op.f('fk_rounds_call_id_calls'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['panel_id'], ['panels.id'], name=op.f('fk_rounds_panel_id_panels'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['rubric_id'], ['rubrics.id'], name=op.f('fk_rounds_rubric_id_rubrics'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rounds'))
+    )
+    with op.batch_alter_table('rounds', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rounds_call_id'), ['call_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_rounds_panel_id'), ['panel_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_rounds_rubric_id'), ['rubric_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_rounds_status'), ['status'], unique=False)
+
+    op.create_table('answers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('nomination_id', sa.Integer(), nullable=False),
+    sa.Column('field_id', sa.Integer(), nullable=False),
+    sa.Column('value', sa.JSON(none_as_null=True), nullable=True),
+    sa.ForeignKeyConstraint(['field_id'], ['form_fields.id'], name=op.f('fk_answers_field_id_form_fields')),
+    sa.ForeignKeyConstraint(['nomination_id'], ['nominations.id'], name=op.f('fk_answers_nomination_id_nominations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_answers')),
+    sa.UniqueConstraint('nomination_id', 'field_id', name=op.f('uq_answers_nomination_id_field_id'))
+    )
+    with op.batch_alter_table('answers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_answers_field_id'), ['field_id'], unique=False)
+
+    op.create_table('assignments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('round_id', sa.Integer(), nullable=False),
+    sa.Column('nomination_id', sa.Integer(), nullable=False),
+    sa.Column('juror_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('assigned_at', awards.db.UTCDateTime(), nullable=False),
+    sa.Column('assigned_by_id', sa.Integer(), nullable=True),
+    sa.Column('recused_at', awards.db.UTCDateTime(), nullable=True),
+    sa.Column('recusal_reason', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['assigned_by_id'], ['users.id'], name=op.f('fk_assignments_assigned_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['juror_id'], ['users.id'], name=op.f('fk_assignments_juror_id_users')),
+    sa.ForeignKeyConstraint(['nomination_id'], ['nominations.id'], name=op.f('fk_assignments_nomination_id_nominations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name=op.f('fk_assignments_round_id_rounds'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_assignments')),
+    sa.UniqueConstraint('round_id', 'nomination_id', 'juror_id', name=op.f('uq_assignments_round_id_nomination_id_juror_id'))
+    )
+    with op.batch_alter_table('assignments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_assignments_assigned_by_id'), ['assigned_by_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_assignments_juror_id'), ['juror_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_assignments_nomination_id'), ['nomination_id'], unique=False)
+        batch_op.create_index('ix_assignments_round_id_juror_id', ['round_id', 'juror_id'], unique=False)
+
+    op.create_table('attachments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('nomination_id', sa.Integer(), nullable=False),
+    sa.Column('field_id', sa.Integer(), nullable=True),
+    sa.Column('original_name', sa.String(length=255), nullable=False),
+    sa.Column('stored_name', sa.String(length=64), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('uploaded_at', awards.db.UTCDateTime(), nullable=False),
+    sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['field_id'], ['form_fields.id'], name=op.f('fk_attachments_field_id_form_fields'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['nomination_id'], ['nominations.id'], name=op.f('fk_attachments_nomination_id_nominations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['users.id'], name=op.f('fk_attachments_uploaded_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attachments')),
+    sa.UniqueConstraint('stored_name', name=op.f('uq_attachments_stored_name'))
+    )
+    with op.batch_alter_table('attachments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attachments_field_id'), ['field_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_attachments_nomination_id'), ['nomination_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_attachments_uploaded_by_id'), ['uploaded_by_id'], unique=False)
+
+    op.create_table('commission_votes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('round_id', sa.Integer(), nullable=False),
+    sa.Column('nomination_id', sa.Integer(), nullable=False),
+    sa.Column('voter_id', sa.Integer(), nullable=False),
+    sa.Column('choice', sa.String(length=20), nullable=False),
+    sa.Column('cast_at', awards.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['nomination_id'], ['nominations.id'], name=op.f('fk_commission_votes_nomination_id_nominations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name=op.f('fk_commission_votes_round_id_rounds'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['voter_id'], ['users.id'], name=op.f('fk_commission_votes_voter_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_commission_votes')),
+    sa.UniqueConstraint('round_id', 'nomination_id', 'voter_id', name=op.f('uq_commission_votes_round_id_nomination_id_voter_id'))
+    )
+    with op.batch_alter_table('commission_votes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_commission_votes_nomination_id'), ['nomination_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_commission_votes_voter_id'), ['voter_id'], unique=False)
+
+    op.create_table('conflicts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('nomination_id', sa.Integer(), nullable=False),
+    sa.Column('source', sa.String(length=20), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('created_at', awards.db.UTCDateTime(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_conflicts_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['nomination_id'], ['nominations.id'], name=op.f('fk_conflicts_nomination_id_nominations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_conflicts_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_conflicts')),
+    sa.UniqueConstraint('user_id', 'nomination_id', name=op.f('uq_conflicts_user_id_nomination_id'))
+    )
+    with op.batch_alter_table('conflicts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_conflicts_created_by_id'), ['created_by_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_conflicts_nomination_id'), ['nomination_id'], unique=False)
+
+    op.create_table('decisions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('call_id', sa.Integer(), nullable=False),
+    sa.Column('category_id', sa.Integer(), nullable=False),
+    sa.Column('round_id', sa.Integer(), nullable=True),
+    sa.Column('nomination_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('award_level_id', sa.Integer(), nullable=True),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=False),
+    sa.Column('decided_at', awards.db.UTCDateTime(), nullable=False),
+    sa.Column('revoked_at', awards.db.UTCDateTime(), nullable=True),
+    sa.Column('revoked_by_id', sa.Integer(), nullable=True),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['award_level_id'], ['award_levels.id'], name=op.f('fk_decisions_award_level_id_award_levels'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['call_id'], ['calls.id'], name=op.f('fk_decisions_call_id_calls')),
+    sa.ForeignKeyConstraint(['category_id'], ['categories.id'], name=op.f('fk_decisions_category_id_categories')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_decisions_decided_by_id_users')),
+    sa.ForeignKeyConstraint(['nomination_id'], ['nominations.id'], name=op.f('fk_decisions_nomination_id_nominations')),
+    sa.ForeignKeyConstraint(['revoked_by_id'], ['users.id'], name=op.f('fk_decisions_revoked_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name=op.f('fk_decisions_round_id_rounds'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_decisions'))
+    )
+    with op.batch_alter_table('decisions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_decisions_award_level_id'), ['award_level_id'], unique=False)
+        batch_op.create_index('ix_decisions_call_id_category_id', ['call_id', 'category_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_decisions_category_id'), ['category_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_decisions_decided_by_id'), ['decided_by_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_decisions_nomination_id'), ['nomination_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_decisions_revoked_by_id'), ['revoked_by_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_decisions_round_id'), ['round_id'], unique=False)
+
+    op.create_table('jury_member_categories',
+    sa.Column('jury_member_id', sa.Integer(), nullable=False),
+    sa.Column('category_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['category_id'], ['categories.id'], name=op.f('fk_jury_member_categories_category_id_categories'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['jury_member_id'], ['jury_members.id'], name=op.f('fk_jury_member_categories_jury_member_id_jury_members'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('jury_member_id', 'category_id', name=op.f('pk_jury_member_categories'))
+    )
+    with op.batch_alter_table('jury_member_categories', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_jury_member_categories_category_id'), ['category_id'], unique=False)
+
+    op.create_table('nomination_status_changes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('nomination_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', awards.db.UTCDateTime(), nullable=False),
+    sa.Column('from_status', sa.String(length=20), nullable=True),
+    sa.Column('to_status', sa.String(length=20), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('visible_to_applicant', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_nomination_status_changes_actor_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['nomination_id'], ['nominations.id'], name=op.f('fk_nomination_status_changes_nomination_id_nominations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_nomination_status_changes'))
+    )
+    with op.batch_alter_table('nomination_status_changes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_nomination_status_changes_actor_id'), ['actor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_nomination_status_changes_nomination_id'), ['nomination_id'], unique=False)
+
+    op.create_table('nomination_versions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('nomination_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('created_at', awards.db.UTCDateTime(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('snapshot', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_nomination_versions_author_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['nomination_id'], ['nominations.id'], name=op.f('fk_nomination_versions_nomination_id_nominations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_nomination_versions')),
+    sa.UniqueConstraint('nomination_id', 'number', name=op.f('uq_nomination_versions_nomination_id_number'))
+    )
+    with op.batch_alter_table('nomination_versions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_nomination_versions_author_id'), ['author_id'], unique=False)
+
+    op.create_table('ranked_ballots',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('round_id', sa.Integer(), nullable=False),
+    sa.Column('category_id', sa.Integer(), nullable=False),
+    sa.Column('voter_id', sa.Integer(), nullable=False),
+    sa.Column('ranking', sa.JSON(), nullable=False),
+    sa.Column('cast_at', awards.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['category_id'], ['categories.id'], name=op.f('fk_ranked_ballots_category_id_categories'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name=op.f('fk_ranked_ballots_round_id_rounds'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['voter_id'], ['users.id'], name=op.f('fk_ranked_ballots_voter_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ranked_ballots')),
+    sa.UniqueConstraint('round_id', 'category_id', 'voter_id', name=op.f('uq_ranked_ballots_round_id_category_id_voter_id'))
+    )
+    with op.batch_alter_table('ranked_ballots', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ranked_ballots_category_id'), ['category_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ranked_ballots_voter_id'), ['voter_id'], unique=False)
+
+    op.create_table('round_entries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('round_id', sa.Integer(), nullable=False),
+    sa.Column('nomination_id', sa.Integer(), nullable=False),
+    sa.Column('added_at', awards.db.UTCDateTime(), nullable=False),
+    sa.Column('added_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['added_by_id'], ['users.id'], name=op.f('fk_round_entries_added_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['nomination_id'], ['nominations.id'], name=op.f('fk_round_entries_nomination_id_nominations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name=op.f('fk_round_entries_round_id_rounds'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_round_entries')),
+    sa.UniqueConstraint('round_id', 'nomination_id', name=op.f('uq_round_entries_round_id_nomination_id'))
+    )
+    with op.batch_alter_table('round_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_round_entries_added_by_id'), ['added_by_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_round_entries_nomination_id'), ['nomination_id'], unique=False)
+
+    op.create_table('certificates',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('publication_id', sa.Integer(), nullable=False),
+    sa.Column('decision_id', sa.Integer(), nullable=True),
+    sa.Column('nomination_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('recipient_name', sa.String(length=300), nullable=False),
+    sa.Column('award_name', sa.JSON(), nullable=False),
+    sa.Column('issued_at', awards.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['decision_id'], ['decisions.id'], name=op.f('fk_certificates_decision_id_decisions'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['nomination_id'], ['nominations.id'], name=op.f('fk_certificates_nomination_id_nominations')),
+    sa.ForeignKeyConstraint(['publication_id'], ['publications.id'], name=op.f('fk_certificates_publication_id_publications'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_certificates')),
+    sa.UniqueConstraint('code', name=op.f('uq_certificates_code'))
+    )
+    with op.batch_alter_table('certificates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_certificates_decision_id'), ['decision_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificates_nomination_id'), ['nomination_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_certificates_publication_id'), ['publication_id'], unique=False)
+
+    op.create_table('reviews',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('assignment_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('overall_comment', sa.Text(), nullable=False),
+    sa.Column('private_note', sa.Text(), nullable=False),
+    sa.Column('total', sa.Float(), nullable=True),
+    sa.Column('submitted_at', awards.db.UTCDateTime(), nullable=True),
+    sa.Column('updated_at', awards.db.UTCDateTime(), nullable=False),
+    sa.Column('imported', sa.Boolean(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['assignment_id'], ['assignments.id'], name=op.f('fk_reviews_assignment_id_assignments'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reviews')),
+    sa.UniqueConstraint('assignment_id', name=op.f('uq_reviews_assignment_id'))
+    )
+    with op.batch_alter_table('reviews', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reviews_status'), ['status'], unique=False)
+
+    op.create_table('scores',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('review_id', sa.Integer(), nullable=False),
+    sa.Column('criterion_id', sa.Integer(), nullable=False),
+    sa.Column('value', sa.Float(), nullable=True),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['criterion_id'], ['criteria.id'], name=op.f('fk_scores_criterion_id_criteria'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['review_id'], ['reviews.id'], name=op.f('fk_scores_review_id_reviews'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_scores')),
+    sa.UniqueConstraint('review_id', 'criterion_id', name=op.f('uq_scores_review_id_criterion_id'))
+    )
+    with op.batch_alter_table('scores', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_scores_criterion_id'), ['criterion_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('scores', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_scores_criterion_id'))
+
+    op.drop_table('scores')
+    with op.batch_alter_table('reviews', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reviews_status'))
+
+    op.drop_table('reviews')
+    with op.batch_alter_table('certificates', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_certificates_publication_id'))
+        batch_op.drop_index(batch_op.f('ix_certificates_nomination_id'))
+        batch_op.drop_index(batch_op.f('ix_certificates_decision_id'))
+
+    op.drop_table('certificates')
+    with op.batch_alter_table('round_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_round_entries_nomination_id'))
+        batch_op.drop_index(batch_op.f('ix_round_entries_added_by_id'))
+
+    op.drop_table('round_entries')
+    with op.batch_alter_table('ranked_ballots', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ranked_ballots_voter_id'))
+        batch_op.drop_index(batch_op.f('ix_ranked_ballots_category_id'))
+
+    op.drop_table('ranked_ballots')
+    with op.batch_alter_table('nomination_versions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_nomination_versions_author_id'))
+
+    op.drop_table('nomination_versions')
+    with op.batch_alter_table('nomination_status_changes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_nomination_status_changes_nomination_id'))
+        batch_op.drop_index(batch_op.f('ix_nomination_status_changes_actor_id'))
+
+    op.drop_table('nomination_status_changes')
+    with op.batch_alter_table('jury_member_categories', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_jury_member_categories_category_id'))
+
+    op.drop_table('jury_member_categories')
+    with op.batch_alter_table('decisions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_decisions_round_id'))
+        batch_op.drop_index(batch_op.f('ix_decisions_revoked_by_id'))
+        batch_op.drop_index(batch_op.f('ix_decisions_nomination_id'))
+        batch_op.drop_index(batch_op.f('ix_decisions_decided_by_id'))
+        batch_op.drop_index(batch_op.f('ix_decisions_category_id'))
+        batch_op.drop_index('ix_decisions_call_id_category_id')
+        batch_op.drop_index(batch_op.f('ix_decisions_award_level_id'))
+
+    op.drop_table('decisions')
+    with op.batch_alter_table('conflicts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_conflicts_nomination_id'))
+        batch_op.drop_index(batch_op.f('ix_conflicts_created_by_id'))
+
+    op.drop_table('conflicts')
+    with op.batch_alter_table('commission_votes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_commission_votes_voter_id'))
+        batch_op.drop_index(batch_op.f('ix_commission_votes_nomination_id'))
+
+    op.drop_table('commission_votes')
+    with op.batch_alter_table('attachments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attachments_uploaded_by_id'))
+        batch_op.drop_index(batch_op.f('ix_attachments_nomination_id'))
+        batch_op.drop_index(batch_op.f('ix_attachments_field_id'))
+
+    op.drop_table('attachments')
+    with op.batch_alter_table('assignments', schema=None) as batch_op:
+        batch_op.drop_index('ix_assignments_round_id_juror_id')
+        batch_op.drop_index(batch_op.f('ix_assignments_nomination_id'))
+        batch_op.drop_index(batch_op.f('ix_assignments_juror_id'))
+        batch_op.drop_index(batch_op.f('ix_assignments_assigned_by_id'))
+
+    op.drop_table('assignments')
+    with op.batch_alter_table('answers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_answers_field_id'))
+
+    op.drop_table('answers')
+    with op.batch_alter_table('rounds', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rounds_status'))
+        batch_op.drop_index(batch_op.f('ix_rounds_rubric_id'))
+        batch_op.drop_index(batch_op.f('ix_rounds_panel_id'))
+        batch_op.drop_index(batch_op.f('ix_rounds_call_id'))
+
+    op.drop_table('rounds')
+    with op.batch_alter_table('nominations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_nominations_status'))
+        batch_op.drop_index(batch_op.f('ix_nominations_nominee_email'))
+        batch_op.drop_index(batch_op.f('ix_nominations_category_id'))
+        batch_op.drop_index(batch_op.f('ix_nominations_call_id'))
+        batch_op.drop_index(batch_op.f('ix_nominations_applicant_id'))
+
+    op.drop_table('nominations')
+    with op.batch_alter_table('jury_members', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_jury_members_user_id'))
+        batch_op.drop_index(batch_op.f('ix_jury_members_status'))
+        batch_op.drop_index(batch_op.f('ix_jury_members_email'))
+
+    op.drop_table('jury_members')
+    with op.batch_alter_table('form_fields', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_form_fields_category_id'))
+
+    op.drop_table('form_fields')
+    op.drop_table('criteria')
+    op.drop_table('award_levels')
+    with op.batch_alter_table('rubrics', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rubrics_call_id'))
+
+    op.drop_table('rubrics')
+    op.drop_table('reference_counters')
+    with op.batch_alter_table('publications', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_publications_status'))
+        batch_op.drop_index(batch_op.f('ix_publications_created_by_id'))
+
+    op.drop_table('publications')
+    with op.batch_alter_table('panels', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_panels_call_id'))
+
+    op.drop_table('panels')
+    op.drop_table('categories')
+    with op.batch_alter_table('announcements', schema=None) as batch_op:
+        batch_op.drop_index('ix_announcements_status_publish_at')
+        batch_op.drop_index(batch_op.f('ix_announcements_call_id'))
+        batch_op.drop_index(batch_op.f('ix_announcements_author_id'))
+
+    op.drop_table('announcements')
+    with op.batch_alter_table('calls', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_calls_status'))
+        batch_op.drop_index(batch_op.f('ix_calls_programme_id'))
+        batch_op.drop_index(batch_op.f('ix_calls_cloned_from_id'))
+
+    op.drop_table('calls')
     op.drop_table('users')
+    op.drop_table('programmes')
     with op.batch_alter_table('outgoing_mail', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outgoing_mail_to_address'))
         batch_op.drop_index(batch_op.f('ix_outgoing_mail_status'))

@@ -1,0 +1,1 @@
+"""Announcements: news about calls and results, in three languages."""

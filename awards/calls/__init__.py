@@ -1,0 +1,1 @@
+"""Programmes, calls for nominations, categories, award levels and application forms."""

@@ -1,0 +1,1 @@
+"""Juries: rubrics, rounds, panels, conflicts of interest, assignments and reviews."""

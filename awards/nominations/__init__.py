@@ -1,0 +1,1 @@
+"""Nominations: the application, its answers, files, versions and status timeline."""

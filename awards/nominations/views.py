@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("nominations", __name__, url_prefix="/nominations")

@@ -1,0 +1,1 @@
+"""Rankings and decisions: advancing entries, awarding prizes, commission votes."""

@@ -1,0 +1,1 @@
+"""Published results: versioned publications and winners' certificates."""

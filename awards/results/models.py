@@ -1,0 +1,86 @@
+"""Published results. A publication is an immutable snapshot of a call's winners; a correction
+is a new version that supersedes the previous one (which stays readable), never an edit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from awards.db import Base, utcnow
+from awards.enums import PublicationStatus, column_type
+
+if TYPE_CHECKING:
+    from awards.auth.models import User
+    from awards.calls.models import Call
+    from awards.nominations.models import Nomination
+    from awards.ranking.models import Decision
+
+
+class Publication(Base):
+    __tablename__ = "publications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The unique (call_id, version) constraint also serves as the foreign key's index.
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"))
+    version: Mapped[int]
+    status: Mapped[PublicationStatus] = mapped_column(
+        column_type(PublicationStatus), default=PublicationStatus.SCHEDULED, index=True
+    )
+    scheduled_for: Mapped[datetime]
+    published_at: Mapped[datetime | None]
+    # What was corrected and why, shown on every later version; empty for the first one.
+    note_kk: Mapped[str] = mapped_column(Text, default="")
+    note_ru: Mapped[str] = mapped_column(Text, default="")
+    note_en: Mapped[str] = mapped_column(Text, default="")
+    # Everything the results page shows (categories, winners, award levels, names in three
+    # languages), frozen: later edits of the call or the entries do not change a publication.
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("call_id", "version"),)
+
+    call: Mapped[Call] = relationship()
+    created_by: Mapped[User] = relationship()
+    certificates: Mapped[list[Certificate]] = relationship(
+        back_populates="publication", order_by="Certificate.id", cascade="all, delete-orphan"
+    )
+
+    def is_visible_at(self, now: datetime) -> bool:
+        # A scheduled version goes live by itself at scheduled_for (the ceremony hour), and a
+        # superseded one stays readable so a correction is visible as a correction.
+        if self.status == PublicationStatus.SCHEDULED:
+            return self.scheduled_for <= now
+        return True
+
+    def __repr__(self) -> str:
+        return f"<Publication {self.id} call={self.call_id} v{self.version} {self.status}>"
+
+
+class Certificate(Base):
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(
+        ForeignKey("publications.id", ondelete="CASCADE"), index=True
+    )
+    decision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("decisions.id", ondelete="SET NULL"), index=True
+    )
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("nominations.id"), index=True)
+    # Printed on the certificate; anyone can check it on the verification page.
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    recipient_name: Mapped[str] = mapped_column(String(300))
+    # {"kk": ..., "ru": ..., "en": ...}: frozen with the publication, like the snapshot.
+    award_name: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    publication: Mapped[Publication] = relationship(back_populates="certificates")
+    decision: Mapped[Decision | None] = relationship()
+    nomination: Mapped[Nomination] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Certificate {self.code}>"
