@@ -20,6 +20,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder="static",
     )
     load_config(app, test_config)
+    if app.config.get("PROXY_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind N trusted proxies: real client addresses for rate limits and the audit log.
+        n = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     register_extensions(app)
     register_blueprints(app)
     register_errors(app)

@@ -46,7 +46,7 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_LOGIN": "10 per minute;50 per hour",
     "RATELIMIT_RESET": "5 per minute;20 per hour",
-    "RATELIMIT_REGISTER": "10 per hour",
+    "RATELIMIT_REGISTER": "30 per hour",
     "BABEL_DEFAULT_LOCALE": "ru",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Almaty",
     "LANGUAGES": ["kk", "ru", "en"],
@@ -59,6 +59,7 @@ DEFAULTS: dict[str, object] = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": 4 * 3600,
     "SQL_ECHO": False,
+    "PROXY_COUNT": 0,  # trusted reverse proxies in front of the app (X-Forwarded-*)
 }
 
 

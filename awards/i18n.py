@@ -19,9 +19,18 @@ def select_locale() -> str:
     if current_user and getattr(current_user, "is_authenticated", False):
         if current_user.preferred_language in languages:
             return current_user.preferred_language
-    return request.accept_languages.best_match(languages) or current_app.config[
+    return best_language(request.accept_languages, languages) or current_app.config[
         "BABEL_DEFAULT_LOCALE"
     ]
+
+
+def best_language(accept, languages: list[str]) -> str | None:
+    """Highest-quality browser language by its primary tag: ``kk-KZ`` counts as ``kk``."""
+    for value, _quality in accept:  # werkzeug keeps them sorted by quality
+        primary = value.split("-")[0].split("_")[0].lower()
+        if primary in languages:
+            return primary
+    return None
 
 
 def format_dt(value: datetime | None, fmt: str = "medium") -> str:

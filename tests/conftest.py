@@ -6,6 +6,7 @@ dropped afterwards."""
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -107,8 +109,17 @@ def app(app_config):
     app.extensions["awards_db"]["engine"].dispose()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh context, as in a real server, even while a test holds an
+    app context open (the ``db`` fixture): no shared ``g``, no shared logged-in user."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

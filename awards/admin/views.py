@@ -1,3 +1,607 @@
-from flask import Blueprint
+"""Administration: programmes, calls and their settings, categories with award levels, the
+application form builder and cloning a call into next year's edition.
+
+Views stay thin: a form validates and turns the input into values, a service in
+``awards.calls.services`` applies them (and audits), the view commits or re-renders."""
+
+from __future__ import annotations
+
+from babel.dates import format_datetime as babel_format_datetime
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from awards.calls import services
+from awards.calls.forms import (
+    CALL_STATUS_LABELS,
+    FIELD_TYPE_LABELS,
+    FILE_TYPE_LABELS,
+    NOMINATOR_KIND_LABELS,
+    AwardLevelForm,
+    CallForm,
+    CategoryForm,
+    CloneCallForm,
+    FormFieldForm,
+    ProgrammeForm,
+)
+from awards.calls.models import AwardLevel, Call, Category, FormField, Programme
+from awards.calls.services import CallSetupError, StaleCallError
+from awards.db import get_db
+from awards.enums import FieldType, NominationStatus, NominatorKind
+from awards.forms import CSRFOnlyForm
+from awards.i18n import localized
+from awards.nominations.models import Answer, Nomination
+from awards.permissions import admin_required
+from awards.timeutil import DEFAULT_TZ
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+DIRECTIONS = {"up": -1, "down": 1}
+
+
+@bp.before_request
+@admin_required
+def _administrators_only():
+    """One guard for the whole blueprint, so a route added later cannot forget it."""
+    return None
+
+
+def call_time(value, call) -> str:
+    """A UTC instant as wall-clock time in the call's own zone (seconds only when set)."""
+    if value is None:
+        return ""
+    pattern = "d MMMM y, HH:mm:ss" if value.second else "d MMMM y, HH:mm"
+    return babel_format_datetime(value, pattern, tzinfo=call.tz, locale=str(get_locale()))
+
+
+@bp.context_processor
+def _template_helpers():
+    return {
+        "call_time": call_time,
+        "STATUS_LABELS": CALL_STATUS_LABELS,
+        "FIELD_TYPE_LABELS": FIELD_TYPE_LABELS,
+        "NOMINATOR_KIND_LABELS": NOMINATOR_KIND_LABELS,
+        "FILE_TYPE_LABELS": FILE_TYPE_LABELS,
+        "FieldType": FieldType,
+    }
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _check_csrf() -> None:
+    """For buttons that post an action without fields (move, delete)."""
+    if not CSRFOnlyForm().validate():
+        abort(400)
+
+
+def _show_error(form, error: CallSetupError) -> None:
+    """Put a service's refusal next to the input it is about (or at the top of the page)."""
+    target = getattr(form, error.field, None) if error.field else None
+    if target is not None:
+        target.errors = [*target.errors, error.message]
+    else:
+        flash(str(error.message), "error")
+
+
+def _form_status(form) -> int:
+    return 400 if form.is_submitted() else 200
+
+
+def _csrf_failed(form) -> bool:
+    csrf = getattr(form, "csrf_token", None)
+    return bool(csrf is not None and csrf.errors)
+
+
+def _call_or_404(call_id: int) -> Call:
+    call = get_db().get(Call, call_id)
+    if call is None:
+        abort(404)
+    return call
+
+
+def _category_or_404(call: Call, category_id: int) -> Category:
+    category = get_db().get(Category, category_id)
+    if category is None or category.call_id != call.id:
+        abort(404)
+    return category
+
+
+def _level_or_404(category: Category, level_id: int) -> AwardLevel:
+    level = get_db().get(AwardLevel, level_id)
+    if level is None or level.category_id != category.id:
+        abort(404)
+    return level
+
+
+def _field_or_404(call: Call, field_id: int) -> FormField:
+    form_field = get_db().get(FormField, field_id)
+    if form_field is None or form_field.call_id != call.id:
+        abort(404)
+    return form_field
+
+
+def _programme_choices(db) -> list[tuple[Programme, str]]:
+    programmes = db.scalars(select(Programme).order_by(Programme.slug)).all()
+    return [(p, localized(p, "name") or p.slug) for p in programmes]
+
+
+def _category_choices(call: Call) -> list[tuple[Category, str]]:
+    return [(c, localized(c, "name") or c.code) for c in call.categories]
+
+
+# ---- dashboard --------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def dashboard():
+    """Every call with its status, dates and counts, in three queries whatever the number of
+    calls: the calls with their programmes, then one grouped count per table."""
+    db = get_db()
+    calls = db.scalars(
+        select(Call).options(joinedload(Call.programme))
+        .order_by(Call.year.desc(), Call.id.desc())
+    ).all()
+    category_counts = dict(db.execute(
+        select(Category.call_id, func.count(Category.id)).group_by(Category.call_id)
+    ).all())
+    is_draft = case((Nomination.status == NominationStatus.DRAFT, 1), else_=0)
+    nomination_counts = {
+        row.call_id: (row.total - (row.drafts or 0), row.drafts or 0)
+        for row in db.execute(
+            select(Nomination.call_id, func.count(Nomination.id).label("total"),
+                   func.sum(is_draft).label("drafts"))
+            .group_by(Nomination.call_id)
+        )
+    }
+    return render_template("admin/dashboard.html", calls=calls,
+                           category_counts=category_counts, nomination_counts=nomination_counts)
+
+
+# ---- programmes -------------------------------------------------------------------------------
+
+
+@bp.get("/programmes")
+def programmes():
+    db = get_db()
+    rows = db.scalars(
+        select(Programme).options(selectinload(Programme.calls)).order_by(Programme.slug)
+    ).all()
+    return render_template("admin/programmes.html", programmes=rows)
+
+
+@bp.route("/programmes/new", methods=["GET", "POST"])
+def programme_new():
+    form = ProgrammeForm()
+    if form.validate_on_submit():
+        db = get_db()
+        try:
+            services.create_programme(session=db, actor=_actor(), values=form.values())
+        except CallSetupError as exc:
+            db.rollback()
+            _show_error(form, exc)
+        else:
+            db.commit()
+            flash(_("The programme is created."), "success")
+            return redirect(url_for(".programmes"))
+    return render_template("admin/programme_form.html", form=form, programme=None), \
+        _form_status(form)
+
+
+@bp.route("/programmes/<int:programme_id>/edit", methods=["GET", "POST"])
+def programme_edit(programme_id: int):
+    db = get_db()
+    programme = db.get(Programme, programme_id)
+    if programme is None:
+        abort(404)
+    if request.method == "POST":
+        form = ProgrammeForm()
+    else:
+        form = ProgrammeForm(data=ProgrammeForm.initial(programme))
+    if form.validate_on_submit():
+        try:
+            changed = services.update_programme(session=db, actor=_actor(), programme=programme,
+                                                values=form.values())
+        except CallSetupError as exc:
+            db.rollback()
+            _show_error(form, exc)
+        else:
+            db.commit()
+            flash(_("The programme is saved.") if changed else _("Nothing was changed."),
+                  "success")
+            return redirect(url_for(".programmes"))
+    return render_template("admin/programme_form.html", form=form, programme=programme), \
+        _form_status(form)
+
+
+# ---- calls ------------------------------------------------------------------------------------
+
+
+@bp.route("/calls/new", methods=["GET", "POST"])
+def call_new():
+    db = get_db()
+    choices = _programme_choices(db)
+    if not choices:
+        flash(_("Create a programme first: every call belongs to one."), "warning")
+        return redirect(url_for(".programme_new"))
+    if request.method == "POST":
+        form = CallForm(programmes=choices)
+    else:
+        preset = request.args.get("programme", type=int)
+        form = CallForm(programmes=choices, data={
+            "timezone": DEFAULT_TZ,
+            "allowed_nominator_kinds": [k.value for k in NominatorKind],
+            "programme_id": preset,
+        })
+    if form.validate_on_submit():
+        try:
+            call = services.create_call(session=db, actor=_actor(), values=form.values())
+        except CallSetupError as exc:
+            db.rollback()
+            _show_error(form, exc)
+        else:
+            db.commit()
+            flash(_("The call is created as a draft. Add its categories and application form, "
+                    "then open it."), "success")
+            return redirect(url_for(".call_detail", call_id=call.id))
+    return render_template("admin/call_form.html", form=form, call=None), _form_status(form)
+
+
+@bp.get("/calls/<int:call_id>")
+def call_detail(call_id: int):
+    db = get_db()
+    call = _call_or_404(call_id)
+    counts = {
+        "categories": len(call.categories),
+        "fields": len(call.fields),
+        "nominations": db.scalar(select(func.count(Nomination.id)).where(
+            Nomination.call_id == call.id, Nomination.status != NominationStatus.DRAFT)) or 0,
+        "drafts": db.scalar(select(func.count(Nomination.id)).where(
+            Nomination.call_id == call.id, Nomination.status == NominationStatus.DRAFT)) or 0,
+    }
+    return render_template("admin/call_detail.html", call=call, counts=counts,
+                           allowed=services.CALL_TRANSITIONS[call.status])
+
+
+@bp.route("/calls/<int:call_id>/edit", methods=["GET", "POST"])
+def call_edit(call_id: int):
+    db = get_db()
+    call = _call_or_404(call_id)
+    options = {"programmes": _programme_choices(db),
+               "statuses": services.allowed_statuses(call.status)}
+    if request.method == "POST":
+        form = CallForm(**options)
+    else:
+        form = CallForm(data=CallForm.initial(call), **options)
+    valid = form.validate_on_submit()
+    conflict = None
+    if form.is_submitted() and not _csrf_failed(form) \
+            and form.expected_version() != call.version_id:
+        conflict = _("Someone else changed this call while you were editing it. Reload the "
+                     "page to see their changes, then make yours again.")
+    elif valid:
+        try:
+            changed = services.update_call(session=db, actor=_actor(), call=call,
+                                           values=form.values(),
+                                           expected_version=form.expected_version())
+        except StaleCallError as exc:
+            db.rollback()
+            conflict = str(exc.message)
+        except CallSetupError as exc:
+            db.rollback()
+            _show_error(form, exc)
+        else:
+            db.commit()
+            flash(_("The call is saved.") if changed else _("Nothing was changed."), "success")
+            return redirect(url_for(".call_detail", call_id=call.id))
+    if conflict:
+        return render_template("admin/call_form.html", form=form, call=call,
+                               conflict=conflict), 409
+    return render_template("admin/call_form.html", form=form, call=call), _form_status(form)
+
+
+@bp.route("/calls/<int:call_id>/clone", methods=["GET", "POST"])
+def call_clone(call_id: int):
+    db = get_db()
+    call = _call_or_404(call_id)
+    if request.method == "POST":
+        form = CloneCallForm()
+    else:
+        form = CloneCallForm(data=CloneCallForm.initial(call))
+    if form.validate_on_submit():
+        try:
+            new = services.clone_call(session=db, call=call, year=form.year.data,
+                                      slug=form.slug.data, actor=_actor(),
+                                      titles=form.titles())
+        except CallSetupError as exc:
+            db.rollback()
+            _show_error(form, exc)
+        else:
+            db.commit()
+            flash(_("The new edition is created as a draft. Check its dates before opening "
+                    "it."), "success")
+            return redirect(url_for(".call_detail", call_id=new.id))
+    return render_template("admin/call_clone.html", form=form, call=call), _form_status(form)
+
+
+# ---- categories -------------------------------------------------------------------------------
+
+
+@bp.get("/calls/<int:call_id>/categories")
+def categories(call_id: int):
+    db = get_db()
+    call = _call_or_404(call_id)
+    nomination_counts = dict(db.execute(
+        select(Nomination.category_id, func.count(Nomination.id))
+        .where(Nomination.call_id == call.id).group_by(Nomination.category_id)
+    ).all())
+    rows = db.scalars(
+        select(Category).where(Category.call_id == call.id)
+        .options(selectinload(Category.award_levels))
+        .order_by(Category.position, Category.id)
+    ).all()
+    return render_template("admin/categories.html", call=call, categories=rows,
+                           nomination_counts=nomination_counts)
+
+
+@bp.route("/calls/<int:call_id>/categories/new", methods=["GET", "POST"])
+def category_new(call_id: int):
+    db = get_db()
+    call = _call_or_404(call_id)
+    form = CategoryForm()
+    if form.validate_on_submit():
+        try:
+            category = services.create_category(session=db, actor=_actor(), call=call,
+                                                values=form.values())
+        except CallSetupError as exc:
+            db.rollback()
+            _show_error(form, exc)
+        else:
+            db.commit()
+            flash(_("The category is added. You can now add its award levels."), "success")
+            return redirect(url_for(".category_edit", call_id=call.id,
+                                    category_id=category.id))
+    return render_template("admin/category_form.html", form=form, call=call, category=None), \
+        _form_status(form)
+
+
+@bp.route("/calls/<int:call_id>/categories/<int:category_id>/edit", methods=["GET", "POST"])
+def category_edit(call_id: int, category_id: int):
+    db = get_db()
+    call = _call_or_404(call_id)
+    category = _category_or_404(call, category_id)
+    if request.method == "POST":
+        form = CategoryForm()
+    else:
+        form = CategoryForm(data=CategoryForm.initial(category))
+    if form.validate_on_submit():
+        try:
+            changed = services.update_category(session=db, actor=_actor(), category=category,
+                                               values=form.values())
+        except CallSetupError as exc:
+            db.rollback()
+            _show_error(form, exc)
+        else:
+            db.commit()
+            flash(_("The category is saved.") if changed else _("Nothing was changed."),
+                  "success")
+            return redirect(url_for(".categories", call_id=call.id))
+    return render_template("admin/category_form.html", form=form, call=call,
+                           category=category), _form_status(form)
+
+
+@bp.post("/calls/<int:call_id>/categories/<int:category_id>/delete")
+def category_delete(call_id: int, category_id: int):
+    _check_csrf()
+    db = get_db()
+    call = _call_or_404(call_id)
+    category = _category_or_404(call, category_id)
+    name = localized(category, "name") or category.code
+    try:
+        services.delete_category(session=db, actor=_actor(), category=category)
+    except CallSetupError as exc:
+        db.rollback()
+        flash(str(exc.message), "error")
+    else:
+        db.commit()
+        flash(_("The category “%(name)s” is deleted.", name=name), "success")
+    return redirect(url_for(".categories", call_id=call.id))
+
+
+@bp.post("/calls/<int:call_id>/categories/<int:category_id>/move/<any(up, down):direction>")
+def category_move(call_id: int, category_id: int, direction: str):
+    _check_csrf()
+    db = get_db()
+    call = _call_or_404(call_id)
+    category = _category_or_404(call, category_id)
+    if services.move_category(session=db, actor=_actor(), category=category,
+                              direction=DIRECTIONS[direction]):
+        db.commit()
+    return redirect(url_for(".categories", call_id=call.id) + f"#category-{category.id}")
+
+
+# ---- award levels -----------------------------------------------------------------------------
+
+
+@bp.route("/calls/<int:call_id>/categories/<int:category_id>/levels/new",
+          methods=["GET", "POST"])
+def award_level_new(call_id: int, category_id: int):
+    db = get_db()
+    call = _call_or_404(call_id)
+    category = _category_or_404(call, category_id)
+    form = AwardLevelForm()
+    if form.validate_on_submit():
+        try:
+            services.create_award_level(session=db, actor=_actor(), category=category,
+                                        values=form.values())
+        except CallSetupError as exc:
+            db.rollback()
+            _show_error(form, exc)
+        else:
+            db.commit()
+            flash(_("The award level is added."), "success")
+            return redirect(url_for(".category_edit", call_id=call.id, category_id=category.id))
+    return render_template("admin/award_level_form.html", form=form, call=call,
+                           category=category, level=None), _form_status(form)
+
+
+@bp.route("/calls/<int:call_id>/categories/<int:category_id>/levels/<int:level_id>/edit",
+          methods=["GET", "POST"])
+def award_level_edit(call_id: int, category_id: int, level_id: int):
+    db = get_db()
+    call = _call_or_404(call_id)
+    category = _category_or_404(call, category_id)
+    level = _level_or_404(category, level_id)
+    if request.method == "POST":
+        form = AwardLevelForm()
+    else:
+        form = AwardLevelForm(data=AwardLevelForm.initial(level))
+    if form.validate_on_submit():
+        try:
+            changed = services.update_award_level(session=db, actor=_actor(), level=level,
+                                                  values=form.values())
+        except CallSetupError as exc:
+            db.rollback()
+            _show_error(form, exc)
+        else:
+            db.commit()
+            flash(_("The award level is saved.") if changed else _("Nothing was changed."),
+                  "success")
+            return redirect(url_for(".category_edit", call_id=call.id, category_id=category.id))
+    return render_template("admin/award_level_form.html", form=form, call=call,
+                           category=category, level=level), _form_status(form)
+
+
+@bp.post("/calls/<int:call_id>/categories/<int:category_id>/levels/<int:level_id>/delete")
+def award_level_delete(call_id: int, category_id: int, level_id: int):
+    _check_csrf()
+    db = get_db()
+    call = _call_or_404(call_id)
+    category = _category_or_404(call, category_id)
+    level = _level_or_404(category, level_id)
+    services.delete_award_level(session=db, actor=_actor(), level=level)
+    db.commit()
+    flash(_("The award level is deleted."), "success")
+    return redirect(url_for(".category_edit", call_id=call.id, category_id=category.id))
+
+
+@bp.post("/calls/<int:call_id>/categories/<int:category_id>/levels/<int:level_id>"
+         "/move/<any(up, down):direction>")
+def award_level_move(call_id: int, category_id: int, level_id: int, direction: str):
+    _check_csrf()
+    db = get_db()
+    call = _call_or_404(call_id)
+    category = _category_or_404(call, category_id)
+    level = _level_or_404(category, level_id)
+    if services.move_award_level(session=db, actor=_actor(), level=level,
+                                 direction=DIRECTIONS[direction]):
+        db.commit()
+    return redirect(url_for(".category_edit", call_id=call.id, category_id=category.id))
+
+
+# ---- application form -------------------------------------------------------------------------
+
+
+@bp.get("/calls/<int:call_id>/form")
+def form_fields(call_id: int):
+    db = get_db()
+    call = _call_or_404(call_id)
+    answer_counts = dict(db.execute(
+        select(Answer.field_id, func.count(Answer.id))
+        .join(FormField, FormField.id == Answer.field_id)
+        .where(FormField.call_id == call.id).group_by(Answer.field_id)
+    ).all())
+    return render_template("admin/form_fields.html", call=call, answer_counts=answer_counts,
+                           field_types=list(FieldType))
+
+
+def _field_type_or_404(value: str) -> FieldType:
+    try:
+        return FieldType(value)
+    except ValueError:
+        abort(404)
+
+
+@bp.route("/calls/<int:call_id>/form/new/<field_type>", methods=["GET", "POST"])
+def form_field_new(call_id: int, field_type: str):
+    db = get_db()
+    call = _call_or_404(call_id)
+    kind = _field_type_or_404(field_type)
+    options = {"field_type": kind, "categories": _category_choices(call)}
+    form = FormFieldForm(**options)
+    if form.validate_on_submit():
+        try:
+            services.create_form_field(session=db, actor=_actor(), call=call,
+                                       values=form.values())
+        except CallSetupError as exc:
+            db.rollback()
+            _show_error(form, exc)
+        else:
+            db.commit()
+            flash(_("The question is added."), "success")
+            return redirect(url_for(".form_fields", call_id=call.id))
+    return render_template("admin/form_field_form.html", form=form, call=call,
+                           form_field=None), _form_status(form)
+
+
+@bp.route("/calls/<int:call_id>/form/<int:field_id>/edit", methods=["GET", "POST"])
+def form_field_edit(call_id: int, field_id: int):
+    db = get_db()
+    call = _call_or_404(call_id)
+    form_field = _field_or_404(call, field_id)
+    options = {"field_type": form_field.type, "categories": _category_choices(call)}
+    if request.method == "POST":
+        form = FormFieldForm(**options)
+    else:
+        form = FormFieldForm(data=FormFieldForm.initial(form_field), **options)
+    if form.validate_on_submit():
+        try:
+            changed = services.update_form_field(session=db, actor=_actor(),
+                                                 form_field=form_field, values=form.values())
+        except CallSetupError as exc:
+            db.rollback()
+            _show_error(form, exc)
+        else:
+            db.commit()
+            flash(_("The question is saved.") if changed else _("Nothing was changed."),
+                  "success")
+            return redirect(url_for(".form_fields", call_id=call.id))
+    return render_template("admin/form_field_form.html", form=form, call=call,
+                           form_field=form_field), _form_status(form)
+
+
+@bp.post("/calls/<int:call_id>/form/<int:field_id>/delete")
+def form_field_delete(call_id: int, field_id: int):
+    _check_csrf()
+    db = get_db()
+    call = _call_or_404(call_id)
+    form_field = _field_or_404(call, field_id)
+    key = form_field.key
+    try:
+        services.delete_form_field(session=db, actor=_actor(), form_field=form_field)
+    except CallSetupError as exc:
+        db.rollback()
+        flash(str(exc.message), "error")
+    else:
+        db.commit()
+        flash(_("The question “%(key)s” is deleted.", key=key), "success")
+    return redirect(url_for(".form_fields", call_id=call.id))
+
+
+@bp.post("/calls/<int:call_id>/form/<int:field_id>/move/<any(up, down):direction>")
+def form_field_move(call_id: int, field_id: int, direction: str):
+    _check_csrf()
+    db = get_db()
+    call = _call_or_404(call_id)
+    form_field = _field_or_404(call, field_id)
+    if services.move_form_field(session=db, actor=_actor(), form_field=form_field,
+                                direction=DIRECTIONS[direction]):
+        db.commit()
+    return redirect(url_for(".form_fields", call_id=call.id) + f"#field-{form_field.id}")

@@ -276,7 +276,7 @@ class CallForm(BaseForm):
         return ok
 
     def expected_version(self) -> int | None:
-        raw = self.version_id.data if hasattr(self, "version_id") else None
+        raw = self.version_id.data if self.version_id is not None else None
         try:
             return int(raw)
         except (TypeError, ValueError):
@@ -301,7 +301,7 @@ class CallForm(BaseForm):
         for prefix in ("title", "rules", "consent_text"):
             for code in LANGS:
                 values[f"{prefix}_{code}"] = _text(getattr(self, f"{prefix}_{code}").data)
-        if hasattr(self, "status"):
+        if self.status is not None:
             values["status"] = CallStatus(self.status.data)
         return values
 

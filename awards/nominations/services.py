@@ -1,0 +1,609 @@
+"""Nominations: start, save, upload, submit (reference, version, e-mails), edit after submit,
+withdraw, and the nominee's consent.
+
+Every function takes keyword-only arguments, flushes, audits, and leaves the commit to the
+caller. Functions that change a nomination expect ``lock_nomination`` to have been called
+first in the same transaction: it serialises concurrent requests on one nomination (two tabs,
+a double click) and reloads its state, so every check below reads what is really stored.
+
+Lock order, the same on every path, so two transactions never wait for each other in a
+circle: the nomination's row, then the audit chain (taken by the first ``audit.record``), then
+the call's reference counter (only in ``submit_nomination``, after ``change_status`` has
+recorded its audit event)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import FileStorage
+
+from awards import audit
+from awards.calls.models import Call, Category, FormField
+from awards.db import utcnow
+from awards.enums import FieldType, NominationStatus, NominatorKind
+from awards.mail import queue_mail
+from awards.nominations import formbuilder
+from awards.nominations.lifecycle import change_status
+from awards.nominations.models import (
+    Answer,
+    Attachment,
+    Nomination,
+    NominationVersion,
+    ReferenceCounter,
+    StatusChange,
+)
+from awards.storage import UploadError, delete_stored, save_upload
+from awards.urls import external_url
+
+NOMINEE_COLUMNS = ("nominee_name", "nominee_email", "nominee_phone", "organisation_name")
+# A nomination can be withdrawn by its applicant until it is ruled out (or already withdrawn).
+WITHDRAWABLE = frozenset({NominationStatus.DRAFT, NominationStatus.SUBMITTED,
+                          NominationStatus.CHANGES_REQUESTED, NominationStatus.ELIGIBLE})
+
+
+class NominationError(Exception):
+    """A refusal the user must be told about; ``code`` is the HTTP status the page uses."""
+
+    code = 409
+
+    def __init__(self, message: str = ""):
+        super().__init__(message)
+        self.message = message
+
+
+class CallNotOpen(NominationError):
+    pass
+
+
+class DeadlinePassed(NominationError):
+    def __init__(self, closes_at: datetime):
+        super().__init__("deadline passed")
+        self.closes_at = closes_at
+
+
+class NotEditable(NominationError):
+    pass
+
+
+class AlreadySubmitted(NominationError):
+    pass
+
+
+class Incomplete(NominationError):
+    code = 400
+
+    def __init__(self, missing: list[str]):
+        super().__init__("incomplete")
+        self.missing = missing
+
+
+# ---- reading ----------------------------------------------------------------------------------
+
+
+def fields_for(nomination: Nomination) -> list[FormField]:
+    return formbuilder.applicable_fields(nomination.call, category_id=nomination.category_id,
+                                         nominator_kind=nomination.nominator_kind)
+
+
+def consent_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def find_by_consent_token(session: Session, token: str) -> Nomination | None:
+    if not token or len(token) > 200:
+        return None
+    return session.scalar(
+        select(Nomination).where(Nomination.nominee_consent_token_hash == consent_token_hash(token))
+    )
+
+
+def nominations_of(session: Session, user) -> list[Nomination]:
+    return list(session.scalars(
+        select(Nomination).where(Nomination.applicant_id == user.id)
+        .order_by(Nomination.created_at.desc(), Nomination.id.desc())
+    ))
+
+
+def missing_fields(nomination: Nomination, fields: list[FormField] | None = None) -> list[str]:
+    """The names (form field names) of what must still be filled in before submitting."""
+    fields = fields if fields is not None else fields_for(nomination)
+    rules = formbuilder.nominee_rules(nomination.nominator_kind, fields,
+                                      consent_required=nomination.nominee_consent_required)
+    missing = [name for name, required in rules.items()
+               if required and not getattr(nomination, name)]
+    for q in formbuilder.question_fields(fields):
+        if not q.required:
+            continue
+        if q.type == FieldType.FILE:
+            present = any(a.field_id == q.id for a in nomination.attachments)
+        else:
+            answer = nomination.answer_for(q.id)
+            value = answer.value if answer is not None else None
+            present = value not in (None, "", [], False)
+        if not present:
+            missing.append(formbuilder.field_name(q))
+    return missing
+
+
+def answers_by_key(nomination: Nomination) -> dict[str, Any]:
+    return {a.field.key: a.value for a in nomination.answers if a.value is not None}
+
+
+def snapshot(nomination: Nomination, **extra) -> dict[str, Any]:
+    """What a version records: enough to show the entry as it was, even if the form changes."""
+    keys = {f.id: f.key for f in nomination.call.fields}
+    return {
+        "reference": nomination.reference,
+        "status": nomination.status.value,
+        "category": nomination.category.code,
+        "nominator_kind": nomination.nominator_kind.value,
+        "nominee": {name: getattr(nomination, name) for name in NOMINEE_COLUMNS},
+        "answers": answers_by_key(nomination),
+        "attachments": [
+            {"id": a.id, "field": keys.get(a.field_id), "original_name": a.original_name,
+             "content_type": a.content_type, "size": a.size, "sha256": a.sha256}
+            for a in nomination.attachments
+        ],
+        **extra,
+    }
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # "created", "status", "consent", "declined", "version"
+    status: NominationStatus | None = None
+    reason: str = ""
+    number: int | None = None
+
+
+def timeline(nomination: Nomination) -> list[TimelineEntry]:
+    """What the applicant sees happen to their nomination, oldest first. Internal screening
+    notes (``visible_to_applicant`` false) are left out."""
+    entries = [TimelineEntry(nomination.created_at, "created")]
+    entries += [TimelineEntry(c.created_at, "status", status=c.to_status, reason=c.reason)
+                for c in nomination.status_changes if c.visible_to_applicant]
+    entries += [TimelineEntry(v.created_at, "version", number=v.number)
+                for v in nomination.versions if v.number > 1]
+    if nomination.nominee_consent_at is not None:
+        entries.append(TimelineEntry(nomination.nominee_consent_at, "consent"))
+    if nomination.nominee_declined_at is not None:
+        entries.append(TimelineEntry(nomination.nominee_declined_at, "declined"))
+    order = {"created": 0, "status": 1, "version": 2, "consent": 3, "declined": 3}
+    return sorted(entries, key=lambda e: (e.at, order[e.kind]))
+
+
+def awaiting_nominee_consent(nomination: Nomination) -> bool:
+    return (nomination.nominee_consent_required and nomination.is_submitted
+            and nomination.nominator_kind != NominatorKind.SELF
+            and nomination.nominee_consent_at is None and nomination.nominee_declined_at is None)
+
+
+# ---- locking ----------------------------------------------------------------------------------
+
+
+def lock_nomination(*, session: Session, nomination: Nomination) -> Nomination:
+    """Make this transaction the only one changing ``nomination`` until it ends, and reload it.
+
+    PostgreSQL: a row lock (SELECT ... FOR UPDATE). SQLite: the database's single write lock,
+    taken by a write that changes nothing (a plain read would not wait for the other writer)."""
+    session.expire_all()
+    if session.get_bind().dialect.name == "postgresql":
+        session.refresh(nomination, with_for_update=True)
+    else:
+        session.execute(text("UPDATE nominations SET id = id WHERE id = :id"),
+                        {"id": nomination.id})
+        session.refresh(nomination)
+    return nomination
+
+
+# ---- starting and saving ----------------------------------------------------------------------
+
+
+def start_nomination(*, session: Session, call: Call, category: Category, nominator_kind: str,
+                     applicant, now: datetime | None = None) -> Nomination:
+    now = now or utcnow()
+    if not call.is_open_at(now):
+        if call.has_closed_at(now):
+            raise DeadlinePassed(call.closes_at)
+        raise CallNotOpen("call not open")
+    if category.call_id != call.id:
+        raise NominationError("category of another call")
+    if not call.accepts_nominator(nominator_kind):
+        raise NominationError("nominator kind not allowed")
+    kind = NominatorKind(nominator_kind)
+    nomination = Nomination(
+        call=call, category=category, applicant_id=applicant.id, nominator_kind=kind,
+        status=NominationStatus.DRAFT,
+        nominee_consent_required=bool(call.requires_nominee_consent),
+    )
+    if kind == NominatorKind.SELF:
+        nomination.nominee_name = applicant.full_name or ""
+        nomination.nominee_email = applicant.email
+        nomination.nominee_phone = applicant.phone or ""
+    elif kind == NominatorKind.ORGANISATION:
+        nomination.organisation_name = applicant.organisation or ""
+    session.add(nomination)
+    session.flush()
+    audit.record(session, action="nomination.create", object_type="nomination",
+                 object_id=nomination.id, actor=applicant, call_id=call.id,
+                 after={"category": category.code, "nominator_kind": kind.value})
+    return nomination
+
+
+def check_editable(nomination: Nomination, now: datetime) -> None:
+    """Raise unless the applicant may change the nomination now."""
+    if nomination.is_editable_at(now):
+        return
+    if (nomination.status in (NominationStatus.DRAFT, NominationStatus.SUBMITTED)
+            and nomination.anonymised_at is None and nomination.call.has_closed_at(now)):
+        raise DeadlinePassed(nomination.call.closes_at)
+    raise NotEditable("not editable")
+
+
+@dataclass
+class SaveResult:
+    changed: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    upload_errors: dict[int, list[str]] = field(default_factory=dict)
+    uploaded: list[Attachment] = field(default_factory=list)
+    removed: list[Attachment] = field(default_factory=list)
+    # Files written to disk in this transaction; the caller deletes them if it rolls back.
+    stored_names: list[str] = field(default_factory=list)
+
+    @property
+    def files_changed(self) -> bool:
+        return bool(self.uploaded or self.removed)
+
+
+def save_nomination(
+    *,
+    session: Session,
+    nomination: Nomination,
+    actor,
+    answers: dict[int, Any],
+    nominee: dict[str, str],
+    uploads: dict[int, list[FileStorage]] | None = None,
+    remove_ids: list[int] | None = None,
+    now: datetime | None = None,
+) -> SaveResult:
+    """Store the given answers and nominee details, remove and add files.
+
+    Only what is given changes. A file that cannot be stored (type, size, empty, too many) is
+    reported per field in ``upload_errors`` and the rest is saved. The caller has checked the
+    types of the answers (the form does). Audited as ``nomination.save_draft`` while a draft,
+    ``nomination.edit`` afterwards, with the changed values before and after."""
+    now = now or utcnow()
+    check_editable(nomination, now)
+    result = SaveResult()
+    fields = fields_for(nomination)
+    by_id = {f.id: f for f in fields}
+
+    nominee = dict(nominee)
+    if nomination.nominator_kind == NominatorKind.SELF:
+        nominee.pop("nominee_email", None)  # always the account's address
+    for name, value in nominee.items():
+        if name in NOMINEE_COLUMNS and getattr(nomination, name) != value:
+            result.changed[f"nominee.{name}"] = (getattr(nomination, name), value)
+            setattr(nomination, name, value)
+
+    for field_id, value in answers.items():
+        definition = by_id.get(field_id)
+        if definition is None or definition.type == FieldType.FILE:
+            continue
+        if definition.key in formbuilder.NOMINEE_FIELD_KEYS:
+            continue
+        _set_answer(nomination, definition, value, result)
+    # Questions that are nominee details mirror the nomination's columns.
+    for definition in fields:
+        if definition.key in formbuilder.NOMINEE_FIELD_KEYS:
+            _set_answer(nomination, definition, getattr(nomination, definition.key) or None,
+                        result)
+
+    for attachment_id in remove_ids or []:
+        attachment = next((a for a in nomination.attachments if a.id == attachment_id), None)
+        if attachment is not None:
+            _remove_attachment(session, nomination, attachment, actor, result)
+
+    for field_id, files in (uploads or {}).items():
+        definition = by_id.get(field_id)
+        if definition is None or definition.type != FieldType.FILE:
+            continue
+        _add_files(session, nomination, definition, files, actor, result)
+
+    if result.files_changed:
+        for definition in fields:
+            if definition.type == FieldType.FILE:
+                ids = [a.id for a in nomination.attachments if a.field_id == definition.id]
+                _set_answer(nomination, definition, ids or None, result, record=False)
+
+    if result.changed:
+        nomination.updated_at = now
+        before = {key: old for key, (old, _new) in result.changed.items()}
+        after = {key: new for key, (_old, new) in result.changed.items()}
+        action = ("nomination.save_draft" if nomination.status == NominationStatus.DRAFT
+                  else "nomination.edit")
+        audit.record(session, action=action, object_type="nomination", object_id=nomination.id,
+                     actor=actor, call_id=nomination.call_id, before=before, after=after)
+    session.flush()
+    return result
+
+
+def _set_answer(nomination: Nomination, definition: FormField, value: Any, result: SaveResult,
+                *, record: bool = True) -> None:
+    if value in ("", []):
+        value = None
+    answer = nomination.answer_for(definition.id)
+    old = answer.value if answer is not None else None
+    if old == value and (answer is not None or value is None):
+        return
+    if answer is None:
+        answer = Answer(field=definition, value=value)
+        nomination.answers.append(answer)
+    else:
+        answer.value = value
+    if record and old != value:
+        result.changed[definition.key] = (old, value)
+
+
+def _add_files(session: Session, nomination: Nomination, definition: FormField,
+               files: list[FileStorage], actor, result: SaveResult) -> None:
+    existing = sum(1 for a in nomination.attachments if a.field_id == definition.id)
+    limit = definition.file_max_count or 1
+    if existing + len(files) > limit:
+        message = formbuilder.too_many_files_message(limit, existing)
+        result.upload_errors.setdefault(definition.id, []).append(message)
+        return
+    default_max = current_app.config["UPLOAD_MAX_BYTES"]
+    for upload in files:
+        try:
+            stored = save_upload(upload.stream, upload.filename,
+                                 allowed=formbuilder.allowed_kinds(definition),
+                                 max_bytes=formbuilder.max_bytes(definition, default_max))
+        except UploadError as exc:
+            result.upload_errors.setdefault(definition.id, []).append(str(exc.message))
+            continue
+        result.stored_names.append(stored.stored_name)
+        attachment = Attachment(
+            field_id=definition.id, original_name=stored.original_name,
+            stored_name=stored.stored_name, content_type=stored.content_type, size=stored.size,
+            sha256=stored.sha256, uploaded_by_id=getattr(actor, "id", None),
+        )
+        nomination.attachments.append(attachment)
+        session.flush()
+        audit.record(session, action="attachment.upload", object_type="attachment",
+                     object_id=attachment.id, actor=actor, call_id=nomination.call_id,
+                     after={"nomination_id": nomination.id, "field": definition.key,
+                            "original_name": attachment.original_name, "size": attachment.size,
+                            "sha256": attachment.sha256})
+        result.uploaded.append(attachment)
+
+
+def _remove_attachment(session: Session, nomination: Nomination, attachment: Attachment, actor,
+                       result: SaveResult) -> None:
+    audit.record(session, action="attachment.remove", object_type="attachment",
+                 object_id=attachment.id, actor=actor, call_id=nomination.call_id,
+                 before={"nomination_id": nomination.id,
+                         "field": attachment.field.key if attachment.field else None,
+                         "original_name": attachment.original_name, "sha256": attachment.sha256})
+    nomination.attachments.remove(attachment)
+    result.removed.append(attachment)
+    session.flush()
+
+
+def delete_files_of(attachments: list[Attachment]) -> None:
+    """After the commit that removed them: the rows are gone, the files can go too. A version
+    snapshot keeps their metadata (name, size, hash), not the content."""
+    for attachment in attachments:
+        delete_stored(attachment.stored_name)
+
+
+def discard_stored(names: list[str]) -> None:
+    """After a rollback: files written for rows that were never committed."""
+    for name in names:
+        delete_stored(name)
+
+
+# ---- submitting ------------------------------------------------------------------------------
+
+
+def next_reference(*, session: Session, call: Call) -> str:
+    """The call's next reference, e.g. VOY-2026-00042.
+
+    One UPDATE ... RETURNING increments and reads the counter, so the row stays locked until
+    the transaction ends and no two transactions ever read the same number (PostgreSQL row
+    lock; SQLite's single writer). The counter row is created on the first use."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(insert(ReferenceCounter).values(call_id=call.id, last_number=0)
+                    .on_conflict_do_nothing(index_elements=["call_id"]))
+    number = session.execute(
+        update(ReferenceCounter).where(ReferenceCounter.call_id == call.id)
+        .values(last_number=ReferenceCounter.last_number + 1)
+        .returning(ReferenceCounter.last_number),
+        execution_options={"synchronize_session": False},
+    ).scalar_one()
+    return f"{call.reference_prefix}-{call.year}-{number:05d}"
+
+
+def _add_version(session: Session, nomination: Nomination, actor, **extra) -> NominationVersion:
+    number = max((v.number for v in nomination.versions), default=0) + 1
+    version = NominationVersion(number=number, author_id=getattr(actor, "id", None),
+                                snapshot=snapshot(nomination, version=number, **extra))
+    nomination.versions.append(version)
+    session.flush()
+    return version
+
+
+def submit_nomination(*, session: Session, nomination: Nomination, actor,
+                      personal_data_consent: bool, now: datetime | None = None,
+                      language: str | None = None) -> NominationVersion:
+    """First submission (a draft) or resubmission after a request for changes.
+
+    The deadline is checked here, at the moment of submitting; a request for changes may be
+    answered after it. Gives the reference on first submission, snapshots a version, and
+    mails the applicant (and, for someone else nominated, the nominee's consent request)."""
+    now = now or utcnow()
+    if nomination.applicant_id != getattr(actor, "id", None):
+        raise NotEditable("not the applicant")
+    if nomination.status not in (NominationStatus.DRAFT, NominationStatus.CHANGES_REQUESTED):
+        if nomination.is_submitted:
+            raise AlreadySubmitted("already submitted")
+        raise NotEditable("not submittable")
+    check_editable(nomination, now)
+    if not personal_data_consent:
+        raise Incomplete(["personal_data_consent"])
+    missing = missing_fields(nomination)
+    if missing:
+        raise Incomplete(missing)
+
+    first = nomination.status == NominationStatus.DRAFT
+    # change_status takes the audit chain's lock; the counter comes after it (module docstring).
+    change_status(session=session, nomination=nomination, to_status=NominationStatus.SUBMITTED,
+                  actor=actor, action="nomination.submit" if first else "nomination.resubmit")
+    if nomination.reference is None:
+        nomination.reference = next_reference(session=session, call=nomination.call)
+    if nomination.submitted_at is None:
+        nomination.submitted_at = now
+    nomination.updated_at = now
+    if first and nomination.nominator_kind == NominatorKind.SELF:
+        # Nominating oneself is one's own consent.
+        nomination.nominee_consent_at = now
+    version = _add_version(session, nomination, actor, personal_data_consent=True,
+                           submitted_at=now.isoformat())
+    applicant = nomination.applicant
+    queue_mail(session, to=applicant.email, template="nomination_submitted",
+               language=language or applicant.preferred_language or "ru",
+               nomination=nomination, call=nomination.call, version=version, first=first,
+               fields=fields_for(nomination), show_url=external_url(
+                   "nominations.show", nomination_id=nomination.id))
+    if first and _needs_consent_request(nomination):
+        request_nominee_consent(session=session, nomination=nomination, actor=actor)
+    return version
+
+
+def _needs_consent_request(nomination: Nomination) -> bool:
+    return (nomination.nominator_kind != NominatorKind.SELF and bool(nomination.nominee_email)
+            and nomination.nominee_email.lower() != (nomination.applicant.email or "").lower())
+
+
+def record_edit(*, session: Session, nomination: Nomination, actor, result: SaveResult,
+                now: datetime | None = None) -> NominationVersion | None:
+    """After a saved change to a submitted nomination: a new version when anything changed.
+    The status stays as it is. A changed nominee e-mail asks the new address for consent."""
+    if not (result.changed or result.files_changed):
+        return None
+    missing = missing_fields(nomination)
+    if missing:
+        raise Incomplete(missing)
+    version = _add_version(session, nomination, actor,
+                           edited_at=(now or utcnow()).isoformat())
+    if "nominee.nominee_email" in result.changed and _needs_consent_request(nomination):
+        nomination.nominee_consent_at = None
+        nomination.nominee_declined_at = None
+        request_nominee_consent(session=session, nomination=nomination, actor=actor)
+    return version
+
+
+def withdraw_nomination(*, session: Session, nomination: Nomination, actor, reason: str = "",
+                        now: datetime | None = None) -> StatusChange:
+    now = now or utcnow()
+    if nomination.applicant_id != getattr(actor, "id", None):
+        raise NotEditable("not the applicant")
+    if nomination.status not in WITHDRAWABLE or nomination.anonymised_at is not None:
+        raise NotEditable("not withdrawable")
+    was_submitted = nomination.is_submitted
+    change = change_status(session=session, nomination=nomination,
+                           to_status=NominationStatus.WITHDRAWN, actor=actor,
+                           reason=reason.strip(), action="nomination.withdraw")
+    nomination.withdrawn_at = now
+    nomination.updated_at = now
+    session.flush()
+    if was_submitted:
+        applicant = nomination.applicant
+        queue_mail(session, to=applicant.email, template="nomination_withdrawn",
+                   language=applicant.preferred_language or "ru", nomination=nomination,
+                   call=nomination.call, reason=change.reason)
+    return change
+
+
+# ---- the nominee's consent --------------------------------------------------------------------
+
+
+def request_nominee_consent(*, session: Session, nomination: Nomination, actor) -> str:
+    """Mail the nominee a link to confirm or decline. Only the token's hash is stored; a new
+    request replaces the old link. Returns the token (for the caller's tests and logs, never
+    shown on a page)."""
+    token = secrets.token_urlsafe(32)
+    nomination.nominee_consent_token_hash = consent_token_hash(token)
+    applicant = nomination.applicant
+    language = (applicant.preferred_language if applicant else None) or "ru"
+    queue_mail(session, to=nomination.nominee_email, template="nomination_consent_request",
+               language=language, nomination=nomination, call=nomination.call,
+               applicant_name=applicant.display_name if applicant else "",
+               consent_url=external_url("nominations.consent", token=token))
+    audit.record(session, action="nomination.consent_request", object_type="nomination",
+                 object_id=nomination.id, actor=actor, call_id=nomination.call_id,
+                 after={"nominee_email": nomination.nominee_email})
+    session.flush()
+    return token
+
+
+def consent_open(nomination: Nomination) -> bool:
+    """The nominee may still answer (or change their answer)."""
+    return (nomination.anonymised_at is None and nomination.is_submitted
+            and nomination.status not in (NominationStatus.WITHDRAWN,
+                                          NominationStatus.INELIGIBLE))
+
+
+def record_nominee_answer(*, session: Session, nomination: Nomination, accept: bool,
+                          now: datetime | None = None) -> bool:
+    """The nominee's answer through their link. Returns False when nothing changed (the same
+    answer given twice)."""
+    now = now or utcnow()
+    if not consent_open(nomination):
+        raise NotEditable("consent closed")
+    if accept and nomination.nominee_consent_at is not None:
+        return False
+    if not accept and nomination.nominee_declined_at is not None:
+        return False
+    before = {"consent_at": _iso(nomination.nominee_consent_at),
+              "declined_at": _iso(nomination.nominee_declined_at)}
+    if accept:
+        nomination.nominee_consent_at, nomination.nominee_declined_at = now, None
+    else:
+        nomination.nominee_consent_at, nomination.nominee_declined_at = None, now
+    # The nominee has no account; the log names them by the address the link was sent to.
+    audit.record(session, action="nomination.nominee_consent" if accept
+                 else "nomination.nominee_decline",
+                 object_type="nomination", object_id=nomination.id,
+                 actor=_NomineeActor(nomination.nominee_email), call_id=nomination.call_id,
+                 before=before, after={"consent_at": _iso(nomination.nominee_consent_at),
+                                       "declined_at": _iso(nomination.nominee_declined_at)})
+    applicant = nomination.applicant
+    if applicant is not None:
+        queue_mail(session, to=applicant.email, template="nomination_consent_result",
+                   language=applicant.preferred_language or "ru", nomination=nomination,
+                   call=nomination.call, accepted=accept,
+                   show_url=external_url("nominations.show", nomination_id=nomination.id))
+    session.flush()
+    return True
+
+
+@dataclass(frozen=True)
+class _NomineeActor:
+    email: str
+    id: None = None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
