@@ -17,6 +17,7 @@ from wtforms import (
     DecimalField,
     HiddenField,
     IntegerField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -115,6 +116,10 @@ def _key_field(label, max_length: int, description) -> StringField:
                                               "Latin letters, digits and underscores."))],
         description=description,
     )
+
+
+def _kind_choices() -> list[SelectChoice]:
+    return [SelectChoice(kind.value, label) for kind, label in NOMINATOR_KIND_LABELS.items()]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -237,7 +242,7 @@ class CallForm(BaseForm):
     status = SelectField(_l("Status"))
     allowed_nominator_kinds = MultiCheckboxField(
         _l("Who may nominate"),
-        choices=[(kind.value, label) for kind, label in NOMINATOR_KIND_LABELS.items()],
+        choices=_kind_choices(),
     )
     requires_nominee_consent = BooleanField(
         _l("The nominee must give consent before screening"),
@@ -249,13 +254,14 @@ class CallForm(BaseForm):
 
     def __init__(self, *args, programmes=(), statuses=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.programme_id.choices = [(p.id, label) for p, label in programmes]
-        self.timezone.choices = [(name, f"{name} ({_offset(name)})") for name in TIMEZONES]
+        self.programme_id.choices = [SelectChoice(p.id, label) for p, label in programmes]
+        self.timezone.choices = [SelectChoice(name, f"{name} ({_offset(name)})")
+                                 for name in TIMEZONES]
         if statuses is None:
             del self.status
             del self.version_id
         else:
-            self.status.choices = [(s.value, CALL_STATUS_LABELS[s]) for s in statuses]
+            self.status.choices = [SelectChoice(s.value, CALL_STATUS_LABELS[s]) for s in statuses]
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -488,7 +494,7 @@ class FormFieldForm(BaseForm):
     category_id = SelectField(_l("Applies to category"), coerce=str)
     nominator_kinds = MultiCheckboxField(
         _l("Applies to nominators"),
-        choices=[(kind.value, label) for kind, label in NOMINATOR_KIND_LABELS.items()],
+        choices=_kind_choices(),
         description=_l("Leave all unticked to ask every kind of nominator."))
     is_identifying = BooleanField(
         _l("Identifies the nominee (hidden from jurors in blind rounds)"))
@@ -507,7 +513,8 @@ class FormFieldForm(BaseForm):
                        "label in English. Only the value is required; a missing label takes "
                        "the Russian one. Example: almaty | Алматы | Алматы | Almaty"))
     file_types = MultiCheckboxField(
-        _l("Allowed file types"), choices=list(FILE_TYPE_LABELS.items()))
+        _l("Allowed file types"),
+        choices=[SelectChoice(value, label) for value, label in FILE_TYPE_LABELS.items()])
     file_max_mb = DecimalField(_l("Maximum size of one file, MB"), places=None,
                                validators=[Optional()])
     file_max_count = IntegerField(_l("Maximum number of files"), default=1,
@@ -525,8 +532,8 @@ class FormFieldForm(BaseForm):
     def __init__(self, *args, field_type: FieldType, categories=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.field_type = FieldType(field_type)
-        self.category_id.choices = [("", _l("All categories"))] + [
-            (str(c.id), label) for c, label in categories]
+        self.category_id.choices = [SelectChoice("", _l("All categories"))] + [
+            SelectChoice(str(c.id), label) for c, label in categories]
         self._parsed_options: list[dict[str, str]] = []
 
     def settings(self) -> tuple[str, ...]:

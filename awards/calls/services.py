@@ -32,7 +32,7 @@ class CallSetupError(Exception):
     for the page as a whole)."""
 
     def __init__(self, message, *, field: str | None = None):
-        super().__init__(str(message))
+        super().__init__(message)
         self.message = message
         self.field = field
 

@@ -1,3 +1,90 @@
-from flask import Blueprint
+"""Public pages of calls for nominations: the list of open and upcoming calls and a call's page
+(rules, categories, deadline, countdown). Draft calls are only shown to administrators."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from babel.dates import format_datetime
+from flask import Blueprint, abort, render_template
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from awards.calls.models import Call
+from awards.db import get_db, utcnow
+from awards.enums import CallStatus
+from awards.nominations.forms import KIND_LABELS
+from awards.permissions import is_admin
 
 bp = Blueprint("calls", __name__, url_prefix="/calls")
+
+
+@bp.app_template_global("call_dt")
+def format_call_dt(value: datetime | None, call: Call, fmt: str = "medium") -> str:
+    """A moment in the call's own time zone, with the zone named: the deadline means the
+    call's local time whatever the reader's."""
+    if value is None:
+        return ""
+    text = format_datetime(value, fmt, tzinfo=call.tz, locale=get_locale())
+    return f"{text} ({call.timezone})"
+
+
+@bp.app_template_global("time_left")
+def time_left(until: datetime, now: datetime | None = None) -> str:
+    """"2 days 3 hours", "3 hours 5 minutes" or "5 minutes"; empty once the moment passed."""
+    now = now or utcnow()
+    seconds = int((until - now).total_seconds())
+    if seconds < 0:
+        return ""
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        parts = [ngettext("%(num)d day", "%(num)d days", days),
+                 ngettext("%(num)d hour", "%(num)d hours", hours)]
+    elif hours:
+        parts = [ngettext("%(num)d hour", "%(num)d hours", hours),
+                 ngettext("%(num)d minute", "%(num)d minutes", minutes)]
+    else:
+        parts = [ngettext("%(num)d minute", "%(num)d minutes", minutes)]
+    return " ".join(parts)
+
+
+def countdown_text(call: Call, now: datetime) -> str:
+    left = time_left(call.closes_at, now)
+    return _("%(time)s left", time=left) if left else ""
+
+
+def visible_call_or_404(slug: str) -> Call:
+    call = get_db().scalar(select(Call).where(Call.slug == slug))
+    if call is None or (call.status == CallStatus.DRAFT and not is_admin(current_user)):
+        abort(404)
+    return call
+
+
+@bp.get("/")
+def index():
+    now = utcnow()
+    calls = get_db().scalars(
+        select(Call).where(Call.status == CallStatus.OPEN, Call.closes_at >= now)
+        .order_by(Call.closes_at, Call.id)
+    ).all()
+    open_calls = [c for c in calls if c.opens_at <= now]
+    upcoming = sorted((c for c in calls if c.opens_at > now), key=lambda c: (c.opens_at, c.id))
+    return render_template("calls/index.html", open_calls=open_calls, upcoming=upcoming, now=now,
+                           countdown_text=countdown_text)
+
+
+@bp.get("/<slug>")
+def show(slug: str):
+    call = visible_call_or_404(slug)
+    now = utcnow()
+    return render_template(
+        "calls/show.html", call=call, now=now, is_open=call.is_open_at(now),
+        countdown=countdown_text(call, now) if call.is_open_at(now) else "",
+        upcoming=call.status == CallStatus.OPEN and now < call.opens_at,
+        kind_labels={kind: KIND_LABELS.get(kind, kind)
+                     for kind in call.allowed_nominator_kinds or []},
+    )

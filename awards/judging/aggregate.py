@@ -35,6 +35,11 @@ Methods (``AggregationMethod``)
         * two or more reviews, all with the same total ("no spread"): every such review
           counts as 0, the juror's own average. The juror did express something — "these are
           all equal" — and 0 is exactly that on the z-scale.
+
+        Raising one total always raises that entry's score, but not necessarily its rank: the
+        juror's mean and sd move too, and can lift another entry of the same juror more (a
+        tested example is in ``test_aggregate_zscore_rank_can_drop_when_raising_a_total``).
+        That is inherent to standardising, not a defect of this implementation.
     ``rank``
         Each juror ranks the entries they reviewed (1 = their highest total; equal totals share
         the average of their positions). The entry's score is its mean rank, so **lower is

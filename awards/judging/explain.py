@@ -38,9 +38,9 @@ class StepCode(StrEnum):
 
     # --- ranking ------------------------------------------------------------------------------
     TIE_BREAK_ORDER = "tie_break_order"  # order (list of tie-break names)
-    TIED_ON_SCORE = "tied_on_score"  # rank, entries
+    TIED_ON_SCORE = "tied_on_score"  # rank, count, entries (the others; at most 20 named)
     TIE_BROKEN = "tie_broken"  # by, value, rank
-    LEFT_TO_JURY = "left_to_jury"  # rank, entries (still tied after every tie-break)
+    LEFT_TO_JURY = "left_to_jury"  # rank, count, entries (still tied after every tie-break)
     UNRANKED = "unranked"  # (no data: listed last, without a rank)
 
 

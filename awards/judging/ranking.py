@@ -35,7 +35,8 @@ Entries without data (score ``None``) come last, without a rank (``unranked``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ._common import Id, close, id_key, median, pstdev, snap
@@ -49,6 +50,10 @@ CRITERION_PREFIX = "criterion:"
 LEFT_TO_JURY = "left_to_jury"
 
 DEFAULT_TIE_BREAKS: tuple[str, ...] = (FIRST_PLACES, MEDIAN, SPREAD)
+
+# An explanation names at most this many tied entries (and gives the count): a round where
+# hundreds of entries tie should not carry hundreds of names in every entry's explanation.
+MAX_LISTED = 20
 
 
 @dataclass(frozen=True)
@@ -226,24 +231,38 @@ def rank_entries(
 
     score_rank = _competition(ranked, lambda e: keys[e.entry_id][:1])
     final_rank = _competition(ranked, lambda e: keys[e.entry_id])
-    score_groups: dict[tuple, list[Id]] = {}
+    score_groups: dict[Hashable, list[Id]] = {}
     for e in ranked:
         score_groups.setdefault(keys[e.entry_id][:1], []).append(e.entry_id)
+    # Within each tie on the score, how many entries share each key prefix: an entry is
+    # separated at the first tie-break after which its prefix is unique (linear per group,
+    # so a round where everything ties does not turn quadratic).
+    prefix_counts: dict[Hashable, list[Counter]] = {}
+    for score_key, group in score_groups.items():
+        if len(group) > 1:
+            prefix_counts[score_key] = [
+                Counter(keys[g][:depth] for g in group) for depth in range(len(directions) + 1)
+            ]
 
     results: list[RankedEntry] = []
     for e in ranked:
         key = keys[e.entry_id]
         group = score_groups[key[:1]]
-        others = [g for g in group if g != e.entry_id]
         steps: list[Step] = []
         decided_by: str | None = None
         tied = False
-        if others:
+        if len(group) > 1:
+            counts = prefix_counts[key[:1]]
             steps.append(
-                step(StepCode.TIED_ON_SCORE, rank=score_rank[e.entry_id], entries=others)
+                step(
+                    StepCode.TIED_ON_SCORE,
+                    rank=score_rank[e.entry_id],
+                    count=len(group) - 1,
+                    entries=_some(g for g in group if g != e.entry_id),
+                )
             )
             for depth, name in enumerate(order, start=2):
-                if all(keys[g][:depth] != key[:depth] for g in others):
+                if counts[depth][key[:depth]] == 1:
                     decided_by = name
                     steps.append(
                         step(
@@ -257,16 +276,22 @@ def rank_entries(
             else:
                 decided_by = LEFT_TO_JURY
                 tied = True
-                still = [g for g in others if keys[g] == key]
                 steps.append(
-                    step(StepCode.LEFT_TO_JURY, rank=final_rank[e.entry_id], entries=still)
+                    step(
+                        StepCode.LEFT_TO_JURY,
+                        rank=final_rank[e.entry_id],
+                        count=counts[len(directions)][key] - 1,
+                        entries=_some(
+                            g for g in group if g != e.entry_id and keys[g] == key
+                        ),
+                    )
                 )
         results.append(
             RankedEntry(
                 entry_id=e.entry_id,
                 score=e.score,
                 score_rank=score_rank[e.entry_id],
-                score_tied=bool(others),
+                score_tied=len(group) > 1,
                 rank=final_rank[e.entry_id],
                 tied=tied,
                 decided_by=decided_by,
@@ -299,7 +324,18 @@ def rank_entries(
     )
 
 
-def _competition(ordered: Sequence[EntryResult], key) -> dict[Id, int]:  # noqa: ANN001
+def _some(ids: Iterable[Id]) -> list[Id]:
+    result = []
+    for entry_id in ids:
+        if len(result) == MAX_LISTED:
+            break
+        result.append(entry_id)
+    return result
+
+
+def _competition(
+    ordered: Sequence[EntryResult], key: Callable[[EntryResult], Hashable]
+) -> dict[Id, int]:
     """Competition ranks over an already sorted list: equal keys share the first position."""
     ranks: dict[Id, int] = {}
     previous = None

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -24,6 +26,7 @@ from wtforms import (
     BooleanField,
     Field,
     MultipleFileField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -83,6 +86,13 @@ def accept_attribute(field: FormField) -> str:
     kinds = allowed_kinds(field)
     exts = {"pdf": ".pdf", "jpeg": ".jpg,.jpeg", "png": ".png"}
     return ",".join([exts[k] for k in kinds] + [CONTENT_TYPES[k] for k in kinds])
+
+
+def too_many_files_message(limit: int, existing: int):
+    if existing:
+        return _l("You can attach at most %(n)d file(s) here and %(m)d already attached. Remove "
+                  "a file first.", n=limit, m=existing)
+    return _l("You can attach at most %(n)d file(s) here.", n=limit)
 
 
 def max_bytes(field: FormField, default: int) -> int:
@@ -187,7 +197,7 @@ class _Answer:
         else:
             value = (raw or "").strip() if isinstance(raw, str) else raw
         if _is_empty(value):
-            form.parsed[definition.id] = False if kind == FieldType.CHECKBOX else None
+            form.parsed[definition.id] = None
             if self.required and form.final:
                 raise StopValidation(MSG_TICK if kind == FieldType.CHECKBOX else MSG_REQUIRED)
             raise StopValidation()
@@ -273,15 +283,13 @@ class NominationFormBase(BaseForm):
         return self[field_name(definition)]
 
     def valid_answers(self) -> dict[int, Any]:
-        """Parsed answers of the questions without errors (files excluded)."""
-        return {
-            q.id: self.parsed[q.id] for q in self.questions
-            if q.type != FieldType.FILE and q.id in self.parsed
-            and not self.question(q).errors
-        }
+        """Parsed answers that passed their type checks (files excluded). An emptied answer is
+        included (as None) even when Submit then reports it as required: the draft keeps
+        what was typed, and that includes clearing a field."""
+        return dict(self.parsed)
 
     def valid_nominee(self) -> dict[str, str]:
-        return {name: value for name, value in self.nominee.items() if not self[name].errors}
+        return dict(self.nominee)
 
     def uploads(self) -> dict[int, list]:
         """Files chosen in this request per file question (a file input left empty sends a
@@ -363,11 +371,11 @@ def _widget_field(definition: FormField, label: str, description: str, validator
         return StringField(widget=URLInput(), **common)
     if kind == FieldType.PHONE:
         return StringField(widget=TelInput(), **common)
-    options = [(str(o.get("value")), localized(_OptionLabel(o), "label"))
+    options = [SelectChoice(str(o.get("value")), localized(_OptionLabel(o), "label"))
                for o in definition.options or []]
     if kind == FieldType.SINGLE_CHOICE:
-        return SelectField(choices=[("", _l("— choose —")), *options], validate_choice=False,
-                           **common)
+        return SelectField(choices=[SelectChoice("", _l("— choose —")), *options],
+                           validate_choice=False, **common)
     if kind == FieldType.MULTIPLE_CHOICE:
         return SelectMultipleField(choices=options, validate_choice=False, **common)
     if kind == FieldType.CHECKBOX:
@@ -472,3 +480,36 @@ def display_value(definition: FormField, value: Any) -> str | list[str]:
         except ValueError:
             return str(value)
     return str(value)
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    name: str  # the form field's name, for links to it
+    label: str
+    value: str | list[str]
+    attachments: list = dc_field(default_factory=list)
+    is_file: bool = False
+    is_long: bool = False
+    is_url: bool = False
+
+
+def answer_rows(nomination, fields: list[FormField]) -> list[AnswerRow]:
+    """The nomination as a list of labelled answers in the current language: the nominee
+    details, then every question in form order (files with their attachments)."""
+    rules = nominee_rules(nomination.nominator_kind, fields,
+                          consent_required=nomination.nominee_consent_required)
+    names = [*rules, *(["nominee_email"] if "nominee_email" not in rules else [])]
+    rows = [AnswerRow(name, str(NOMINEE_LABELS[name]), getattr(nomination, name))
+            for name in names if getattr(nomination, name)]
+    for q in question_fields(fields):
+        label = localized(q, "label") or q.key
+        if q.type == FieldType.FILE:
+            files = [a for a in nomination.attachments if a.field_id == q.id]
+            rows.append(AnswerRow(field_name(q), label, "", attachments=files, is_file=True))
+            continue
+        answer = nomination.answer_for(q.id)
+        rows.append(AnswerRow(field_name(q), label,
+                              display_value(q, answer.value if answer is not None else None),
+                              is_long=q.type == FieldType.LONG_TEXT,
+                              is_url=q.type == FieldType.URL))
+    return rows

@@ -172,10 +172,12 @@ def timeline(nomination: Nomination) -> list[TimelineEntry]:
                 for c in nomination.status_changes if c.visible_to_applicant]
     entries += [TimelineEntry(v.created_at, "version", number=v.number)
                 for v in nomination.versions if v.number > 1]
-    if nomination.nominee_consent_at is not None:
-        entries.append(TimelineEntry(nomination.nominee_consent_at, "consent"))
-    if nomination.nominee_declined_at is not None:
-        entries.append(TimelineEntry(nomination.nominee_declined_at, "declined"))
+    # Nominating oneself is one's consent; only someone else's answer is news to the applicant.
+    if nomination.nominator_kind != NominatorKind.SELF:
+        if nomination.nominee_consent_at is not None:
+            entries.append(TimelineEntry(nomination.nominee_consent_at, "consent"))
+        if nomination.nominee_declined_at is not None:
+            entries.append(TimelineEntry(nomination.nominee_declined_at, "declined"))
     order = {"created": 0, "status": 1, "version": 2, "consent": 3, "declined": 3}
     return sorted(entries, key=lambda e: (e.at, order[e.kind]))
 
@@ -304,7 +306,7 @@ def save_nomination(
     for definition in fields:
         if definition.key in formbuilder.NOMINEE_FIELD_KEYS:
             _set_answer(nomination, definition, getattr(nomination, definition.key) or None,
-                        result)
+                        result, record=False)
 
     for attachment_id in remove_ids or []:
         attachment = next((a for a in nomination.attachments if a.id == attachment_id), None)
@@ -484,7 +486,7 @@ def submit_nomination(*, session: Session, nomination: Nomination, actor,
     queue_mail(session, to=applicant.email, template="nomination_submitted",
                language=language or applicant.preferred_language or "ru",
                nomination=nomination, call=nomination.call, version=version, first=first,
-               fields=fields_for(nomination), show_url=external_url(
+               rows=formbuilder.answer_rows, fields=fields_for(nomination), show_url=external_url(
                    "nominations.show", nomination_id=nomination.id))
     if first and _needs_consent_request(nomination):
         request_nominee_consent(session=session, nomination=nomination, actor=actor)

@@ -1,3 +1,472 @@
-from flask import Blueprint
+"""The applicant's pages: start a nomination, fill in the form (save draft, submit), follow it
+("My nominations"), edit after submitting, withdraw; attachment downloads; the nominee's
+consent link.
+
+Someone else's nomination is a 404 on every route, never a 403: the page must not tell that it
+exists."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.orm.exc import StaleDataError
+
+from awards.calls.models import Call
+from awards.calls.views import format_call_dt, visible_call_or_404
+from awards.db import get_db, utcnow
+from awards.enums import FieldType, NominationStatus, NominatorKind
+from awards.i18n import localized
+from awards.nominations import formbuilder, services
+from awards.nominations.forms import (
+    KIND_HINTS,
+    KIND_LABELS,
+    STATUS_BADGES,
+    STATUS_LABELS,
+    ConsentForm,
+    StartForm,
+    WithdrawForm,
+)
+from awards.nominations.models import Attachment, Nomination
+from awards.permissions import can_view_nomination, verified_required
+from awards.storage import human_size, path_for
 
 bp = Blueprint("nominations", __name__, url_prefix="/nominations")
+
+
+@bp.context_processor
+def _labels():
+    return {"STATUS_LABELS": STATUS_LABELS, "STATUS_BADGES": STATUS_BADGES,
+            "KIND_LABELS": KIND_LABELS, "human_size": human_size}
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _viewable_or_404(nomination_id: int) -> Nomination:
+    nomination = get_db().get(Nomination, nomination_id)
+    if nomination is None or not can_view_nomination(current_user, nomination):
+        abort(404)
+    return nomination
+
+
+def _own_or_404(nomination_id: int) -> Nomination:
+    nomination = get_db().get(Nomination, nomination_id)
+    if nomination is None or nomination.applicant_id != current_user.id:
+        abort(404)
+    return nomination
+
+
+def _deadline_message(call: Call) -> str:
+    return _("The deadline passed at %(when)s. The nomination can no longer be submitted or "
+             "changed; your draft is kept as it was.", when=format_call_dt(call.closes_at, call))
+
+
+def _not_editable_message(nomination: Nomination) -> str:
+    if nomination.status == NominationStatus.WITHDRAWN:
+        return _("This nomination was withdrawn and can no longer be changed.")
+    if nomination.status in (NominationStatus.ELIGIBLE, NominationStatus.INELIGIBLE):
+        return _("This nomination has been screened and can no longer be changed.")
+    return _("Nominations for this call are not being accepted now.")
+
+
+# ---- list and detail ------------------------------------------------------------------------
+
+
+@bp.get("/")
+@login_required
+def mine():
+    nominations = services.nominations_of(get_db(), current_user)
+    return render_template("nominations/mine.html", nominations=nominations,
+                           awaiting=services.awaiting_nominee_consent)
+
+
+@bp.get("/<int:nomination_id>")
+@login_required
+def show(nomination_id: int):
+    nomination = _viewable_or_404(nomination_id)
+    now = utcnow()
+    fields = services.fields_for(nomination)
+    is_owner = nomination.applicant_id == current_user.id
+    return render_template(
+        "nominations/show.html", nomination=nomination, call=nomination.call,
+        rows=formbuilder.answer_rows(nomination, fields),
+        timeline=services.timeline(nomination),
+        can_edit=is_owner and nomination.is_editable_at(now),
+        can_withdraw=is_owner and nomination.status in services.WITHDRAWABLE
+        and nomination.anonymised_at is None,
+        awaiting_consent=services.awaiting_nominee_consent(nomination),
+        deadline_passed=(nomination.status == NominationStatus.DRAFT
+                         and nomination.call.has_closed_at(now)),
+        changes_reason=_changes_reason(nomination),
+    )
+
+
+def _changes_reason(nomination: Nomination) -> str:
+    if nomination.status != NominationStatus.CHANGES_REQUESTED:
+        return ""
+    for change in reversed(nomination.status_changes):
+        if change.to_status == NominationStatus.CHANGES_REQUESTED and change.visible_to_applicant:
+            return change.reason
+    return nomination.screening_reason
+
+
+@bp.get("/<int:nomination_id>/submitted")
+@login_required
+def confirmation(nomination_id: int):
+    nomination = _viewable_or_404(nomination_id)
+    if not nomination.is_submitted:
+        return redirect(url_for(".show", nomination_id=nomination.id))
+    return render_template(
+        "nominations/confirmation.html", nomination=nomination, call=nomination.call,
+        rows=formbuilder.answer_rows(nomination, services.fields_for(nomination)),
+        consent_requested=nomination.nominee_consent_token_hash is not None,
+    )
+
+
+@bp.get("/<int:nomination_id>/attachments/<int:attachment_id>")
+@login_required
+def attachment(nomination_id: int, attachment_id: int):
+    nomination = _viewable_or_404(nomination_id)
+    file = get_db().get(Attachment, attachment_id)
+    if file is None or file.nomination_id != nomination.id:
+        abort(404)
+    try:
+        path = path_for(file.stored_name)
+    except FileNotFoundError:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=file.content_type, as_attachment=True,
+                         download_name=file.original_name, max_age=0, etag=False)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# ---- starting -------------------------------------------------------------------------------
+
+
+@bp.route("/start/<slug>", methods=["GET", "POST"])
+@verified_required
+def start(slug: str):
+    call = visible_call_or_404(slug)
+    now = utcnow()
+    if not call.is_open_at(now):
+        if call.has_closed_at(now):
+            flash(_("Nominations for this call closed at %(when)s.",
+                    when=format_call_dt(call.closes_at, call)), "error")
+        else:
+            flash(_("Nominations for this call are not being accepted now."), "error")
+        return redirect(url_for("calls.show", slug=call.slug))
+    kinds = [k for k in NominatorKind if call.accepts_nominator(k)]
+    form = StartForm(categories=[(c, localized(c, "name")) for c in call.categories],
+                     kinds=[k.value for k in kinds])
+    if request.method == "GET":
+        wanted = request.args.get("category")
+        if wanted in {c.code for c in call.categories}:
+            form.category.data = wanted
+        if len(kinds) == 1:
+            form.nominator_kind.data = kinds[0].value
+    elif form.validate():
+        db = get_db()
+        category = next(c for c in call.categories if c.code == form.category.data)
+        try:
+            nomination = services.start_nomination(
+                session=db, call=call, category=category,
+                nominator_kind=form.nominator_kind.data, applicant=_user(), now=now)
+        except services.NominationError:
+            db.rollback()
+            flash(_("Nominations for this call are not being accepted now."), "error")
+            return redirect(url_for("calls.show", slug=call.slug))
+        db.commit()
+        return redirect(url_for(".edit", nomination_id=nomination.id), 303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("nominations/start.html", call=call, form=form, kind_hints=KIND_HINTS,
+                           categories=call.categories), status
+
+
+# ---- the form: save, remove a file, submit, edit after submitting ----------------------------
+
+
+def _build_form(nomination: Nomination, fields, *, formdata=None):
+    return formbuilder.build_form(
+        nomination.call, fields, nominator_kind=nomination.nominator_kind,
+        consent_required=nomination.nominee_consent_required,
+        asks_consent=nomination.status == NominationStatus.DRAFT, formdata=formdata,
+        data=formbuilder.initial_data(nomination, fields),
+    )
+
+
+def _render_form(nomination: Nomination, form, fields, status: int = 200, *,
+                 deadline_error: str = ""):
+    now = utcnow()
+    call = nomination.call
+    files = {q.id: [a for a in nomination.attachments if a.field_id == q.id]
+             for q in fields if q.type == FieldType.FILE}
+    default_max = _upload_default()
+    return render_template(
+        "nominations/edit.html", nomination=nomination, call=call, form=form,
+        questions=form.questions, files=files, deadline_error=deadline_error,
+        file_hint=lambda q: formbuilder.file_hint(q, default_max),
+        mode=_mode(nomination), countdown=_countdown(call, now, nomination),
+        changes_reason=_changes_reason(nomination),
+        consent_text=localized(call, "consent_text"),
+        errors=[f for f in form if f.errors], FieldType=FieldType,
+    ), status
+
+
+def _upload_default() -> int:
+    from flask import current_app
+
+    return current_app.config["UPLOAD_MAX_BYTES"]
+
+
+def _mode(nomination: Nomination) -> str:
+    """draft: Save draft + Submit; changes: Save + Resubmit; submitted: Save changes only."""
+    if nomination.status == NominationStatus.DRAFT:
+        return "draft"
+    if nomination.status == NominationStatus.CHANGES_REQUESTED:
+        return "changes"
+    return "submitted"
+
+
+def _countdown(call: Call, now, nomination: Nomination) -> str:
+    from awards.calls.views import countdown_text
+
+    if nomination.status == NominationStatus.CHANGES_REQUESTED:
+        return ""
+    return countdown_text(call, now)
+
+
+@bp.get("/<int:nomination_id>/edit")
+@verified_required
+def edit(nomination_id: int):
+    nomination = _own_or_404(nomination_id)
+    try:
+        services.check_editable(nomination, utcnow())
+    except services.DeadlinePassed:
+        flash(_deadline_message(nomination.call), "error")
+        return redirect(url_for(".show", nomination_id=nomination.id))
+    except services.NotEditable:
+        flash(_not_editable_message(nomination), "error")
+        return redirect(url_for(".show", nomination_id=nomination.id))
+    fields = services.fields_for(nomination)
+    return _render_form(nomination, _build_form(nomination, fields), fields)
+
+
+@bp.post("/<int:nomination_id>/edit")
+@verified_required
+def save(nomination_id: int):
+    return _handle_form(_own_or_404(nomination_id), final=False)
+
+
+@bp.post("/<int:nomination_id>/submit")
+@verified_required
+def submit(nomination_id: int):
+    return _handle_form(_own_or_404(nomination_id), final=True)
+
+
+def _remove_ids() -> list[int]:
+    raw = request.form.get("remove_attachment", "")
+    return [int(raw)] if raw.isdigit() else []
+
+
+def _handle_form(nomination: Nomination, *, final: bool):
+    """Both buttons of the form. Draft (and changes requested): what is valid is saved even
+    when something else is not, files included; Submit then needs everything. A nomination
+    already submitted changes all at once or not at all, and each change is a new version."""
+    db = get_db()
+    fields = services.fields_for(nomination)
+    form = _build_form(nomination, fields)
+    form.validate_as(final=final)
+    if form.csrf_failed:
+        return _render_form(nomination, form, fields, 400)
+
+    now = utcnow()
+    user = _user()
+    services.lock_nomination(session=db, nomination=nomination)
+    if final and nomination.is_submitted and nomination.status != \
+            NominationStatus.CHANGES_REQUESTED:
+        db.rollback()
+        if nomination.status == NominationStatus.SUBMITTED:
+            flash(_("This nomination has already been submitted (reference %(ref)s).",
+                    ref=nomination.reference), "info")
+        else:
+            flash(_not_editable_message(nomination), "error")
+        return redirect(url_for(".show", nomination_id=nomination.id), 303)
+    try:
+        services.check_editable(nomination, now)
+    except services.DeadlinePassed:
+        db.rollback()
+        return _render_form(nomination, form, fields, 409,
+                            deadline_error=_deadline_message(nomination.call))
+    except services.NotEditable:
+        db.rollback()
+        flash(_not_editable_message(nomination), "error")
+        return redirect(url_for(".show", nomination_id=nomination.id), 303)
+
+    mode = _mode(nomination)
+    atomic = mode == "submitted"
+    if atomic:
+        form.validate_as(final=True)
+        if _has_errors(form):
+            db.rollback()
+            return _render_form(nomination, form, fields, 400)
+
+    result = services.save_nomination(
+        session=db, nomination=nomination, actor=user, answers=form.valid_answers(),
+        nominee=form.valid_nominee(), uploads=form.uploads(), remove_ids=_remove_ids(), now=now)
+    by_id = {q.id: q for q in form.questions}
+    for field_id, messages in result.upload_errors.items():
+        for message in messages:
+            form.add_error(formbuilder.field_name(by_id[field_id]), message)
+    if final or atomic:
+        _add_missing(form, services.missing_fields(nomination, fields), by_id)
+
+    if atomic:
+        if _has_errors(form):
+            db.rollback()
+            services.discard_stored(result.stored_names)
+            return _render_form(nomination, form, fields, 400)
+        version = services.record_edit(session=db, nomination=nomination, actor=user,
+                                       result=result, now=now)
+        if not _commit(db, result):
+            return redirect(url_for(".edit", nomination_id=nomination.id), 303)
+        if version is None:
+            flash(_("Nothing was changed."), "info")
+        else:
+            flash(_("Your changes are saved (version %(n)d). The nomination stays submitted.",
+                    n=version.number), "success")
+        return redirect(url_for(".show", nomination_id=nomination.id), 303)
+
+    if final and not _has_errors(form):
+        consent = (form.personal_data_consent.data if form.asks_consent else True)
+        try:
+            services.submit_nomination(session=db, nomination=nomination, actor=user,
+                                       personal_data_consent=bool(consent), now=now,
+                                       language=user.preferred_language)
+        except services.Incomplete as exc:
+            _add_missing(form, exc.missing, by_id)
+        else:
+            if not _commit(db, result):
+                return redirect(url_for(".edit", nomination_id=nomination.id), 303)
+            return redirect(url_for(".confirmation", nomination_id=nomination.id), 303)
+
+    if not _commit(db, result):
+        return redirect(url_for(".edit", nomination_id=nomination.id), 303)
+    if _has_errors(form):
+        return _render_form(nomination, form, fields, 400)
+    if result.removed and not result.changed and not result.uploaded:
+        flash(_("The file was removed."), "success")
+    else:
+        flash(_("Your draft is saved.") if mode == "draft" else _("Your changes are saved."),
+              "success")
+    return redirect(url_for(".edit", nomination_id=nomination.id), 303)
+
+
+def _has_errors(form) -> bool:
+    return any(f.errors for f in form)
+
+
+def _add_missing(form, missing: list[str], by_key_id) -> None:
+    file_names = {formbuilder.field_name(q) for q in by_key_id.values()
+                  if q.type == FieldType.FILE}
+    for name in missing:
+        if name not in form or form[name].errors:
+            continue
+        if name in file_names:
+            form.add_error(name, formbuilder.MSG_FILE_REQUIRED)
+        elif form[name].type == "BooleanField":
+            form.add_error(name, formbuilder.MSG_TICK)
+        else:
+            form.add_error(name, formbuilder.MSG_REQUIRED)
+
+
+def _commit(db, result) -> bool:
+    """Commit; on a lost race with another save of the same nomination, tell the user."""
+    try:
+        db.commit()
+    except StaleDataError:
+        db.rollback()
+        services.discard_stored(result.stored_names)
+        flash(_("This nomination was changed in another window at the same time. Please check "
+                "it and try again."), "error")
+        return False
+    services.delete_files_of(result.removed)
+    return True
+
+
+# ---- withdrawing ----------------------------------------------------------------------------
+
+
+@bp.route("/<int:nomination_id>/withdraw", methods=["GET", "POST"])
+@verified_required
+def withdraw(nomination_id: int):
+    nomination = _own_or_404(nomination_id)
+    if nomination.status not in services.WITHDRAWABLE or nomination.anonymised_at is not None:
+        flash(_not_editable_message(nomination), "error")
+        return redirect(url_for(".show", nomination_id=nomination.id))
+    form = WithdrawForm()
+    if request.method == "POST" and form.validate():
+        db = get_db()
+        services.lock_nomination(session=db, nomination=nomination)
+        try:
+            services.withdraw_nomination(session=db, nomination=nomination, actor=_user(),
+                                         reason=form.reason.data or "")
+        except services.NotEditable:
+            db.rollback()
+            flash(_not_editable_message(nomination), "error")
+            return redirect(url_for(".show", nomination_id=nomination.id), 303)
+        db.commit()
+        flash(_("The nomination is withdrawn."), "success")
+        return redirect(url_for(".show", nomination_id=nomination.id), 303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("nominations/withdraw.html", nomination=nomination,
+                           call=nomination.call, form=form), status
+
+
+# ---- the nominee's consent (no login: the link is the credential) -----------------------------
+
+
+@bp.route("/consent/<token>", methods=["GET", "POST"])
+def consent(token: str):
+    db = get_db()
+    nomination = services.find_by_consent_token(db, token)
+    if nomination is None:
+        abort(404)
+    form = ConsentForm()
+    if request.method == "POST":
+        decision = request.form.get("decision")
+        if not form.validate() or decision not in ("accept", "decline"):
+            abort(400)
+        services.lock_nomination(session=db, nomination=nomination)
+        try:
+            services.record_nominee_answer(session=db, nomination=nomination,
+                                           accept=decision == "accept")
+        except services.NotEditable:
+            db.rollback()
+            abort(409)
+        db.commit()
+        if decision == "accept":
+            flash(_("Thank you: you have confirmed the nomination."), "success")
+        else:
+            flash(_("You have declined the nomination. The applicant will be told."), "success")
+        return redirect(url_for(".consent", token=token), 303)
+    return render_template(
+        "nominations/consent.html", nomination=nomination, call=nomination.call, form=form,
+        is_open=services.consent_open(nomination),
+        consent_text=localized(nomination.call, "consent_text"),
+        locale=str(get_locale()),
+    )

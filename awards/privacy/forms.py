@@ -11,7 +11,7 @@ from awards.forms import BaseForm
 
 class DeleteAccountForm(BaseForm):
     password = PasswordField(
-        _l("Your password"), validators=[DataRequired()],
+        _l("Your password"), validators=[DataRequired(message=_l("Enter your password."))],
         description=_l("Entered again so that nobody who finds your session open can erase "
                        "your account."),
     )

@@ -39,7 +39,8 @@ class DeletionRefused(Exception):
     """The account cannot be deleted; ``message`` is translated and shown as is."""
 
     def __init__(self, message):
-        super().__init__(str(message))
+        # Kept lazy: translated when shown, in the language of whoever reads it.
+        super().__init__(message)
         self.message = message
 
 

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import tempfile
 
-from flask import Blueprint, current_app, flash, redirect, render_template, send_file, session, \
-    url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    send_file,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from awards.db import get_db, utcnow
+from awards.extensions import limiter
 from awards.privacy import services
 from awards.privacy.forms import DeleteAccountForm
 
@@ -45,6 +54,8 @@ def export():
 
 @bp.post("/delete")
 @login_required
+# The password is checked here too: no more guesses than at the login form.
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
 def delete():
     form = DeleteAccountForm()
     if not form.validate():

@@ -7,6 +7,7 @@ from wtforms import (
     IntegerField,
     RadioField,
     SearchField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     TextAreaField,
@@ -23,7 +24,7 @@ DECISION_LABELS = {
     NominationStatus.INELIGIBLE: _l("Ineligible"),
     NominationStatus.CHANGES_REQUESTED: _l("Request changes"),
 }
-DECISION_CHOICES = [(d.value, DECISION_LABELS[d]) for d in DECISIONS]
+DECISION_CHOICES = [SelectChoice(d.value, DECISION_LABELS[d]) for d in DECISIONS]
 MAX_TEXT = 5000
 
 
@@ -47,7 +48,8 @@ class FilterForm(BaseForm):
     category = SelectField(_l("Category"), choices=[], validate_choice=False)
     status = SelectField(
         _l("Status"),
-        choices=[("", _l("All statuses"))] + [(s.value, STATUS_LABELS[s]) for s in LISTED_STATUSES],
+        choices=[SelectChoice("", _l("All statuses"))]
+        + [SelectChoice(s.value, STATUS_LABELS[s]) for s in LISTED_STATUSES],
         validate_choice=False,
     )
     q = SearchField(_l("Search"), filters=[_strip], validators=[Optional(), Length(max=200)],
@@ -55,8 +57,8 @@ class FilterForm(BaseForm):
                                    "answer text."))
 
     def set_categories(self, categories, language_label) -> None:
-        self.category.choices = [("", _l("All categories"))] + [
-            (str(c.id), language_label(c)) for c in categories
+        self.category.choices = [SelectChoice("", _l("All categories"))] + [
+            SelectChoice(str(c.id), language_label(c)) for c in categories
         ]
 
     def category_id(self, valid_ids: set[int]) -> int | None:
@@ -96,7 +98,7 @@ class BulkDecisionForm(BaseForm):
     # "<id>:<version>" per checked row; parsed by services.parse_items.
     selected = SelectMultipleField(_l("Selected nominations"), choices=[], validate_choice=False)
     decision = SelectField(_l("Decision for the selected nominations"),
-                           choices=[("", _l("Choose…"))] + DECISION_CHOICES,
+                           choices=[SelectChoice("", _l("Choose…")), *DECISION_CHOICES],
                            validators=[InputRequired(message=_l("Choose a decision."))])
     reason = TextAreaField(
         _l("Reason for the applicants"), filters=[_strip],

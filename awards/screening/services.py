@@ -62,7 +62,8 @@ class ScreeningRefused(Exception):
     status_code = 409
 
     def __init__(self, message, nomination: Nomination | None = None):
-        super().__init__(str(message))
+        # Kept lazy: translated when shown, in the language of whoever reads it.
+        super().__init__(message)
         self.message = message
         self.nomination = nomination
 
@@ -171,10 +172,12 @@ def decide(
     note = note.strip()
     check_decision(nomination=nomination, decision=decision, reason=reason,
                    expected_version=expected_version)
+    label = _label(nomination)  # read now: a failed flush leaves the object unreadable
     try:
+        # Set before the status so that the row is written (and its version bumped) once.
+        nomination.screening_reason = reason
         change = change_status(session=session, nomination=nomination, to_status=decision,
                                actor=actor, reason=reason)
-        nomination.screening_reason = reason
         if note:
             # A timeline entry that changes nothing, hidden from the applicant, so the note
             # sits in the history at the moment it was written.
@@ -186,8 +189,7 @@ def decide(
         # Another transaction committed a change to this row after we read it.
         raise StaleNomination(
             _l("%(ref)s was changed by someone else while you were deciding. Nothing was "
-               "saved: review the current state and decide again.", ref=_label(nomination)),
-            nomination,
+               "saved: review the current state and decide again.", ref=label),
         ) from exc
     _mail_applicant(session=session, nomination=nomination, decision=decision, reason=reason)
     return change
