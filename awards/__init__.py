@@ -55,13 +55,15 @@ def register_blueprints(app: Flask) -> None:
     from awards.admin.views import bp as admin_bp
     from awards.auth.views import bp as auth_bp
     from awards.calls.views import bp as calls_bp
+    from awards.jury.admin_views import bp as jury_admin_bp
+    from awards.jury.views import bp as jury_bp
     from awards.main.views import bp as main_bp
     from awards.nominations.views import bp as nominations_bp
     from awards.privacy.views import bp as privacy_bp
     from awards.screening.views import bp as screening_bp
 
-    for blueprint in (main_bp, auth_bp, calls_bp, nominations_bp, privacy_bp, admin_bp,
-                      screening_bp):
+    for blueprint in (main_bp, auth_bp, calls_bp, nominations_bp, privacy_bp, jury_bp, admin_bp,
+                      screening_bp, jury_admin_bp):
         app.register_blueprint(blueprint)
 
 

@@ -145,3 +145,12 @@ def mail_send(watch: bool, interval: float) -> None:
     finally:
         for signum, handler in restore.items():
             signal.signal(signum, handler)
+
+
+def _register_feature_commands() -> None:
+    from awards.jury.cli import jury_cli
+
+    awards_cli.add_command(jury_cli)
+
+
+_register_feature_commands()

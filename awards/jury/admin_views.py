@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("jury_admin", __name__, url_prefix="/admin/jury")

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("jury", __name__, url_prefix="/jury")
