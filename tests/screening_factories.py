@@ -148,14 +148,24 @@ def make_nomination(
                                  to_status=NominationStatus.SUBMITTED,
                                  actor_id=nomination.applicant_id,
                                  created_at=nomination.submitted_at))
-        session.add(NominationVersion(
-            nomination=nomination, number=1, author_id=nomination.applicant_id,
-            snapshot={"nominee_name": nominee_name, "nominee_email": nominee_email,
-                      "nominee_phone": nominee_phone,
-                      "answers": {f.key: v for f, v in (answers or {}).items()}},
-        ))
+        add_version(session, nomination)
         session.flush()
     return nomination
+
+
+def add_version(session: Session, nomination: Nomination) -> NominationVersion:
+    """A submitted version, recorded the way the nominations feature records it."""
+    from awards.nominations.services import snapshot
+
+    session.flush()
+    session.refresh(nomination, ["answers", "attachments", "versions", "call", "category"])
+    number = max((v.number for v in nomination.versions), default=0) + 1
+    version = NominationVersion(nomination=nomination, number=number,
+                                author_id=nomination.applicant_id,
+                                snapshot=snapshot(nomination, version=number))
+    session.add(version)
+    session.flush()
+    return version
 
 
 def add_attachment(

@@ -7,9 +7,19 @@ Views stay thin: a form validates and turns the input into values, a service in
 from __future__ import annotations
 
 from babel.dates import format_datetime as babel_format_datetime
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -267,7 +277,19 @@ def call_detail(call_id: int):
             Nomination.call_id == call.id, Nomination.status == NominationStatus.DRAFT)) or 0,
     }
     return render_template("admin/call_detail.html", call=call, counts=counts,
-                           allowed=services.CALL_TRANSITIONS[call.status])
+                           related=_related_links(call))
+
+
+# Other administration areas of a call, linked once their blueprints are registered.
+RELATED = [
+    ("screening.list", _l("Screening")),
+    ("jury_admin.rounds", _l("Jury and rounds")),
+]
+
+
+def _related_links(call: Call) -> list[tuple[str, str]]:
+    return [(url_for(endpoint, call_id=call.id), label) for endpoint, label in RELATED
+            if endpoint in current_app.view_functions]
 
 
 @bp.route("/calls/<int:call_id>/edit", methods=["GET", "POST"])
@@ -275,7 +297,8 @@ def call_edit(call_id: int):
     db = get_db()
     call = _call_or_404(call_id)
     options = {"programmes": _programme_choices(db),
-               "statuses": services.allowed_statuses(call.status)}
+               "statuses": services.allowed_statuses(call.status),
+               "current_timezone": call.timezone}
     if request.method == "POST":
         form = CallForm(**options)
     else:

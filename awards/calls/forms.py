@@ -252,11 +252,14 @@ class CallForm(BaseForm):
         _l("The call has a public stage (online vote or public discussion)"))
     version_id = HiddenField()
 
-    def __init__(self, *args, programmes=(), statuses=None, **kwargs):
+    def __init__(self, *args, programmes=(), statuses=None, current_timezone=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.programme_id.choices = [SelectChoice(p.id, label) for p, label in programmes]
+        zones = list(TIMEZONES)
+        if current_timezone and current_timezone not in zones:
+            zones.insert(0, current_timezone)  # a call set up elsewhere keeps its own zone
         self.timezone.choices = [SelectChoice(name, f"{name} ({_offset(name)})")
-                                 for name in TIMEZONES]
+                                 for name in zones]
         if statuses is None:
             del self.status
             del self.version_id
@@ -428,7 +431,9 @@ class AwardLevelForm(BaseForm):
 
 # ---- application form questions ---------------------------------------------------------------
 
-TEXT_TYPES = {FieldType.SHORT_TEXT, FieldType.LONG_TEXT}
+# Typed answers, which may have a length limit.
+TEXT_TYPES = {FieldType.SHORT_TEXT, FieldType.LONG_TEXT, FieldType.EMAIL, FieldType.URL,
+              FieldType.PHONE}
 CHOICE_TYPES = {FieldType.SINGLE_CHOICE, FieldType.MULTIPLE_CHOICE}
 
 
@@ -521,8 +526,7 @@ class FormFieldForm(BaseForm):
                                   validators=[Optional(), NumberRange(min=1, max=50)])
 
     TYPE_SETTINGS = {
-        FieldType.SHORT_TEXT: ("max_length",),
-        FieldType.LONG_TEXT: ("max_length",),
+        **{kind: ("max_length",) for kind in TEXT_TYPES},
         FieldType.NUMBER: ("min_value", "max_value"),
         FieldType.SINGLE_CHOICE: ("options",),
         FieldType.MULTIPLE_CHOICE: ("options",),
@@ -613,12 +617,13 @@ class FormFieldForm(BaseForm):
     @staticmethod
     def initial(form_field) -> dict[str, Any]:
         data = {name: getattr(form_field, name) for name in (
-            "key", "required", "is_identifying", "is_public", "max_length", "file_max_count", *(f"label_{c}" for c in LANGS),
-            *(f"help_{c}" for c in LANGS))}
+            "key", "required", "is_identifying", "is_public", "max_length", "file_max_count",
+            *(f"label_{c}" for c in LANGS), *(f"help_{c}" for c in LANGS))}
         data["category_id"] = str(form_field.category_id or "")
         data["nominator_kinds"] = list(form_field.nominator_kinds or [])
         data["options"] = format_options(form_field.options)
-        data["file_types"] = list(form_field.file_types or [])
+        # Older data may say "jpg"; uploads treat it as "jpeg", and so does the checkbox.
+        data["file_types"] = ["jpeg" if t == "jpg" else t for t in form_field.file_types or []]
         data["min_value"] = _decimal(form_field.min_value)
         data["max_value"] = _decimal(form_field.max_value)
         data["file_max_mb"] = (_decimal(round(form_field.file_max_bytes / MB, 3))

@@ -39,17 +39,18 @@ from awards.calls.models import Call, FormField
 from awards.enums import FieldType, NominatorKind
 from awards.forms import BaseForm
 from awards.i18n import localized
+from awards.nominations.services import (
+    NOMINEE_COLUMNS,
+    allowed_kinds,
+    max_upload_bytes,
+    nominee_rules,
+    question_fields,
+)
 from awards.storage import CONTENT_TYPES, human_size
-
-# Form questions whose answer *is* a nominee detail the nomination keeps in its own columns.
-# They are asked once, in the nominee section, and their answer mirrors that column.
-NOMINEE_FIELD_KEYS = ("nominee_name", "nominee_email", "nominee_phone", "organisation_name")
 
 ANSWER_PREFIX = "q_"
 DEFAULT_MAX_LENGTH = {FieldType.SHORT_TEXT: 500, FieldType.LONG_TEXT: 20000}
 URL_MAX_LENGTH = 2000
-# Administrators may write "jpg"; storage knows the type by its content as "jpeg".
-_TYPE_ALIASES = {"jpg": "jpeg", "jpeg": "jpeg", "png": "png", "pdf": "pdf"}
 _PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()\-]*$")
 _DOTTED_DATE_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 
@@ -62,24 +63,12 @@ def field_name(field: FormField) -> str:
     return ANSWER_PREFIX + field.key
 
 
-def applicable_fields(call: Call, *, category_id: int | None,
-                      nominator_kind: str | None) -> list[FormField]:
-    """The call's questions for this category and kind of nominator, in form order."""
-    return [f for f in call.fields
-            if f.applies_to(category_id=category_id, nominator_kind=nominator_kind)]
-
-
-def question_fields(fields: list[FormField]) -> list[FormField]:
-    """The questions asked in the questions part of the form (nominee details are asked once,
-    in the nominee section)."""
-    return [f for f in fields if f.key not in NOMINEE_FIELD_KEYS]
-
-
-def allowed_kinds(field: FormField) -> list[str]:
-    """The storage file kinds a file field accepts; an empty list on the field means any."""
-    kinds = [_TYPE_ALIASES[t.lower()] for t in (field.file_types or [])
-             if t.lower() in _TYPE_ALIASES]
-    return list(dict.fromkeys(kinds)) or list(CONTENT_TYPES)
+def form_name(name: str) -> str:
+    """The form field for what ``services.missing_fields`` reports: a nominee detail or the
+    consent by its own name, a question by its key."""
+    if name in NOMINEE_COLUMNS or name == "personal_data_consent":
+        return name
+    return ANSWER_PREFIX + name
 
 
 def accept_attribute(field: FormField) -> str:
@@ -88,22 +77,10 @@ def accept_attribute(field: FormField) -> str:
     return ",".join([exts[k] for k in kinds] + [CONTENT_TYPES[k] for k in kinds])
 
 
-def too_many_files_message(limit: int, existing: int):
-    if existing:
-        return _l("You can attach at most %(n)d file(s) here and %(m)d already attached. Remove "
-                  "a file first.", n=limit, m=existing)
-    return _l("You can attach at most %(n)d file(s) here.", n=limit)
-
-
-def max_bytes(field: FormField, default: int) -> int:
-    return field.file_max_bytes or default
-
-
-def file_hint(field: FormField, default_max: int) -> str:
+def file_hint(field: FormField) -> str:
     kinds = ", ".join(k.upper() for k in allowed_kinds(field))
-    count = field.file_max_count or 1
     return str(_l("%(types)s; up to %(size)s each; at most %(count)d file(s).", types=kinds,
-                  size=human_size(max_bytes(field, default_max)), count=count))
+                  size=human_size(max_upload_bytes(field)), count=field.file_max_count or 1))
 
 
 # ---- parsing: raw text → stored value ---------------------------------------------------------
@@ -312,25 +289,6 @@ class NominationFormBase(BaseForm):
             field.errors.append(message)
 
 
-def nominee_rules(nominator_kind: str, fields: list[FormField], *,
-                  consent_required: bool) -> dict[str, bool]:
-    """Which nominee details are asked for this kind of nominator, and whether each is
-    required. A required form question with the same key makes the detail required too."""
-    kind = NominatorKind(nominator_kind)
-    if kind == NominatorKind.SELF:
-        # The applicant is the nominee; their account e-mail is the nominee's.
-        rules = {"nominee_name": True, "nominee_phone": False}
-    elif kind == NominatorKind.OTHER:
-        rules = {"nominee_name": True, "nominee_email": True, "nominee_phone": True}
-    else:
-        rules = {"organisation_name": True, "nominee_name": True,
-                 "nominee_email": consent_required, "nominee_phone": False}
-    for f in fields:
-        if f.key in rules and f.required:
-            rules[f.key] = True
-    return rules
-
-
 NOMINEE_LABELS = {
     "nominee_name": _l("Nominee's full name"),
     "nominee_email": _l("Nominee's e-mail"),
@@ -443,10 +401,7 @@ def build_form(call: Call, fields: list[FormField], *, nominator_kind: str,
 def initial_data(nomination, fields: list[FormField]) -> dict[str, Any]:
     """What the form shows on GET: the stored answers in the shape the inputs take."""
     data: dict[str, Any] = {
-        "nominee_name": nomination.nominee_name,
-        "nominee_email": nomination.nominee_email,
-        "nominee_phone": nomination.nominee_phone,
-        "organisation_name": nomination.organisation_name,
+        name: getattr(nomination, name) for name in NOMINEE_COLUMNS
     }
     for q in question_fields(fields):
         answer = nomination.answer_for(q.id)

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
@@ -29,7 +30,6 @@ from awards.calls.models import Call, Category, FormField
 from awards.db import utcnow
 from awards.enums import FieldType, NominationStatus, NominatorKind
 from awards.mail import queue_mail
-from awards.nominations import formbuilder
 from awards.nominations.lifecycle import change_status
 from awards.nominations.models import (
     Answer,
@@ -39,9 +39,11 @@ from awards.nominations.models import (
     ReferenceCounter,
     StatusChange,
 )
-from awards.storage import UploadError, delete_stored, save_upload
+from awards.storage import CONTENT_TYPES, UploadError, delete_stored, save_upload
 from awards.urls import external_url
 
+# The nominee details a nomination keeps in its own columns. A form question with one of these
+# keys is asked once, in the nominee section, and its answer mirrors the column.
 NOMINEE_COLUMNS = ("nominee_name", "nominee_email", "nominee_phone", "organisation_name")
 # A nomination can be withdrawn by its applicant until it is ruled out (or already withdrawn).
 WITHDRAWABLE = frozenset({NominationStatus.DRAFT, NominationStatus.SUBMITTED,
@@ -84,12 +86,68 @@ class Incomplete(NominationError):
         self.missing = missing
 
 
-# ---- reading ----------------------------------------------------------------------------------
+# ---- the form's rules --------------------------------------------------------------------------
+
+# Administrators may write "jpg"; storage knows the type by its content as "jpeg".
+_FILE_KIND_ALIASES = {"jpg": "jpeg", "jpeg": "jpeg", "png": "png", "pdf": "pdf"}
+
+
+def applicable_fields(call: Call, *, category_id: int | None,
+                      nominator_kind: str | None) -> list[FormField]:
+    """The call's questions for this category and kind of nominator, in form order."""
+    return [f for f in call.fields
+            if f.applies_to(category_id=category_id, nominator_kind=nominator_kind)]
 
 
 def fields_for(nomination: Nomination) -> list[FormField]:
-    return formbuilder.applicable_fields(nomination.call, category_id=nomination.category_id,
-                                         nominator_kind=nomination.nominator_kind)
+    return applicable_fields(nomination.call, category_id=nomination.category_id,
+                             nominator_kind=nomination.nominator_kind)
+
+
+def question_fields(fields: list[FormField]) -> list[FormField]:
+    """The questions of the questions part (nominee details are asked in their own section)."""
+    return [f for f in fields if f.key not in NOMINEE_COLUMNS]
+
+
+def nominee_rules(nominator_kind: str, fields: list[FormField], *,
+                  consent_required: bool) -> dict[str, bool]:
+    """Which nominee details are asked of this kind of nominator, in order, and whether each
+    is required. A required form question with the same key makes the detail required too."""
+    kind = NominatorKind(nominator_kind)
+    if kind == NominatorKind.SELF:
+        # The applicant is the nominee; their account e-mail is the nominee's.
+        rules = {"nominee_name": True, "nominee_phone": False}
+    elif kind == NominatorKind.OTHER:
+        rules = {"nominee_name": True, "nominee_email": True, "nominee_phone": True}
+    else:
+        # Without an address the nominee cannot be asked for consent.
+        rules = {"organisation_name": True, "nominee_name": True,
+                 "nominee_email": consent_required, "nominee_phone": False}
+    for f in fields:
+        if f.key in rules and f.required:
+            rules[f.key] = True
+    return rules
+
+
+def allowed_kinds(field: FormField) -> list[str]:
+    """The storage file kinds a file question accepts; none listed means any storage knows."""
+    kinds = [_FILE_KIND_ALIASES[t.lower()] for t in (field.file_types or [])
+             if t.lower() in _FILE_KIND_ALIASES]
+    return list(dict.fromkeys(kinds)) or list(CONTENT_TYPES)
+
+
+def max_upload_bytes(field: FormField) -> int:
+    return field.file_max_bytes or current_app.config["UPLOAD_MAX_BYTES"]
+
+
+def too_many_files_message(limit: int, existing: int):
+    if existing:
+        return _l("You can attach at most %(n)d file(s) here and %(m)d already attached. Remove "
+                  "a file first.", n=limit, m=existing)
+    return _l("You can attach at most %(n)d file(s) here.", n=limit)
+
+
+# ---- reading ----------------------------------------------------------------------------------
 
 
 def consent_token_hash(token: str) -> str:
@@ -112,13 +170,14 @@ def nominations_of(session: Session, user) -> list[Nomination]:
 
 
 def missing_fields(nomination: Nomination, fields: list[FormField] | None = None) -> list[str]:
-    """The names (form field names) of what must still be filled in before submitting."""
+    """What must still be filled in before submitting: nominee columns by name, questions by
+    their key."""
     fields = fields if fields is not None else fields_for(nomination)
-    rules = formbuilder.nominee_rules(nomination.nominator_kind, fields,
-                                      consent_required=nomination.nominee_consent_required)
+    rules = nominee_rules(nomination.nominator_kind, fields,
+                          consent_required=nomination.nominee_consent_required)
     missing = [name for name, required in rules.items()
                if required and not getattr(nomination, name)]
-    for q in formbuilder.question_fields(fields):
+    for q in question_fields(fields):
         if not q.required:
             continue
         if q.type == FieldType.FILE:
@@ -128,7 +187,7 @@ def missing_fields(nomination: Nomination, fields: list[FormField] | None = None
             value = answer.value if answer is not None else None
             present = value not in (None, "", [], False)
         if not present:
-            missing.append(formbuilder.field_name(q))
+            missing.append(q.key)
     return missing
 
 
@@ -299,12 +358,12 @@ def save_nomination(
         definition = by_id.get(field_id)
         if definition is None or definition.type == FieldType.FILE:
             continue
-        if definition.key in formbuilder.NOMINEE_FIELD_KEYS:
+        if definition.key in NOMINEE_COLUMNS:
             continue
         _set_answer(nomination, definition, value, result)
     # Questions that are nominee details mirror the nomination's columns.
     for definition in fields:
-        if definition.key in formbuilder.NOMINEE_FIELD_KEYS:
+        if definition.key in NOMINEE_COLUMNS:
             _set_answer(nomination, definition, getattr(nomination, definition.key) or None,
                         result, record=False)
 
@@ -359,15 +418,14 @@ def _add_files(session: Session, nomination: Nomination, definition: FormField,
     existing = sum(1 for a in nomination.attachments if a.field_id == definition.id)
     limit = definition.file_max_count or 1
     if existing + len(files) > limit:
-        message = formbuilder.too_many_files_message(limit, existing)
+        message = too_many_files_message(limit, existing)
         result.upload_errors.setdefault(definition.id, []).append(message)
         return
-    default_max = current_app.config["UPLOAD_MAX_BYTES"]
     for upload in files:
         try:
             stored = save_upload(upload.stream, upload.filename,
-                                 allowed=formbuilder.allowed_kinds(definition),
-                                 max_bytes=formbuilder.max_bytes(definition, default_max))
+                                 allowed=allowed_kinds(definition),
+                                 max_bytes=max_upload_bytes(definition))
         except UploadError as exc:
             result.upload_errors.setdefault(definition.id, []).append(str(exc.message))
             continue
@@ -486,8 +544,7 @@ def submit_nomination(*, session: Session, nomination: Nomination, actor,
     queue_mail(session, to=applicant.email, template="nomination_submitted",
                language=language or applicant.preferred_language or "ru",
                nomination=nomination, call=nomination.call, version=version, first=first,
-               rows=formbuilder.answer_rows, fields=fields_for(nomination), show_url=external_url(
-                   "nominations.show", nomination_id=nomination.id))
+               show_url=external_url("nominations.show", nomination_id=nomination.id))
     if first and _needs_consent_request(nomination):
         request_nominee_consent(session=session, nomination=nomination, actor=actor)
     return version

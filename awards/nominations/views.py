@@ -23,7 +23,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
 from awards.calls.models import Call
-from awards.calls.views import format_call_dt, visible_call_or_404
+from awards.calls.views import countdown_text, format_call_dt, visible_call_or_404
 from awards.db import get_db, utcnow
 from awards.enums import FieldType, NominationStatus, NominatorKind
 from awards.i18n import localized
@@ -48,6 +48,13 @@ bp = Blueprint("nominations", __name__, url_prefix="/nominations")
 def _labels():
     return {"STATUS_LABELS": STATUS_LABELS, "STATUS_BADGES": STATUS_BADGES,
             "KIND_LABELS": KIND_LABELS, "human_size": human_size}
+
+
+@bp.app_template_global("nomination_rows")
+def nomination_rows(nomination: Nomination) -> list[formbuilder.AnswerRow]:
+    """The labelled answers in the current language; also for e-mails rendered by services,
+    which is why this is an application-wide template global."""
+    return formbuilder.answer_rows(nomination, services.fields_for(nomination))
 
 
 def _user():
@@ -215,22 +222,15 @@ def _render_form(nomination: Nomination, form, fields, status: int = 200, *,
     call = nomination.call
     files = {q.id: [a for a in nomination.attachments if a.field_id == q.id]
              for q in fields if q.type == FieldType.FILE}
-    default_max = _upload_default()
     return render_template(
         "nominations/edit.html", nomination=nomination, call=call, form=form,
         questions=form.questions, files=files, deadline_error=deadline_error,
-        file_hint=lambda q: formbuilder.file_hint(q, default_max),
+        file_hint=formbuilder.file_hint,
         mode=_mode(nomination), countdown=_countdown(call, now, nomination),
         changes_reason=_changes_reason(nomination),
         consent_text=localized(call, "consent_text"),
         errors=[f for f in form if f.errors], FieldType=FieldType,
     ), status
-
-
-def _upload_default() -> int:
-    from flask import current_app
-
-    return current_app.config["UPLOAD_MAX_BYTES"]
 
 
 def _mode(nomination: Nomination) -> str:
@@ -243,8 +243,6 @@ def _mode(nomination: Nomination) -> str:
 
 
 def _countdown(call: Call, now, nomination: Nomination) -> str:
-    from awards.calls.views import countdown_text
-
     if nomination.status == NominationStatus.CHANGES_REQUESTED:
         return ""
     return countdown_text(call, now)
@@ -297,8 +295,9 @@ def _handle_form(nomination: Nomination, *, final: bool):
     now = utcnow()
     user = _user()
     services.lock_nomination(session=db, nomination=nomination)
-    if final and nomination.is_submitted and nomination.status != \
-            NominationStatus.CHANGES_REQUESTED:
+    resubmitting = nomination.status == NominationStatus.CHANGES_REQUESTED
+    if final and nomination.is_submitted and not resubmitting:
+        # A second click, or a second tab: the nomination stays as first submitted.
         db.rollback()
         if nomination.status == NominationStatus.SUBMITTED:
             flash(_("This nomination has already been submitted (reference %(ref)s).",
@@ -333,7 +332,7 @@ def _handle_form(nomination: Nomination, *, final: bool):
         for message in messages:
             form.add_error(formbuilder.field_name(by_id[field_id]), message)
     if final or atomic:
-        _add_missing(form, services.missing_fields(nomination, fields), by_id)
+        _add_missing(form, services.missing_fields(nomination, fields), fields)
 
     if atomic:
         if _has_errors(form):
@@ -358,7 +357,7 @@ def _handle_form(nomination: Nomination, *, final: bool):
                                        personal_data_consent=bool(consent), now=now,
                                        language=user.preferred_language)
         except services.Incomplete as exc:
-            _add_missing(form, exc.missing, by_id)
+            _add_missing(form, exc.missing, fields)
         else:
             if not _commit(db, result):
                 return redirect(url_for(".edit", nomination_id=nomination.id), 303)
@@ -380,10 +379,10 @@ def _has_errors(form) -> bool:
     return any(f.errors for f in form)
 
 
-def _add_missing(form, missing: list[str], by_key_id) -> None:
-    file_names = {formbuilder.field_name(q) for q in by_key_id.values()
-                  if q.type == FieldType.FILE}
-    for name in missing:
+def _add_missing(form, missing: list[str], fields) -> None:
+    """"Required" on each missing field that shows no other error."""
+    file_names = {formbuilder.field_name(q) for q in fields if q.type == FieldType.FILE}
+    for name in map(formbuilder.form_name, missing):
         if name not in form or form[name].errors:
             continue
         if name in file_names:

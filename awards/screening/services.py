@@ -25,6 +25,7 @@ from awards.i18n import localized
 from awards.mail import queue_mail
 from awards.nominations.lifecycle import change_status
 from awards.nominations.models import Answer, Nomination, StatusChange
+from awards.urls import external_url
 
 PER_PAGE = 50
 
@@ -211,9 +212,15 @@ def _mail_applicant(*, session: Session, nomination: Nomination, decision: Nomin
         call_title=localized(nomination.call, "title", language),
         nominee=nomination.nominee_name or nomination.organisation_name,
         reason=reason,
-        # The applicant's page for the entry (built by the nominations feature).
-        url=current_app.config["BASE_URL"].rstrip("/") + f"/nominations/{nomination.id}",
+        url=_applicant_page(nomination),
     )
+
+
+def _applicant_page(nomination: Nomination) -> str:
+    """The applicant's page of the entry, served by the nominations feature."""
+    if "nominations.show" in current_app.view_functions:
+        return external_url("nominations.show", nomination_id=nomination.id)
+    return current_app.config["BASE_URL"].rstrip("/") + f"/nominations/{nomination.id}"
 
 
 def decide_many(

@@ -3,8 +3,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from types import SimpleNamespace
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from awards.db import get_db
@@ -39,7 +51,11 @@ def consent_state(nomination: Nomination) -> str:
 
 def attachment_url(attachment: Attachment) -> str:
     # Served by the nominations feature, which checks permission (administrators may download).
-    return f"{request.script_root}/nominations/{attachment.nomination_id}/attachments/{attachment.id}"
+    if "nominations.attachment" in current_app.view_functions:
+        return url_for("nominations.attachment", nomination_id=attachment.nomination_id,
+                       attachment_id=attachment.id)
+    return (f"{request.script_root}/nominations/{attachment.nomination_id}"
+            f"/attachments/{attachment.id}")
 
 
 def _helpers() -> dict:
@@ -77,7 +93,7 @@ def _render_list(call, bulk_form: BulkDecisionForm, *, problems=(), message=None
         q=filters.search(),
         page=int(page_arg) if page_arg.isdigit() else 1,
     )
-    selected = {item_id for item_id, _version in services.parse_items(bulk_form.selected.data or [])}
+    selected = {item_id for item_id, _v in services.parse_items(bulk_form.selected.data or [])}
     args = _filter_args()
     return render_template(
         "screening/list.html", call=call, page=page, filters=filters, bulk_form=bulk_form,
@@ -122,8 +138,9 @@ def bulk(call_id: int):
         return _render_list(call, form, problems=problems, message=refusal.message,
                             status=refusal.status_code)
     db.commit()
-    flash(_("%(count)d nominations marked “%(status)s”; the applicants have been notified.",
-            count=len(changes), status=services.STATUS_LABELS[decision]), "success")
+    flash(ngettext("%(num)d nomination marked “%(status)s”; the applicant has been notified.",
+                   "%(num)d nominations marked “%(status)s”; the applicants have been notified.",
+                   len(changes), status=services.STATUS_LABELS[decision]), "success")
     return redirect(url_for("screening.list", call_id=call.id, **_filter_args()), 303)
 
 
@@ -147,8 +164,8 @@ def _answer_rows(nomination: Nomination) -> list[dict]:
             ids = value if isinstance(value, list) else []
             row["files"] = [attachments[i] for i in ids if i in attachments]
         elif fld.type in (FieldType.SINGLE_CHOICE, FieldType.MULTIPLE_CHOICE):
-            labels = {str(o.get("value")): localized(_Option(o), "label") or str(o.get("value"))
-                      for o in fld.options or []}
+            labels = {str(o.get("value")): localized(SimpleNamespace(**o), "label")
+                      or str(o.get("value")) for o in fld.options or []}
             values = value if isinstance(value, list) else ([] if value in (None, "") else [value])
             row["text"] = ", ".join(labels.get(str(v), str(v)) for v in values)
         elif fld.type == FieldType.CHECKBOX or isinstance(value, bool):
@@ -159,13 +176,6 @@ def _answer_rows(nomination: Nomination) -> list[dict]:
             row["text"] = "" if value is None else str(value)
         rows.append(row)
     return rows
-
-
-class _Option:
-    """Lets ``localized`` read an option's ``label_<lang>`` keys."""
-
-    def __init__(self, data: dict):
-        self.__dict__.update({k: v for k, v in data.items() if k.startswith("label_")})
 
 
 def _render_show(nomination: Nomination, form: DecisionForm, *, message=None, status=200):

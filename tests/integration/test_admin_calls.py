@@ -11,9 +11,11 @@ import html
 import re
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import event, func, select
+from werkzeug.datastructures import MultiDict
 
 from awards.audit import AuditEvent
 from awards.calls.forms import FIELD_TYPE_LABELS
@@ -501,6 +503,25 @@ def test_call_edit_with_stale_version_returns_409_and_changes_nothing(app, admin
     assert audit_events(app, "call.update") == []
 
 
+def test_update_call_saved_by_another_between_check_and_write_raises_stale(app, seeded):
+    from awards.calls.services import StaleCallError, update_call
+
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        db = get_db()
+        call = db.get(Call, seeded["call"])
+        with app.app_context():  # another administrator, in a session of their own
+            other = get_db()
+            other.get(Call, seeded["call"]).title_en = "Theirs"
+            other.commit()
+        with pytest.raises(StaleCallError):
+            update_call(session=db, actor=None, call=call, values={"title_en": "Mine"},
+                        expected_version=1)
+        db.rollback()
+    with in_db(app) as db:
+        assert db.get(Call, seeded["call"]).title_en == "Theirs"
+    assert audit_events(app) == []
+
+
 def test_call_edit_opening_without_categories_is_refused(app, admin_client):
     programme_id = _programme(app)
     post_form(admin_client, "/admin/calls/new", call_form_data(programme_id=str(programme_id)))
@@ -769,9 +790,9 @@ FIELD_TYPES = [
     (FieldType.NUMBER, {"min_value": "1900", "max_value": "2027"},
      {"min_value": 1900.0, "max_value": 2027.0}),
     (FieldType.DATE, {}, {}),
-    (FieldType.EMAIL, {}, {}),
-    (FieldType.URL, {}, {}),
-    (FieldType.PHONE, {}, {}),
+    (FieldType.EMAIL, {"max_length": "254"}, {"max_length": 254}),
+    (FieldType.URL, {"max_length": "500"}, {"max_length": 500}),
+    (FieldType.PHONE, {"max_length": "40"}, {"max_length": 40}),
     (FieldType.SINGLE_CHOICE, {"options": "almaty | Алматы | Алматы | Almaty\nabroad | За рубежом"},
      {"options": [
          {"value": "almaty", "label_ru": "Алматы", "label_kk": "Алматы", "label_en": "Almaty"},
@@ -824,9 +845,13 @@ SHOWN_SETTINGS = {
     FieldType.SHORT_TEXT: {"max_length": "300"},
     FieldType.LONG_TEXT: {"max_length": "3000"},
     FieldType.NUMBER: {"min_value": "1900", "max_value": "2027"},
+    FieldType.EMAIL: {"max_length": "254"},
+    FieldType.URL: {"max_length": "500"},
+    FieldType.PHONE: {"max_length": "40"},
     FieldType.SINGLE_CHOICE: {"options": "almaty | Алматы | Алматы | Almaty\n"
                                          "abroad | За рубежом | За рубежом | За рубежом"},
-    FieldType.MULTIPLE_CHOICE: {"options": "sdg1 | sdg1 | sdg1 | sdg1\nsdg2 | ЦУР 2 | ТДМ 2 | SDG 2"},
+    FieldType.MULTIPLE_CHOICE: {"options": "sdg1 | sdg1 | sdg1 | sdg1\n"
+                                           "sdg2 | ЦУР 2 | ТДМ 2 | SDG 2"},
     FieldType.FILE: {"file_types": ["pdf", "png"], "file_max_mb": "5", "file_max_count": "3"},
 }
 
@@ -995,3 +1020,89 @@ def test_form_builder_page_offers_every_type(admin_client, seeded):
     page = text_of(admin_client.get(f"/admin/calls/{seeded['call']}/form"))
     offered = re.findall(rf'/admin/calls/{seeded["call"]}/form/new/(\w+)"', page)
     assert offered == [kind.value for kind in FieldType]
+
+
+# ---- the demo's real calls --------------------------------------------------------------------
+
+
+class _FormReader(HTMLParser):
+    """Collects what a browser would submit from the first POST form with a submit button."""
+
+    def __init__(self):
+        super().__init__()
+        self.data: list[tuple[str, str]] = []
+        self._in_form = self._done = False
+        self._select = self._textarea = None
+        self._text = ""
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if self._done:
+            return
+        if tag == "form" and a.get("method") == "post" and "action" not in a:
+            self._in_form = True
+        if not self._in_form:
+            return
+        if tag == "input" and a.get("name"):
+            if a.get("type") in ("checkbox", "radio") and "checked" not in a:
+                return
+            self.data.append((a["name"], a.get("value", "")))
+        elif tag == "select":
+            self._select = a["name"]
+        elif tag == "option" and self._select and "selected" in a:
+            self.data.append((self._select, a.get("value", "")))
+        elif tag == "textarea":
+            self._textarea, self._text = a["name"], ""
+
+    def handle_data(self, data):
+        if self._textarea:
+            self._text += data
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea" and self._textarea:
+            self.data.append((self._textarea, self._text.removeprefix("\r\n").removeprefix("\n")))
+            self._textarea = None
+        elif tag == "form" and self._in_form:
+            self._in_form, self._done = False, True
+
+
+def browser_payload(page: str) -> MultiDict:
+    reader = _FormReader()
+    reader.feed(page)
+    return MultiDict(reader.data)
+
+
+@pytest.fixture
+def demo(app):
+    from awards.demo import seed_demo
+
+    with in_db(app) as db:
+        seed_demo(db)
+        db.commit()
+        return db.scalars(select(Call.id).order_by(Call.id)).all()
+
+
+def test_demo_call_pages_render_and_saving_them_unchanged_changes_nothing(app, admin_client, demo):
+    for call_id in demo:
+        with in_db(app) as db:
+            call = db.get(Call, call_id)
+            category_ids = [c.id for c in call.categories]
+            field_ids = [f.id for f in call.fields]
+        urls = [f"/admin/calls/{call_id}", f"/admin/calls/{call_id}/categories",
+                f"/admin/calls/{call_id}/form", f"/admin/calls/{call_id}/clone"]
+        urls += [f"/admin/calls/{call_id}/categories/{c}/edit" for c in category_ids]
+        assert [admin_client.get(url).status_code for url in urls] == [200] * len(urls)
+        for url in [f"/admin/calls/{call_id}/edit",
+                    *(f"/admin/calls/{call_id}/form/{f}/edit" for f in field_ids)]:
+            page = admin_client.get(url).get_data(as_text=True)
+            response = admin_client.post(url, data=browser_payload(page))
+            assert response.status_code == 302, url
+
+    # The one difference: the photo question's "jpg" is the "jpeg" uploads already meant.
+    with in_db(app) as db:
+        photo = db.scalar(select(FormField.id).where(FormField.key == "photo"))
+    assert [(e.object_id, e.before_data(), e.after_data()) for e in audit_events(app)] == [
+        (str(photo), {"file_types": ["jpg", "jpeg", "png"]}, {"file_types": ["jpeg", "png"]}),
+    ]

@@ -12,6 +12,7 @@ import io
 import re
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -43,7 +44,6 @@ from tests.factories import (
 
 XSS = "<script>alert(1)</script>"
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
-ALMATY = ZoneInfo("Asia/Almaty")
 
 
 # ---- fixtures and helpers -------------------------------------------------------------------
@@ -147,6 +147,10 @@ def counter(app, call_id: int) -> int | None:
 
 def count_nominations(app) -> int:
     return read(app, lambda db: db.scalar(select(func.count(Nomination.id))))
+
+
+def stored_files(app) -> list[Path]:
+    return [p for p in Path(app.config["UPLOAD_FOLDER"]).rglob("*") if p.is_file()]
 
 
 def set_call(app, call_id: int, **values) -> None:
@@ -563,9 +567,7 @@ def test_submit_one_second_after_deadline_refused_draft_intact(app, client, call
     assert (state(app), audit_actions(app)) == before
     assert counter(app, call_id) is None
     assert mails(app) == []
-    uploads = [p for p in (app.instance_path and __import__("pathlib").Path(
-        app.config["UPLOAD_FOLDER"])).rglob("*") if p.is_file()]
-    assert uploads == []
+    assert stored_files(app) == []
 
 
 def test_draft_after_deadline_shows_deadline_and_no_edit(app, client, call_id, applicant):
@@ -632,9 +634,7 @@ def test_edit_after_submit_with_errors_changes_nothing(app, client, call_id, app
     assert response.status_code == 400
     assert field_errors(response) == {"q_title": "This field is required."}
     assert (state(app), audit_actions(app)) == before
-    files = [p for p in __import__("pathlib").Path(app.config["UPLOAD_FOLDER"]).rglob("*")
-             if p.is_file()]
-    assert len(files) == 1
+    assert len(stored_files(app)) == 1
 
 
 def test_edit_submitted_after_deadline_refused(app, client, call_id, applicant):

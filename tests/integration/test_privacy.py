@@ -25,6 +25,7 @@ from tests.screening_factories import (
     PDF,
     PNG,
     add_attachment,
+    add_version,
     arrange,
     make_call,
     make_field,
@@ -111,6 +112,7 @@ def portfolio(app, applicant, make_user):
                                         form_field=f["photo"])
         eligible_letter = add_attachment(db, eligible, name="letter.pdf",
                                          form_field=f["letters"])
+        add_version(db, eligible)  # version 2 lists the files
         status_change(db, eligible, NominationStatus.ELIGIBLE, reason="Всё в порядке")
         status_change(db, eligible, NominationStatus.ELIGIBLE, reason="Internal: call her",
                       visible=False)
@@ -273,7 +275,7 @@ def test_export_zip_holds_data_json_and_every_attachment(app, client, applicant,
     assert [(c["to"], c["reason"]) for c in first["status_timeline"]] == [
         ("submitted", ""), ("eligible", "Всё в порядке")]
     assert "Internal: call her" not in files["data.json"].decode()
-    assert [v["number"] for v in first["versions"]] == [1]
+    assert [v["number"] for v in first["versions"]] == [1, 2]
     assert data["consents"][0] == {"nomination": "CLS-2026-00001",
                                    "nominee_consent_required": False,
                                    "nominee_consent_at": None, "nominee_declined_at": None}
@@ -297,7 +299,8 @@ def test_export_names_duplicate_files_apart_and_reports_missing_ones(app, client
 
     assert files["attachments/VOY-2026-00001/letter.pdf"] == PDF + b"1"
     assert files["attachments/VOY-2026-00001/letter (2).pdf"] == PDF + b"2"
-    assert json.loads(files["data.json"])["missing_files"] == ["attachments/VOY-2026-00001/gone.pdf"]
+    assert json.loads(files["data.json"])["missing_files"] == [
+        "attachments/VOY-2026-00001/gone.pdf"]
 
 
 # ---- deletion -------------------------------------------------------------------------------
@@ -386,7 +389,7 @@ def test_delete_anonymises_closed_call_nominations(app, client, applicant, portf
         out["versions"] = [(v.author_id, v.snapshot) for v in db.scalars(
             select(NominationVersion).where(NominationVersion.nomination_id.in_(
                 [portfolio["eligible"], portfolio["ineligible"]]))
-            .order_by(NominationVersion.nomination_id))]
+            .order_by(NominationVersion.nomination_id, NominationVersion.number))]
         return out
 
     data = read(app, rows)
@@ -404,11 +407,20 @@ def test_delete_anonymises_closed_call_nominations(app, client, applicant, portf
         "attachments": [], "uploaded_by": [], "actors": [None, None],
         "status": NominationStatus.INELIGIBLE,
     }
-    assert data["versions"] == [
-        (None, {"nominee_name": "Айгерим Садыкова", "nominee_email": "", "nominee_phone": "",
-                "answers": {"nominee_name": None, "activity": "Помогала приюту"}}),
-        (None, {"nominee_name": "", "nominee_email": "", "nominee_phone": "",
-                "answers": {"nominee_name": None, "activity": "Planted trees"}}),
+    letters = data["eligible"]["answers"]["letters"]
+    assert [(author, v["version"], v["nominee"], v["answers"],
+             [a["original_name"] for a in v["attachments"]])
+            for author, v in data["versions"]] == [
+        (None, 1, {"nominee_name": "Айгерим Садыкова", "nominee_email": "", "nominee_phone": "",
+                   "organisation_name": ""},
+         {"nominee_name": None, "activity": "Помогала приюту"}, []),
+        (None, 2, {"nominee_name": "Айгерим Садыкова", "nominee_email": "", "nominee_phone": "",
+                   "organisation_name": ""},
+         {"nominee_name": None, "activity": "Помогала приюту", "photo": None,
+          "letters": letters}, ["letter.pdf"]),
+        (None, 1, {"nominee_name": "", "nominee_email": "", "nominee_phone": "",
+                   "organisation_name": ""},
+         {"nominee_name": None, "activity": "Planted trees"}, []),
     ]
     anonymised = read(app, lambda db: [
         (e.object_id, e.actor_label, e.after_data()["nominee_name_kept"]) for e in db.scalars(

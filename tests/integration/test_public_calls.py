@@ -36,7 +36,8 @@ def section(page: str, heading_id: str) -> str:
 
 
 def titles_in(fragment: str) -> list[str]:
-    return [html.unescape(t) for t in re.findall(r"<h3><a href=\"[^\"]+\">(.*?)</a></h3>", fragment)]
+    return [html.unescape(title)
+            for title in re.findall(r'<h3><a href="[^"]+">(.*?)</a></h3>', fragment)]
 
 
 def countdown_of(page: str) -> str:

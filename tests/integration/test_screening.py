@@ -442,8 +442,12 @@ def test_decision_changes_status_tells_applicant_in_their_language(
             if line in MAIL_REASON_LINES or (reason and line == reason)] == mail_lines
     assert f"http://localhost/nominations/{nomination_id}" in body
     assert audit_actions(app) == [(f"nomination.{decision}", str(nomination_id))]
-    # What the applicant sees of it: their data export carries the reason on the timeline.
-    data = export_json(browser_of(app, applicant))
+    # What the applicant sees of it: their nomination page and their data export.
+    applicant_browser = browser_of(app, applicant)
+    own_page = applicant_browser.get(f"/nominations/{nomination_id}")
+    assert own_page.status_code == 200
+    assert not reason or reason in text_of(own_page)
+    data = export_json(applicant_browser)
     assert data["nominations"][0]["status_timeline"][-1]["to"] == decision
     assert data["nominations"][0]["status_timeline"][-1]["reason"] == reason
 
@@ -503,7 +507,10 @@ def test_internal_note_is_kept_for_admins_and_hidden_from_applicant(app, client,
                                   ("nomination.internal_note", str(nomination_id))]
     body = read(app, lambda db: db.scalar(select(OutgoingMail.body_text)))
     assert NOTE not in body
-    data = export_json(browser_of(app, applicant))
+    applicant_browser = browser_of(app, applicant)
+    own_page = text_of(applicant_browser.get(f"/nominations/{nomination_id}"))
+    assert (REASON in own_page, NOTE in own_page) == (True, False)
+    data = export_json(applicant_browser)
     assert [(c["to"], c["reason"]) for c in data["nominations"][0]["status_timeline"]] == [
         ("submitted", ""), ("changes_requested", REASON)
     ]
@@ -692,8 +699,13 @@ def test_show_lists_answers_escaped_attachments_consent_and_timeline(app, client
 # ---- bulk -----------------------------------------------------------------------------------
 
 
-def test_bulk_decision_changes_all_audits_and_mails_each(app, client, admin, applicant):
-    call_id, ids = setup_call(app, applicant, count=3)
+@pytest.mark.parametrize(("count", "message"), [
+    (1, "1 nomination marked “ineligible”; the applicant has been notified."),
+    (3, "3 nominations marked “ineligible”; the applicants have been notified."),
+])
+def test_bulk_decision_changes_all_audits_and_mails_each(app, client, admin, applicant, count,
+                                                         message):
+    call_id, ids = setup_call(app, applicant, count=count)
     login(client, admin.email)
     items = [(i, version_of(app, i)) for i in ids]
 
@@ -701,12 +713,10 @@ def test_bulk_decision_changes_all_audits_and_mails_each(app, client, admin, app
 
     assert response.status_code == 303
     assert response.headers["Location"] == f"/admin/screening/{call_id}/?status=submitted"
-    assert flashes(client.get(response.headers["Location"])) == [
-        ("success", "3 nominations marked “ineligible”; the applicants have been notified.")
-    ]
-    assert statuses(app, *ids) == [NominationStatus.INELIGIBLE] * 3
-    assert [nomination_row(app, i).timeline[-1][2] for i in ids] == [REASON] * 3
-    assert mails(app) == [("applicant@example.com", "screening_ineligible", "ru")] * 3
+    assert flashes(client.get(response.headers["Location"])) == [("success", message)]
+    assert statuses(app, *ids) == [NominationStatus.INELIGIBLE] * count
+    assert [nomination_row(app, i).timeline[-1][2] for i in ids] == [REASON] * count
+    assert mails(app) == [("applicant@example.com", "screening_ineligible", "ru")] * count
     assert audit_actions(app) == [("nomination.ineligible", str(i)) for i in ids]
 
 
