@@ -233,7 +233,7 @@ class SMTPSink:
     messages: list = field(default_factory=list)
     fail_next: int = 0
 
-    def wait_for(self, count: int, timeout: float = 5.0):
+    def wait_for(self, count: int, timeout: float = 30.0):
         deadline = time.monotonic() + timeout
         while len(self.messages) < count and time.monotonic() < deadline:
             time.sleep(0.02)

@@ -31,7 +31,6 @@ def format_call_dt(value: datetime | None, call: Call, fmt: str = "medium") -> s
     return f"{text} ({call.timezone})"
 
 
-@bp.app_template_global("time_left")
 def time_left(until: datetime, now: datetime | None = None) -> str:
     """"2 days 3 hours", "3 hours 5 minutes" or "5 minutes"; empty once the moment passed."""
     now = now or utcnow()

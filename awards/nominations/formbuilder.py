@@ -15,12 +15,13 @@ import math
 import re
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -35,7 +36,7 @@ from wtforms import (
 from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import DateInput, EmailInput, NumberInput, TelInput, URLInput
 
-from awards.calls.models import Call, FormField
+from awards.calls.models import FormField
 from awards.enums import FieldType, NominatorKind
 from awards.forms import BaseForm
 from awards.i18n import localized
@@ -362,8 +363,8 @@ def option_label(definition: FormField, value: str) -> str:
     return str(value)
 
 
-def build_form(call: Call, fields: list[FormField], *, nominator_kind: str,
-               consent_required: bool, asks_consent: bool, formdata=None,
+def build_form(fields: list[FormField], *, nominator_kind: str,
+               consent_required: bool, asks_consent: bool,
                data: dict | None = None) -> NominationFormBase:
     """The form for one nomination: nominee details for its kind of nominator, the applicable
     questions in order, and (before first submission) the call's personal-data consent."""
@@ -395,7 +396,7 @@ def build_form(call: Call, fields: list[FormField], *, nominator_kind: str,
     attrs["nominee_fields"] = list(rules)
     attrs["asks_consent"] = asks_consent
     form_class = type("NominationForm", (NominationFormBase,), attrs)
-    return form_class(formdata=formdata, data=data or {})
+    return form_class(data=data or {})
 
 
 def initial_data(nomination, fields: list[FormField]) -> dict[str, Any]:
@@ -429,9 +430,7 @@ def display_value(definition: FormField, value: Any) -> str | list[str]:
         return _number_text(value)
     if kind == FieldType.DATE:
         try:
-            from flask_babel import format_date
-
-            return format_date(datetime.fromisoformat(value).date(), "long")
+            return format_date(date.fromisoformat(value), "long")
         except ValueError:
             return str(value)
     return str(value)

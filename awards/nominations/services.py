@@ -312,7 +312,8 @@ def check_editable(nomination: Nomination, now: datetime) -> None:
 @dataclass
 class SaveResult:
     changed: dict[str, tuple[Any, Any]] = field(default_factory=dict)
-    upload_errors: dict[int, list[str]] = field(default_factory=dict)
+    # Messages (translatable) per file question.
+    upload_errors: dict[int, list] = field(default_factory=dict)
     uploaded: list[Attachment] = field(default_factory=list)
     removed: list[Attachment] = field(default_factory=list)
     # Files written to disk in this transaction; the caller deletes them if it rolls back.
@@ -505,8 +506,8 @@ def _add_version(session: Session, nomination: Nomination, actor, **extra) -> No
 
 
 def submit_nomination(*, session: Session, nomination: Nomination, actor,
-                      personal_data_consent: bool, now: datetime | None = None,
-                      language: str | None = None) -> NominationVersion:
+                      personal_data_consent: bool,
+                      now: datetime | None = None) -> NominationVersion:
     """First submission (a draft) or resubmission after a request for changes.
 
     The deadline is checked here, at the moment of submitting; a request for changes may be
@@ -542,7 +543,7 @@ def submit_nomination(*, session: Session, nomination: Nomination, actor,
                            submitted_at=now.isoformat())
     applicant = nomination.applicant
     queue_mail(session, to=applicant.email, template="nomination_submitted",
-               language=language or applicant.preferred_language or "ru",
+               language=applicant.preferred_language or "ru",
                nomination=nomination, call=nomination.call, version=version, first=first,
                show_url=external_url("nominations.show", nomination_id=nomination.id))
     if first and _needs_consent_request(nomination):

@@ -207,11 +207,13 @@ def start(slug: str):
 # ---- the form: save, remove a file, submit, edit after submitting ----------------------------
 
 
-def _build_form(nomination: Nomination, fields, *, formdata=None):
+def _build_form(nomination: Nomination, fields):
+    """The request's form: posted values on POST, the stored answers on GET. The consent
+    to personal data processing is asked with the first submission only."""
     return formbuilder.build_form(
-        nomination.call, fields, nominator_kind=nomination.nominator_kind,
+        fields, nominator_kind=nomination.nominator_kind,
         consent_required=nomination.nominee_consent_required,
-        asks_consent=nomination.status == NominationStatus.DRAFT, formdata=formdata,
+        asks_consent=nomination.status == NominationStatus.DRAFT,
         data=formbuilder.initial_data(nomination, fields),
     )
 
@@ -228,8 +230,7 @@ def _render_form(nomination: Nomination, form, fields, status: int = 200, *,
         file_hint=formbuilder.file_hint,
         mode=_mode(nomination), countdown=_countdown(call, now, nomination),
         changes_reason=_changes_reason(nomination),
-        consent_text=localized(call, "consent_text"),
-        errors=[f for f in form if f.errors], FieldType=FieldType,
+        consent_text=localized(call, "consent_text"), FieldType=FieldType,
     ), status
 
 
@@ -354,8 +355,7 @@ def _handle_form(nomination: Nomination, *, final: bool):
         consent = (form.personal_data_consent.data if form.asks_consent else True)
         try:
             services.submit_nomination(session=db, nomination=nomination, actor=user,
-                                       personal_data_consent=bool(consent), now=now,
-                                       language=user.preferred_language)
+                                       personal_data_consent=bool(consent), now=now)
         except services.Incomplete as exc:
             _add_missing(form, exc.missing, fields)
         else:
