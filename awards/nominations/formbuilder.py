@@ -390,7 +390,7 @@ def build_form(fields: list[FormField], *, nominator_kind: str,
         )
     if asks_consent:
         attrs["personal_data_consent"] = BooleanField(
-            _l("I have read and accept the consent above."), validators=[_consent_check],
+            _l("I have read and accept the consent above"), validators=[_consent_check],
         )
     attrs["questions"] = questions
     attrs["nominee_fields"] = list(rules)

@@ -51,9 +51,7 @@ WITHDRAWABLE = frozenset({NominationStatus.DRAFT, NominationStatus.SUBMITTED,
 
 
 class NominationError(Exception):
-    """A refusal the user must be told about; ``code`` is the HTTP status the page uses."""
-
-    code = 409
+    """A refusal the user must be told about (the view chooses the words)."""
 
     def __init__(self, message: str = ""):
         super().__init__(message)
@@ -79,7 +77,7 @@ class AlreadySubmitted(NominationError):
 
 
 class Incomplete(NominationError):
-    code = 400
+    """Lists what is missing: nominee columns by name, questions by key."""
 
     def __init__(self, missing: list[str]):
         super().__init__("incomplete")
@@ -601,8 +599,8 @@ def withdraw_nomination(*, session: Session, nomination: Nomination, actor, reas
 
 def request_nominee_consent(*, session: Session, nomination: Nomination, actor) -> str:
     """Mail the nominee a link to confirm or decline. Only the token's hash is stored; a new
-    request replaces the old link. Returns the token (for the caller's tests and logs, never
-    shown on a page)."""
+    request replaces the old link. Returns the token, which exists nowhere else but in the
+    e-mail."""
     token = secrets.token_urlsafe(32)
     nomination.nominee_consent_token_hash = consent_token_hash(token)
     applicant = nomination.applicant

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -26,6 +27,7 @@ from awards.calls.models import Call
 from awards.calls.views import countdown_text, format_call_dt, visible_call_or_404
 from awards.db import get_db, utcnow
 from awards.enums import FieldType, NominationStatus, NominatorKind
+from awards.extensions import limiter
 from awards.i18n import localized
 from awards.nominations import formbuilder, services
 from awards.nominations.forms import (
@@ -42,6 +44,14 @@ from awards.permissions import can_view_nomination, verified_required
 from awards.storage import human_size, path_for
 
 bp = Blueprint("nominations", __name__, url_prefix="/nominations")
+
+# Defaults until config.py names them: generous for people, tight for scripts.
+_LIMITS = {"RATELIMIT_NOMINATION": "60 per minute;600 per hour",
+           "RATELIMIT_CONSENT": "20 per minute;100 per hour"}
+
+
+def _limit(name: str):
+    return lambda: current_app.config.get(name, _LIMITS[name])
 
 
 @bp.context_processor
@@ -167,6 +177,7 @@ def attachment(nomination_id: int, attachment_id: int):
 
 @bp.route("/start/<slug>", methods=["GET", "POST"])
 @verified_required
+@limiter.limit(_limit("RATELIMIT_NOMINATION"), methods=["POST"])
 def start(slug: str):
     call = visible_call_or_404(slug)
     now = utcnow()
@@ -267,12 +278,14 @@ def edit(nomination_id: int):
 
 @bp.post("/<int:nomination_id>/edit")
 @verified_required
+@limiter.limit(_limit("RATELIMIT_NOMINATION"))
 def save(nomination_id: int):
     return _handle_form(_own_or_404(nomination_id), final=False)
 
 
 @bp.post("/<int:nomination_id>/submit")
 @verified_required
+@limiter.limit(_limit("RATELIMIT_NOMINATION"))
 def submit(nomination_id: int):
     return _handle_form(_own_or_404(nomination_id), final=True)
 
@@ -440,6 +453,7 @@ def withdraw(nomination_id: int):
 
 
 @bp.route("/consent/<token>", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_CONSENT"))
 def consent(token: str):
     db = get_db()
     nomination = services.find_by_consent_token(db, token)

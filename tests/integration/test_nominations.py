@@ -391,7 +391,7 @@ def test_submit_missing_required_fields_listed_with_links(app, client, call_id, 
         ("#q_documents", "Supporting documents: Please attach a file."),
         ("#q_truthful", "I confirm the information is accurate: Please tick this box to "
                         "continue."),
-        ("#personal_data_consent", "I have read and accept the consent above.: Please "
+        ("#personal_data_consent", "I have read and accept the consent above: Please "
                                    "accept the consent to submit the nomination."),
     ]
     assert input_value(response, "q_contact_phone") == "+7 727 000 00 00"

@@ -389,3 +389,18 @@ def test_changing_nominee_email_after_submit_asks_the_new_address(app, client, c
     assert consent_state(app)["consent"] is False
     assert nominee_client.get(old_path).status_code == 404
     assert nominee_client.get(link_path(new_request)).status_code == 200
+
+
+def test_guessing_consent_links_is_rate_limited(app, app_config):
+    from awards import create_app
+
+    # Created after ``app``: the process-wide limiter takes the settings of the last app.
+    limited = create_app({**app_config, "RATELIMIT_ENABLED": True,
+                          "RATELIMIT_CONSENT": "3 per minute"})
+    guesser = english(limited.test_client())
+
+    statuses = [guesser.get(f"/nominations/consent/{secrets.token_urlsafe(32)}").status_code
+                for _ in range(4)]
+
+    assert statuses == [404, 404, 404, 429]
+    limited.extensions["awards_db"]["engine"].dispose()
