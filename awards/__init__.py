@@ -60,10 +60,11 @@ def register_blueprints(app: Flask) -> None:
     from awards.main.views import bp as main_bp
     from awards.nominations.views import bp as nominations_bp
     from awards.privacy.views import bp as privacy_bp
+    from awards.ranking.views import bp as ranking_bp
     from awards.screening.views import bp as screening_bp
 
     for blueprint in (main_bp, auth_bp, calls_bp, nominations_bp, privacy_bp, jury_bp, admin_bp,
-                      screening_bp, jury_admin_bp):
+                      screening_bp, jury_admin_bp, ranking_bp):
         app.register_blueprint(blueprint)
 
 

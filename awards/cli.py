@@ -151,6 +151,10 @@ def _register_feature_commands() -> None:
     from awards.jury.cli import jury_cli
 
     awards_cli.add_command(jury_cli)
+    from awards.ranking.cli import ranking_cli, scores_cli
+
+    awards_cli.add_command(ranking_cli)
+    awards_cli.add_command(scores_cli)
 
 
 _register_feature_commands()

@@ -1,0 +1,125 @@
+"""Rankings and scores as tables, written as CSV (UTF-8 with BOM, for Excel) or XLSX.
+
+Cells that a spreadsheet would run as a formula (starting with = + - @, or a tab/carriage
+return) are prefixed with a quote: nominee names and references come from applicants. Numbers
+are written as numbers, so a negative z-score is not mistaken for a formula."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
+from flask_babel import gettext as _
+
+from awards.i18n import localized
+from awards.ranking.services import RoundData, RoundRanking
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _round(value: float | None, digits: int = 6) -> float | str:
+    return "" if value is None else round(value, digits)
+
+
+def ranking_table(ranking: RoundRanking) -> tuple[list[str], list[list[object]]]:
+    compare = ranking.compare_method is not None
+    header = ["category", "rank", "score_rank", "tied", "left_to_jury", "entry", "nominee",
+              "organisation", "method", "score", "reviews", "required", "complete",
+              "top_n_probability", "too_close_to_call"]
+    if compare:
+        header += ["compare_method", "compare_rank", "compare_score", "rank_change"]
+    rows: list[list[object]] = []
+    required = ranking.data.round.reviews_per_entry
+    for category in ranking.categories:
+        for row in category.rows:
+            r = row.ranked
+            stab = row.stability
+            line: list[object] = [
+                category.category.code, r.rank if r.rank is not None else "",
+                r.score_rank if r.score_rank is not None else "",
+                "=" if r.score_tied else "", "yes" if r.tied else "",
+                row.entry.label, row.entry.nominee_name, row.entry.organisation_name,
+                ranking.method.value, _round(r.score), row.result.review_count, required,
+                "yes" if row.result.complete else "no",
+                _round(stab.probability, 3) if stab else "",
+                "yes" if stab and stab.too_close_to_call else "",
+            ]
+            if compare:
+                c = row.compare
+                line += [ranking.compare_method.value,  # type: ignore[union-attr]
+                         c.rank if c and c.rank is not None else "",
+                         _round(c.score) if c else "",
+                         row.rank_change if row.rank_change is not None else ""]
+            rows.append(line)
+    return header, rows
+
+
+def scores_table(data: RoundData) -> tuple[list[str], list[list[object]]]:
+    """One line per criterion score, in the import's format (entry, juror, criterion, score)
+    followed by context columns, so the file can be corrected and imported again."""
+    header = ["entry", "juror", "criterion", "score", "total", "category", "nominee",
+              "review_status", "imported"]
+    codes = {c.id: c.code for c in data.categories}
+    keys = [c.key for c in data.criteria]
+    rows: list[list[object]] = []
+    for review in sorted(data.reviews, key=lambda r: (r.entry_id, r.juror_id)):
+        entry = data.entries[review.entry_id]
+        juror = data.jurors.get(review.juror_id)
+        sheet = (data.scores or {}).get(review.review_id, {})
+        for key in keys:
+            value = sheet.get(key)
+            rows.append([entry.label, juror.email if juror else "", key,
+                         "" if value is None else value, _round(review.total),
+                         codes.get(entry.category_id, ""), entry.nominee_name,
+                         "submitted" if review.submitted else "draft",
+                         "yes" if review.imported else ""])
+    return header, rows
+
+
+def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([safe_cell(v) for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[object]], *, title: str) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=False)
+    sheet = workbook.active
+    sheet.title = title[:31]
+    sheet.append(list(header))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([safe_cell(v) for v in row])
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def export_filename(ranking_or_data, what: str, fmt: str, method: str | None = None) -> str:
+    data = ranking_or_data if isinstance(ranking_or_data, RoundData) else ranking_or_data.data
+    parts = [data.call.slug, f"round{data.round.position}", what]
+    if method:
+        parts.append(method)
+    return "-".join(parts) + f".{fmt}"
+
+
+def sheet_title(what: str) -> str:
+    return _("Ranking") if what == "ranking" else _("Scores")
+
+
+__all__ = ["localized", "ranking_table", "safe_cell", "scores_table", "to_csv", "to_xlsx"]

@@ -1,0 +1,676 @@
+"""Rankings of a round, their explanations, and the decisions taken on them (advance to the next
+round, award levels).
+
+Loading is done in a fixed number of bulk queries whatever the size of the round
+(``load_round``); everything after that is pure: the judging library scores, ranks, measures
+agreement and stability. Services take keyword-only arguments, flush and audit; the caller
+commits.
+
+Decisions that change state carry a *state digest* of what the administrator saw (the active
+decisions of the category); the service recomputes it after taking a lock on the category row,
+so two administrators deciding at once cannot overwrite each other: the second one is refused
+(``StaleState``, answered with 409)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from awards import audit
+from awards.auth.models import User
+from awards.calls.models import AwardLevel, Call, Category
+from awards.db import utcnow
+from awards.enums import (
+    AggregationMethod,
+    AssignmentStatus,
+    CallStatus,
+    DecisionKind,
+    NominationStatus,
+    ReviewStatus,
+    TotalMethod,
+)
+from awards.judging import (
+    DEFAULT_TIE_BREAKS,
+    AgreementReport,
+    EntryResult,
+    EntryStability,
+    RankedEntry,
+    Ranking,
+    Stability,
+    aggregate,
+    agreement_report,
+    bootstrap_top_n,
+    check_tie_breaks,
+    criterion_means,
+    rank_entries,
+    total_bounds,
+)
+from awards.judging import Criterion as JCriterion
+from awards.judging import Review as JReview
+from awards.jury.models import Assignment, Criterion, Review, Round, RoundEntry, Score
+from awards.nominations.models import Nomination
+from awards.ranking.models import Decision
+
+# Entries that left the competition after they were added to a round are not ranked.
+NOT_RANKED = (NominationStatus.WITHDRAWN, NominationStatus.INELIGIBLE)
+# Decisions are final once the results are out; a correction is a new publication.
+CLOSED_CALL_STATUSES = (CallStatus.PUBLISHED, CallStatus.ARCHIVED)
+# The bootstrap costs iterations x reviews; a large category gets fewer resamples so the page
+# stays fast (the flags need only two decimals of precision).
+BOOTSTRAP_BUDGET = 400_000
+BOOTSTRAP_MAX_ITERATIONS = 1000
+BOOTSTRAP_MIN_ITERATIONS = 50
+BOOTSTRAP_SEED = 0
+
+
+# ---- refusals ---------------------------------------------------------------------------------
+
+
+class RankingError(Exception):
+    """A request refused by a rule; nothing was changed. ``status`` is the HTTP answer."""
+
+    status = 400
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+class StaleState(RankingError):
+    """Someone else changed the decisions since the page was loaded."""
+
+    status = 409
+
+
+class CallPublished(RankingError):
+    status = 409
+
+
+class LevelFull(RankingError):
+    pass
+
+
+# ---- loading ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntryInfo:
+    id: int
+    reference: str
+    nominee_name: str
+    organisation_name: str
+    category_id: int
+    status: NominationStatus
+
+    @property
+    def label(self) -> str:
+        return self.reference or f"#{self.id}"
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    review_id: int
+    assignment_id: int
+    entry_id: int
+    juror_id: int
+    submitted: bool
+    total: float | None
+    imported: bool
+
+
+@dataclass
+class RoundData:
+    """Everything a ranking of one round needs, loaded once."""
+
+    round: Round
+    call: Call
+    categories: list[Category]
+    criteria: list[Criterion]
+    total_method: TotalMethod
+    entries: dict[int, EntryInfo]  # ordered by id
+    reviews: list[ReviewRow]  # of active assignments, drafts included (they are reported)
+    scores: dict[int, dict[str, float | None]] | None  # review id -> criterion key -> value
+    jurors: dict[int, User]
+
+    def entries_of(self, category_id: int) -> list[EntryInfo]:
+        return [e for e in self.entries.values() if e.category_id == category_id]
+
+    @property
+    def bounds(self) -> tuple[float, float] | None:
+        if not self.criteria:
+            return None
+        return total_bounds(judging_criteria(self.criteria), self.total_method)
+
+
+def judging_criteria(criteria: Iterable[Criterion]) -> tuple[JCriterion, ...]:
+    return tuple(JCriterion(c.key, c.weight, c.min_score, c.max_score, c.step) for c in criteria)
+
+
+def load_round(session: Session, round_: Round, *, with_scores: bool = False,
+               entry_ids: Collection[int] | None = None) -> RoundData:
+    """Bulk-load a round: its categories and award levels, rubric, entries, reviews of active
+    assignments, the jurors, and (``with_scores``) every criterion score. The number of queries
+    does not depend on the number of entries or reviews."""
+    call = round_.call
+    categories = list(session.scalars(
+        select(Category).where(Category.call_id == call.id)
+        .options(selectinload(Category.award_levels))
+        .order_by(Category.position, Category.id)))
+    criteria = list(session.scalars(
+        select(Criterion).where(Criterion.rubric_id == round_.rubric_id)
+        .order_by(Criterion.position, Criterion.id))) if round_.rubric_id else []
+    total_method = round_.rubric.total_method if round_.rubric is not None else call.total_method
+
+    entry_query = (
+        select(Nomination.id, Nomination.reference, Nomination.nominee_name,
+               Nomination.organisation_name, Nomination.category_id, Nomination.status)
+        .join(RoundEntry, RoundEntry.nomination_id == Nomination.id)
+        .where(RoundEntry.round_id == round_.id, Nomination.status.not_in(NOT_RANKED))
+        .order_by(Nomination.id))
+    review_query = (
+        select(Review.id, Assignment.id.label("assignment_id"), Assignment.nomination_id,
+               Assignment.juror_id, Review.status, Review.total, Review.imported)
+        .join(Assignment, Assignment.id == Review.assignment_id)
+        .join(RoundEntry, (RoundEntry.round_id == Assignment.round_id)
+              & (RoundEntry.nomination_id == Assignment.nomination_id))
+        .where(Assignment.round_id == round_.id, Assignment.status == AssignmentStatus.ACTIVE)
+        .order_by(Review.id))
+    if entry_ids is not None:
+        entry_query = entry_query.where(Nomination.id.in_(list(entry_ids)))
+        review_query = review_query.where(Assignment.nomination_id.in_(list(entry_ids)))
+    entries = {
+        row.id: EntryInfo(row.id, row.reference or "", row.nominee_name,
+                          row.organisation_name, row.category_id, row.status)
+        for row in session.execute(entry_query)
+    }
+    reviews = [
+        ReviewRow(row.id, row.assignment_id, row.nomination_id, row.juror_id,
+                  row.status == ReviewStatus.SUBMITTED, row.total, row.imported)
+        for row in session.execute(review_query) if row.nomination_id in entries
+    ]
+    scores: dict[int, dict[str, float | None]] | None = None
+    if with_scores and reviews:
+        scores = {r.review_id: {} for r in reviews}
+        score_query = (
+            select(Score.review_id, Criterion.key, Score.value)
+            .join(Criterion, Criterion.id == Score.criterion_id)
+            .join(Review, Review.id == Score.review_id)
+            .join(Assignment, Assignment.id == Review.assignment_id)
+            .where(Assignment.round_id == round_.id,
+                   Assignment.status == AssignmentStatus.ACTIVE))
+        if entry_ids is not None:
+            score_query = score_query.where(Assignment.nomination_id.in_(list(entry_ids)))
+        for row in session.execute(score_query):
+            if row.review_id in scores:
+                scores[row.review_id][row.key] = row.value
+    elif with_scores:
+        scores = {}
+    juror_ids = sorted({r.juror_id for r in reviews})
+    jurors = {u.id: u for u in session.scalars(select(User).where(User.id.in_(juror_ids)))} \
+        if juror_ids else {}
+    return RoundData(round_, call, categories, criteria, total_method, entries, reviews,
+                     scores, jurors)
+
+
+# ---- ranking ----------------------------------------------------------------------------------
+
+
+METHODS = tuple(m.value for m in AggregationMethod)
+
+
+def parse_method(value: str | None, default: AggregationMethod) -> AggregationMethod:
+    try:
+        return AggregationMethod(value) if value else AggregationMethod(default)
+    except ValueError:
+        raise RankingError(_l("Unknown ranking method.")) from None
+
+
+def tie_breaks_of(call: Call) -> tuple[str, ...]:
+    """The call's configured order, falling back to the library's default when it names a
+    tie-break this round cannot compute."""
+    configured = tuple(call.tiebreak or ())
+    try:
+        return check_tie_breaks(configured)
+    except ValueError:
+        return DEFAULT_TIE_BREAKS
+
+
+@dataclass
+class RankedRow:
+    entry: EntryInfo
+    ranked: RankedEntry
+    result: EntryResult
+    totals: list[float]  # submitted totals, for the distribution
+    stability: EntryStability | None = None
+    compare: RankedEntry | None = None
+
+    @property
+    def incomplete(self) -> bool:
+        return not self.result.complete
+
+    @property
+    def no_data(self) -> bool:
+        return self.ranked.score is None
+
+    @property
+    def rank_change(self) -> int | None:
+        """Places gained (+) or lost (-) under the compared method; None without both ranks."""
+        if self.compare is None or self.compare.rank is None or self.ranked.rank is None:
+            return None
+        return self.ranked.rank - self.compare.rank
+
+
+@dataclass
+class CategoryRanking:
+    category: Category
+    rows: list[RankedRow]
+    ranking: Ranking
+    agreement: AgreementReport
+    top_n: int
+    stability: Stability | None
+    compare_ranking: Ranking | None = None
+
+    @property
+    def left_to_jury(self) -> list[list[int]]:
+        return self.ranking.left_to_jury
+
+
+@dataclass
+class RoundRanking:
+    data: RoundData
+    method: AggregationMethod
+    compare_method: AggregationMethod | None
+    trim: int
+    tie_breaks: tuple[str, ...]
+    categories: list[CategoryRanking] = field(default_factory=list)
+
+    def row(self, entry_id: int) -> RankedRow | None:
+        for category in self.categories:
+            for row in category.rows:
+                if row.entry.id == entry_id:
+                    return row
+        return None
+
+
+def _judging_reviews(reviews: Iterable[ReviewRow]) -> list[JReview]:
+    return [JReview(r.entry_id, r.juror_id, r.total, r.submitted) for r in reviews]
+
+
+def _rank(reviews: list[JReview], entry_ids: list[int], method: AggregationMethod, *,
+          required: int, trim: int, tie_breaks: tuple[str, ...],
+          means: dict[int, dict[str, float | None]] | None):
+    aggregation = aggregate(reviews, method, entries=entry_ids, required_reviews=required,
+                            trim=trim)
+    ranking = rank_entries(aggregation, tie_breaks=tie_breaks,
+                           criterion_means=means if means is not None else None)
+    return aggregation, ranking
+
+
+def bootstrap_iterations(review_count: int) -> int:
+    if review_count <= 0:
+        return BOOTSTRAP_MIN_ITERATIONS
+    return max(BOOTSTRAP_MIN_ITERATIONS,
+               min(BOOTSTRAP_MAX_ITERATIONS, BOOTSTRAP_BUDGET // review_count))
+
+
+def rank_round(data: RoundData, *, method: AggregationMethod,
+               compare: AggregationMethod | None = None, top_n: int | None = None,
+               category_id: int | None = None, stability: bool = True) -> RoundRanking:
+    """Rank every category of the round (pure: no queries).
+
+    Each category is scored on its own: jurors' scales (z-score), ranks and Borda points are
+    taken over the entries of that category, as are the agreement and the bootstrap, so the
+    three always describe the same comparison."""
+    call = data.call
+    trim = call.trim_k
+    tie_breaks = tie_breaks_of(call)
+    needs_means = any(t.startswith("criterion:") for t in tie_breaks)
+    if needs_means and data.scores is None:
+        tie_breaks = tuple(t for t in tie_breaks if not t.startswith("criterion:"))
+        needs_means = False
+    result = RoundRanking(data, method, compare, trim, tie_breaks)
+    required = data.round.reviews_per_entry
+    by_entry: dict[int, list[ReviewRow]] = {}
+    for r in data.reviews:
+        by_entry.setdefault(r.entry_id, []).append(r)
+    for category in data.categories:
+        if category_id is not None and category.id != category_id:
+            continue
+        entries = data.entries_of(category.id)
+        entry_ids = [e.id for e in entries]
+        rows = [r for e in entry_ids for r in by_entry.get(e, ())]
+        reviews = _judging_reviews(rows)
+        means = None
+        if needs_means:
+            means = criterion_means(
+                (r.entry_id, data.scores.get(r.review_id, {}))  # type: ignore[union-attr]
+                for r in rows if r.submitted)
+        aggregation, ranking = _rank(reviews, entry_ids, method, required=required, trim=trim,
+                                     tie_breaks=tie_breaks, means=means)
+        compare_ranking = None
+        if compare is not None:
+            _, compare_ranking = _rank(reviews, entry_ids, compare, required=required,
+                                       trim=trim, tie_breaks=tie_breaks, means=means)
+        n = top_n if top_n is not None else category.winners_count
+        stab = None
+        counted = [r for r in reviews if r.submitted and r.total is not None]
+        if stability and n >= 1 and counted:
+            stab = bootstrap_top_n(counted, method, top_n=n, trim=trim, entries=entry_ids,
+                                   iterations=bootstrap_iterations(len(counted)),
+                                   seed=BOOTSTRAP_SEED)
+        stab_index = {s.entry_id: s for s in stab.entries} if stab else {}
+        info = {e.id: e for e in entries}
+        out_rows = []
+        for ranked in ranking.entries:
+            entry_result = aggregation.entry(ranked.entry_id)
+            out_rows.append(RankedRow(
+                entry=info[ranked.entry_id], ranked=ranked, result=entry_result,
+                totals=sorted(rv.total for rv in entry_result.reviews),
+                stability=stab_index.get(ranked.entry_id),
+                compare=compare_ranking.entry(ranked.entry_id) if compare_ranking else None,
+            ))
+        result.categories.append(CategoryRanking(
+            category=category, rows=out_rows, ranking=ranking,
+            agreement=agreement_report(counted), top_n=n, stability=stab,
+            compare_ranking=compare_ranking))
+    return result
+
+
+def round_ranking(*, session: Session, round: Round, method: AggregationMethod | None = None,
+                  compare: AggregationMethod | None = None, top_n: int | None = None,
+                  category_id: int | None = None, stability: bool = True) -> RoundRanking:
+    """Load and rank a round in one go (the page, the exports and the command use this)."""
+    call = round.call
+    method = AggregationMethod(method or call.aggregation_method)
+    needs_scores = any(str(t).startswith("criterion:") for t in (call.tiebreak or ()))
+    data = load_round(session, round, with_scores=needs_scores)
+    return rank_round(data, method=method, compare=compare, top_n=top_n,
+                      category_id=category_id, stability=stability)
+
+
+# ---- one entry's explanation ------------------------------------------------------------------
+
+
+@dataclass
+class ReviewDetail:
+    number: int  # 1..n in juror-id order: "Juror 1" for readers who may not see names
+    juror: User | None
+    row: ReviewRow
+    scores: dict[str, float | None]
+    value: float | None  # what the method fed into the score
+    dropped: bool
+
+
+@dataclass
+class EntryExplanation:
+    ranking: RoundRanking
+    row: RankedRow
+    reviews: list[ReviewDetail]
+    round_steps: list  # the method and the scales of this entry's jurors
+    juror_numbers: dict[int, int]
+
+
+def explain_entry(*, session: Session, round: Round, nomination_id: int,
+                  method: AggregationMethod | None = None) -> EntryExplanation | None:
+    """The reviews behind one entry and the method's steps, ranked among its category. None if
+    the entry is not ranked in this round."""
+    call = round.call
+    method = AggregationMethod(method or call.aggregation_method)
+    category_id = session.scalar(
+        select(Nomination.category_id).where(Nomination.id == nomination_id,
+                                             Nomination.call_id == call.id))
+    if category_id is None:
+        return None
+    data = load_round(session, round, with_scores=True)
+    if nomination_id not in data.entries:
+        return None
+    ranking = rank_round(data, method=method, category_id=category_id, stability=False)
+    row = ranking.row(nomination_id)
+    if row is None:
+        return None
+    rows = sorted((r for r in data.reviews if r.entry_id == nomination_id),
+                  key=lambda r: r.juror_id)
+    numbers = {r.juror_id: i for i, r in enumerate(rows, start=1)}
+    values = {rv.juror_id: rv for rv in row.result.reviews}
+    details = []
+    for r in rows:
+        rv = values.get(r.juror_id)
+        details.append(ReviewDetail(
+            number=numbers[r.juror_id], juror=data.jurors.get(r.juror_id), row=r,
+            scores=(data.scores or {}).get(r.review_id, {}),
+            value=rv.value if rv else None, dropped=bool(rv and rv.dropped)))
+    category = ranking.categories[0]
+    aggregation_steps = _round_steps(category, method, data, set(numbers))
+    return EntryExplanation(ranking, row, details, aggregation_steps, numbers)
+
+
+def _round_steps(category: CategoryRanking, method, data: RoundData, jurors: set[int]):
+    entry_ids = [r.entry.id for r in category.rows]
+    reviews = _judging_reviews(r for r in data.reviews if r.entry_id in set(entry_ids))
+    aggregation = aggregate(reviews, method, entries=entry_ids,
+                            required_reviews=data.round.reviews_per_entry, trim=data.call.trim_k)
+    return [s for s in aggregation.steps
+            if "juror_id" not in s.params or s.params["juror_id"] in jurors] \
+        + list(category.ranking.steps)
+
+
+# ---- decisions --------------------------------------------------------------------------------
+
+
+def active_decisions(session: Session, call: Call,
+                     category_id: int | None = None) -> list[Decision]:
+    query = (select(Decision).where(Decision.call_id == call.id, Decision.revoked_at.is_(None))
+             .order_by(Decision.id))
+    if category_id is not None:
+        query = query.where(Decision.category_id == category_id)
+    return list(session.scalars(query.execution_options(populate_existing=True)))
+
+
+def state_digest(decisions: Iterable[Decision]) -> str:
+    """A fingerprint of a category's active decisions, carried by every decision form."""
+    data = sorted((d.id, d.version_id) for d in decisions)
+    return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:32]
+
+
+def category_digests(session: Session, call: Call) -> dict[int, str]:
+    by_category: dict[int, list[Decision]] = {c.id: [] for c in call.categories}
+    for d in active_decisions(session, call):
+        by_category.setdefault(d.category_id, []).append(d)
+    return {cid: state_digest(ds) for cid, ds in by_category.items()}
+
+
+def _check_not_published(call: Call) -> None:
+    if call.status in CLOSED_CALL_STATUSES:
+        raise CallPublished(_l("The results of this call are published: decisions can no "
+                               "longer be changed. Publish a correction instead."))
+
+
+def _lock_category(session: Session, category: Category, digest: str | None) -> list[Decision]:
+    """Take the category's row lock (a write that changes nothing: a row lock on PostgreSQL,
+    the write lock on SQLite) and compare what is decided now with what the page showed."""
+    session.execute(update(Category).where(Category.id == category.id)
+                    .values(position=Category.position)
+                    .execution_options(synchronize_session=False))
+    current = active_decisions(session, category.call, category.id)
+    if digest is not None and digest != state_digest(current):
+        raise StaleState(_l("Another administrator changed the decisions in this category "
+                            "after you opened the page. Nothing was saved; review the current "
+                            "decisions and try again."))
+    return current
+
+
+def _decision_snapshot(d: Decision) -> dict[str, Any]:
+    return {"id": d.id, "kind": d.kind.value, "nomination_id": d.nomination_id,
+            "category_id": d.category_id, "round_id": d.round_id,
+            "award_level_id": d.award_level_id, "note": d.note}
+
+
+def next_round(session: Session, round: Round) -> Round | None:
+    return session.scalar(
+        select(Round).where(Round.call_id == round.call_id, Round.id != round.id,
+                            (Round.position > round.position)
+                            | ((Round.position == round.position) & (Round.id > round.id)))
+        .order_by(Round.position, Round.id).limit(1))
+
+
+def top_entries(ranking: RoundRanking, n: int | None = None) -> dict[int, list[int]]:
+    """Per category, the entries ranked N-th or better (the category's winners count unless
+    ``n`` is given). Entries tied at the boundary are all in: the tie is the jury's to
+    settle, not the software's."""
+    chosen: dict[int, list[int]] = {}
+    for category in ranking.categories:
+        limit = n if n is not None else category.category.winners_count
+        chosen[category.category.id] = [
+            row.entry.id for row in category.rows
+            if row.ranked.rank is not None and row.ranked.rank <= limit]
+    return chosen
+
+
+@dataclass
+class AdvanceResult:
+    target: Round
+    added: list[int]
+    already: list[int]
+
+
+def advance(*, session: Session, actor, round: Round, nomination_ids: Collection[int],
+            digests: dict[int, str] | None = None, note: str = "") -> AdvanceResult:
+    """Put the chosen entries of ``round`` into the next round (by position) and record an
+    "advance" decision for each. Entries already there are left as they are."""
+    call = round.call
+    _check_not_published(call)
+    target = next_round(session, round)
+    if target is None:
+        raise RankingError(_l("This is the last round of the call: there is no next round to "
+                              "advance entries to."))
+    wanted = sorted(set(nomination_ids))
+    if not wanted:
+        raise RankingError(_l("Choose at least one entry to advance."))
+    data_rows = session.execute(
+        select(Nomination.id, Nomination.category_id)
+        .join(RoundEntry, RoundEntry.nomination_id == Nomination.id)
+        .where(RoundEntry.round_id == round.id, Nomination.id.in_(wanted),
+               Nomination.status.not_in(NOT_RANKED))).all()
+    categories = {row.id: row.category_id for row in data_rows}
+    if set(categories) != set(wanted):
+        raise RankingError(_l("Only entries of this round can be advanced."))
+    by_id = {c.id: c for c in call.categories}
+    for category_id in sorted(set(categories.values())):
+        _lock_category(session, by_id[category_id],
+                       (digests or {}).get(category_id) if digests is not None else None)
+    present = set(session.scalars(select(RoundEntry.nomination_id).where(
+        RoundEntry.round_id == target.id, RoundEntry.nomination_id.in_(wanted))))
+    added = [n for n in wanted if n not in present]
+    now = utcnow()
+    actor_id = getattr(actor, "id", None)
+    if added:
+        session.execute(insert(RoundEntry), [
+            {"round_id": target.id, "nomination_id": n, "added_at": now, "added_by_id": actor_id}
+            for n in added])
+        for n in added:
+            session.add(Decision(call_id=call.id, category_id=categories[n], round_id=round.id,
+                                 nomination_id=n, kind=DecisionKind.ADVANCE, note=note.strip(),
+                                 decided_by_id=actor_id, decided_at=now))
+        session.flush()
+    audit.record(session, action="ranking.advance", object_type="round", object_id=round.id,
+                 actor=actor, call_id=call.id,
+                 after={"to_round": target.id, "added": added,
+                        "already_there": sorted(present)})
+    return AdvanceResult(target, added, sorted(present))
+
+
+def decide_award(*, session: Session, actor, round: Round, nomination_id: int,
+                 award_level_id: int, digest: str | None, note: str = "") -> Decision:
+    """Award ``award_level_id`` to an entry of the round. An entry holds at most one award in
+    its category: an earlier one is revoked in the same step. A level is given at most
+    ``AwardLevel.count`` times per category."""
+    call = round.call
+    _check_not_published(call)
+    nomination = session.get(Nomination, nomination_id)
+    in_round = session.scalar(select(RoundEntry.id).where(
+        RoundEntry.round_id == round.id, RoundEntry.nomination_id == nomination_id))
+    if nomination is None or nomination.call_id != call.id or in_round is None \
+            or nomination.status in NOT_RANKED:
+        raise RankingError(_l("Only entries of this round can be awarded."))
+    level = session.get(AwardLevel, award_level_id)
+    if level is None or level.category_id != nomination.category_id:
+        raise RankingError(_l("Choose an award level of the entry's category."))
+    category = nomination.category
+    current = _lock_category(session, category, digest)
+    awards = [d for d in current if d.kind == DecisionKind.AWARD]
+    same_level = [d for d in awards if d.award_level_id == level.id
+                  and d.nomination_id != nomination_id]
+    if len(same_level) >= level.count:
+        from awards.i18n import localized
+
+        raise LevelFull(_l("“%(level)s” can be awarded %(count)d time(s) in this category, and "
+                           "it already has been. Revoke one of those decisions first.",
+                           level=localized(level, "name") or level.key, count=level.count))
+    now = utcnow()
+    previous = [d for d in awards if d.nomination_id == nomination_id]
+    for d in previous:
+        if d.award_level_id == level.id:
+            return d  # already decided exactly so; nothing to change
+    for d in previous:
+        d.revoked_at = now
+        d.revoked_by_id = getattr(actor, "id", None)
+        audit.record(session, action="ranking.decision_revoke", object_type="decision",
+                     object_id=d.id, actor=actor, call_id=call.id,
+                     before=_decision_snapshot(d), after={"replaced": True})
+    decision = Decision(call_id=call.id, category_id=category.id, round_id=round.id,
+                        nomination_id=nomination_id, kind=DecisionKind.AWARD,
+                        award_level_id=level.id, note=note.strip(),
+                        decided_by_id=getattr(actor, "id", None), decided_at=now)
+    session.add(decision)
+    session.flush()
+    audit.record(session, action="ranking.decision_award", object_type="decision",
+                 object_id=decision.id, actor=actor, call_id=call.id,
+                 after=_decision_snapshot(decision))
+    return decision
+
+
+def revoke_decision(*, session: Session, actor, decision: Decision,
+                    digest: str | None) -> None:
+    """Revoke (never delete) a decision; the entry can then be decided again. An "advance"
+    revoked takes the entry out of the next round only if nobody has judged it there yet."""
+    call = decision.call
+    _check_not_published(call)
+    _lock_category(session, decision.category, digest)
+    session.refresh(decision)
+    if decision.revoked_at is not None:
+        raise StaleState(_l("This decision was already revoked."))
+    decision.revoked_at = utcnow()
+    decision.revoked_by_id = getattr(actor, "id", None)
+    after: dict[str, Any] = {"revoked": True}
+    if decision.kind == DecisionKind.ADVANCE and decision.round is not None:
+        target = next_round(session, decision.round)
+        if target is not None:
+            judged = session.scalar(select(Assignment.id).where(
+                Assignment.round_id == target.id,
+                Assignment.nomination_id == decision.nomination_id).limit(1))
+            entry = session.scalar(select(RoundEntry).where(
+                RoundEntry.round_id == target.id,
+                RoundEntry.nomination_id == decision.nomination_id))
+            if entry is not None and judged is None:
+                session.delete(entry)
+                after["removed_from_round"] = target.id
+            elif entry is not None:
+                after["kept_in_round"] = target.id
+    session.flush()
+    audit.record(session, action="ranking.decision_revoke", object_type="decision",
+                 object_id=decision.id, actor=actor, call_id=call.id,
+                 before=_decision_snapshot(decision), after=after)
+
+
+def decisions_by_entry(decisions: Sequence[Decision]) -> dict[int, list[Decision]]:
+    out: dict[int, list[Decision]] = {}
+    for d in decisions:
+        out.setdefault(d.nomination_id, []).append(d)
+    return out
