@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup, with_appcontext
+from flask_babel import force_locale
 
 from awards.enums import AggregationMethod
 
@@ -59,13 +60,16 @@ def scores_import(call_ref: str, file: Path, round_id: int | None) -> None:
     session = get_db()
     call = _find_call(session, call_ref)
     rnd = _find_round(session, call, round_id)
-    result = import_scores(session=session, actor=None, round=rnd, content=file.read_bytes(),
-                           filename=file.name)
+    # Messages for the terminal: English, and no request to choose a language from.
+    with force_locale("en"):
+        result = import_scores(session=session, actor=None, round=rnd,
+                               content=file.read_bytes(), filename=file.name)
+        errors = [(e.line, str(e.message)) for e in result.errors]
     if not result.ok:
         session.rollback()
-        for error in result.errors:
-            where = f"line {error.line}" if error.line else "file"
-            click.echo(f"{file.name}: {where}: {error.message}", err=True)
+        for line, message in errors:
+            where = f"line {line}" if line else "file"
+            click.echo(f"{file.name}: {where}: {message}", err=True)
         click.echo("nothing imported", err=True)
         sys.exit(1)
     session.commit()

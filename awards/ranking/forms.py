@@ -4,8 +4,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import FileField, HiddenField, IntegerField, RadioField, SelectMultipleField
-from wtforms import StringField
+from wtforms import (
+    FileField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -30,8 +37,8 @@ def format_digests(digests: dict[int, str]) -> str:
 
 
 class AdvanceForm(BaseForm):
-    mode = RadioField(_l("Which entries"), choices=[("top", _l("The top N of each category")),
-                                                     ("chosen", _l("The entries ticked below"))],
+    mode = RadioField(_l("Which entries"), choices=[SelectChoice("top", _l("The top N of each category")),
+                               SelectChoice("chosen", _l("The entries ticked above"))],
                       default="top", validators=[InputRequired()])
     top_n = IntegerField(_l("N"), validators=[Optional(), NumberRange(min=1, max=10_000)])
     nomination_ids = SelectMultipleField(_l("Entries"), coerce=int, choices=[],

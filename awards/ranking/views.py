@@ -18,7 +18,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -127,7 +127,7 @@ def num(value, digits: int = 3) -> str:
         return "—"
     if isinstance(value, list | tuple):
         return ", ".join(num(v, digits) for v in value)
-    return format_decimal(value, format="#,##0." + "#" * digits, locale=get_locale())
+    return format_decimal(value, format="#,##0" + ("." + "#" * digits if digits else ""))
 
 
 def method_label(method) -> str:
@@ -324,6 +324,7 @@ def _render_round(rnd: Round, *, status: int = 200, advance_form=None):
         digests=digests, target=target, in_next=in_next, juror_label=juror_label,
         advance_form=advance_form, bounds=ranking.data.bounds,
         entry_label={e.id: e.label for e in ranking.data.entries.values()},
+        tie_breaks_text=", ".join(tie_break_label(t) for t in ranking.tie_breaks) or "—",
     ), status
 
 

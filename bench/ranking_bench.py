@@ -1,0 +1,254 @@
+"""The ranking of a large round on a real database: 10,000 entries x 5 submitted reviews x 8
+criteria (five categories of 2,000 entries, 20 jurors per category). Prints the figures; asserts
+nothing; not part of the test suite.
+
+    .venv/bin/python bench/ranking_bench.py                      # SQLite (temp file)
+    .venv/bin/python bench/ranking_bench.py \\
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres  # throw-away DB
+
+Measured: (a) merely loading the rows (``load_round``, without and with the criterion scores),
+(b) the pure aggregation + ranking (``rank_round``, per method, without and with the
+bootstrap), (c) the service end to end (``round_ranking``) and the ranking page and the CSV
+export through the client; with the number of SQL statements and the ratios to (a)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, event, insert, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from awards import create_app  # noqa: E402
+from awards.auth.models import User  # noqa: E402
+from awards.auth.services import hash_password  # noqa: E402
+from awards.calls.models import Call, Category, Programme  # noqa: E402
+from awards.db import get_db, utcnow  # noqa: E402
+from awards.enums import (  # noqa: E402
+    AggregationMethod,
+    AssignmentStatus,
+    CallStatus,
+    JurorStatus,
+    NominationStatus,
+    NominatorKind,
+    ReviewStatus,
+    RoundStatus,
+)
+from awards.jury.models import (  # noqa: E402
+    Assignment,
+    Criterion,
+    JuryMember,
+    Panel,
+    Review,
+    Round,
+    RoundEntry,
+    Rubric,
+    Score,
+)
+from awards.migrate import upgrade  # noqa: E402
+from awards.nominations.models import Nomination  # noqa: E402
+from awards.ranking import services  # noqa: E402
+
+ENTRIES, REVIEWS, CRITERIA, CATEGORIES, JURORS_PER_CATEGORY = 10_000, 5, 8, 5, 20
+PASSWORD = "bench-password-123"
+CHUNK = 20_000
+
+
+def _insert(session, model, rows):
+    for start in range(0, len(rows), CHUNK):
+        session.execute(insert(model), rows[start:start + CHUNK])
+
+
+def build(session) -> int:
+    now = utcnow()
+    programme = Programme(slug="bench", name_en="Bench")
+    call = Call(programme=programme, slug="bench-2026", reference_prefix="BEN", year=2026,
+                title_en="Bench", opens_at=now.replace(year=now.year - 1), closes_at=now,
+                status=CallStatus.JUDGING, aggregation_method=AggregationMethod.ZSCORE)
+    call.categories = [Category(code=f"c{i}", name_en=f"Category {i}", position=i,
+                                winners_count=3) for i in range(CATEGORIES)]
+    session.add(call)
+    session.flush()
+    cats = [c.id for c in call.categories]
+    rubric = Rubric(call_id=call.id, name="Bench rubric")
+    rubric.criteria = [Criterion(key=f"k{i}", title_en=f"K{i}", min_score=0, max_score=10,
+                                 step=0.5, weight=1 + i % 3, position=i)
+                       for i in range(CRITERIA)]
+    session.add(rubric)
+    admin = User(email="admin@bench.local", password_hash=hash_password(PASSWORD),
+                 full_name="Admin", is_admin=True, email_verified_at=now)
+    applicant = User(email="applicant@bench.local", password_hash="x", email_verified_at=now)
+    session.add_all([admin, applicant])
+    session.flush()
+    jurors = CATEGORIES * JURORS_PER_CATEGORY
+    _insert(session, User, [
+        {"email": f"juror{j}@bench.local", "password_hash": "x", "full_name": f"Juror {j}",
+         "email_verified_at": now} for j in range(jurors)])
+    juror_ids = [u.id for u in session.query(User).filter(User.email.like("juror%"))
+                 .order_by(User.id)]
+    panel = Panel(call_id=call.id, name="Bench panel")
+    session.add(panel)
+    session.flush()
+    _insert(session, JuryMember, [
+        {"panel_id": panel.id, "user_id": uid, "email": f"juror{j}@bench.local",
+         "status": JurorStatus.ACTIVE, "accepted_at": now} for j, uid in enumerate(juror_ids)])
+    rnd = Round(call_id=call.id, position=1, name_en="Bench round", panel_id=panel.id,
+                rubric_id=rubric.id, status=RoundStatus.CLOSED, reviews_per_entry=REVIEWS)
+    session.add(rnd)
+    session.flush()
+    _insert(session, Nomination, [
+        {"id": i + 1, "call_id": call.id, "category_id": cats[i % CATEGORIES],
+         "applicant_id": applicant.id, "nominator_kind": NominatorKind.SELF,
+         "status": NominationStatus.ELIGIBLE, "reference": f"BEN-2026-{i + 1:05d}",
+         "nominee_name": f"Nominee {i}", "submitted_at": now, "version_id": 1}
+        for i in range(ENTRIES)])
+    _insert(session, RoundEntry, [{"round_id": rnd.id, "nomination_id": i + 1}
+                                  for i in range(ENTRIES)])
+    weights = [c.weight for c in rubric.criteria]
+    criterion_ids = [c.id for c in rubric.criteria]
+    assignments, reviews, scores = [], [], []
+    for i in range(ENTRIES):
+        category = i % CATEGORIES
+        for k in range(REVIEWS):
+            juror = juror_ids[category * JURORS_PER_CATEGORY
+                              + (i // CATEGORIES + k * 3) % JURORS_PER_CATEGORY]
+            aid = len(assignments) + 1
+            assignments.append({"id": aid, "round_id": rnd.id, "nomination_id": i + 1,
+                                "juror_id": juror, "status": AssignmentStatus.ACTIVE,
+                                "assigned_at": now, "recusal_reason": ""})
+            values = [((i * 31 + k * 17 + c * 7) % 21) / 2 for c in range(CRITERIA)]
+            reviews.append({"id": aid, "assignment_id": aid, "status": ReviewStatus.SUBMITTED,
+                            "overall_comment": "", "private_note": "", "submitted_at": now,
+                            "updated_at": now, "imported": False, "version_id": 1,
+                            "total": sum(w * v for w, v in zip(weights, values, strict=True))})
+            scores.extend({"review_id": aid, "criterion_id": cid, "value": v, "comment": ""}
+                          for cid, v in zip(criterion_ids, values, strict=True))
+    _insert(session, Assignment, assignments)
+    _insert(session, Review, reviews)
+    _insert(session, Score, scores)
+    return rnd.id
+
+
+class Counter:
+    def __init__(self, engine):
+        self.engine, self.n = engine, 0
+
+    def __enter__(self):
+        self.n = 0
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.elapsed = time.perf_counter() - self.started
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+    def _count(self, *_args):
+        self.n += 1
+
+
+def report(label: str, c: Counter, base: float | None = None) -> None:
+    ratio = f"  x{c.elapsed / base:5.1f}" if base else ""
+    print(f"  {label:<52} {c.elapsed * 1000:9.1f} ms  {c.n:4d} statements{ratio}")
+
+
+def run(url: str) -> None:
+    upgrade(url)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True,
+                      "RATELIMIT_ENABLED": False, "RATELIMIT_STORAGE_URI": "memory://",
+                      "INSTANCE_PATH": tempfile.mkdtemp(prefix="awards-bench-")})
+    engine = app.extensions["awards_db"]["engine"]
+    print(f"database: {engine.dialect.name}; {ENTRIES} entries x {REVIEWS} reviews x "
+          f"{CRITERIA} criteria, {CATEGORIES} categories")
+    with app.app_context():
+        session = get_db()
+        started = time.perf_counter()
+        round_id = build(session)
+        session.commit()
+        print(f"  {'(arranging the data)':<52} {(time.perf_counter() - started) * 1000:9.1f} ms")
+
+    with app.app_context():
+        session = get_db()
+        rnd = session.get(Round, round_id)
+        _ = rnd.call, rnd.rubric
+        with Counter(engine) as load:
+            data = services.load_round(session, rnd)
+        report("(a) load the rows (entries, reviews, jurors)", load)
+        base = load.elapsed
+        session.expunge_all()
+        rnd = session.get(Round, round_id)
+        _ = rnd.call, rnd.rubric
+        with Counter(engine) as c:
+            services.load_round(session, rnd, with_scores=True)
+        report("(a') load the rows with the 400,000 scores", c, base)
+        for method in AggregationMethod:
+            with Counter(engine) as c:
+                services.rank_round(data, method=method, stability=False)
+            report(f"(b) aggregate + rank + agreement: {method.value}", c, base)
+        with Counter(engine) as c:
+            services.rank_round(data, method=AggregationMethod.ZSCORE, stability=True)
+        report("(b) the same, zscore, with the bootstrap (top 3)", c, base)
+        session.expunge_all()
+        rnd = session.get(Round, round_id)
+        with Counter(engine) as c:
+            services.round_ranking(session=session, round=rnd)
+        report("(c) service end to end: round_ranking (zscore)", c, base)
+
+    client = app.test_client()
+    login = client.get("/account/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login).group(1)
+    client.post("/account/login", data={"email": "admin@bench.local", "password": PASSWORD,
+                                        "csrf_token": csrf})
+    with Counter(engine) as c:
+        page = client.get(f"/admin/ranking/rounds/{round_id}")
+    report(f"(c) page: GET ranking ({page.status_code}, {len(page.data) // 1024} KiB)", c, base)
+    with Counter(engine) as c:
+        page = client.get(f"/admin/ranking/rounds/{round_id}?method=mean&compare=zscore")
+    report(f"(c) page: GET ranking, mean vs zscore ({page.status_code})", c, base)
+    with Counter(engine) as c:
+        export = client.get(f"/admin/ranking/rounds/{round_id}/export.csv?what=ranking")
+    report(f"(c) export: ranking CSV ({export.status_code})", c, base)
+    with Counter(engine) as c:
+        export = client.get(f"/admin/ranking/rounds/{round_id}/export.csv?what=scores")
+    report(f"(c) export: scores CSV ({export.status_code}, {len(export.data) // 1024} KiB)",
+           c, base)
+    with Counter(engine) as c:
+        page = client.get(f"/admin/ranking/rounds/{round_id}/entries/1")
+    report(f"(c) page: GET one entry's explanation ({page.status_code})", c, base)
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default="",
+                        help="a PostgreSQL server URL (a throw-away database is created on it); "
+                             "default: a temporary SQLite file")
+    args = parser.parse_args()
+    if not args.database_url:
+        with tempfile.TemporaryDirectory() as tmp:
+            run(f"sqlite:///{tmp}/bench.db")
+        return
+    server = make_url(args.database_url)
+    name = f"awards_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        run(server.set(database=name).render_as_string(hide_password=False))
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :n"), {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
