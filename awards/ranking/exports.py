@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 
 from flask_babel import gettext as _
 
-from awards.i18n import localized
 from awards.ranking.services import RoundData, RoundRanking
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -120,6 +119,3 @@ def export_filename(ranking_or_data, what: str, fmt: str, method: str | None = N
 
 def sheet_title(what: str) -> str:
     return _("Ranking") if what == "ranking" else _("Scores")
-
-
-__all__ = ["localized", "ranking_table", "safe_cell", "scores_table", "to_csv", "to_xlsx"]

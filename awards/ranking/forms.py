@@ -37,7 +37,8 @@ def format_digests(digests: dict[int, str]) -> str:
 
 
 class AdvanceForm(BaseForm):
-    mode = RadioField(_l("Which entries"), choices=[SelectChoice("top", _l("The top N of each category")),
+    mode = RadioField(_l("Which entries"),
+                      choices=[SelectChoice("top", _l("The top N of each category")),
                                SelectChoice("chosen", _l("The entries ticked above"))],
                       default="top", validators=[InputRequired()])
     top_n = IntegerField(_l("N"), validators=[Optional(), NumberRange(min=1, max=10_000)])

@@ -428,9 +428,14 @@ def explain_entry(*, session: Session, round: Round, nomination_id: int,
                                              Nomination.call_id == call.id))
     if category_id is None:
         return None
-    data = load_round(session, round, with_scores=True)
+    needs_means = any(str(t).startswith("criterion:") for t in (call.tiebreak or ()))
+    data = load_round(session, round, with_scores=needs_means)
     if nomination_id not in data.entries:
         return None
+    if data.scores is None:
+        # Only this entry's score sheets are shown: do not read the whole round's.
+        data.scores = load_round(session, round, with_scores=True,
+                                 entry_ids=[nomination_id]).scores
     ranking = rank_round(data, method=method, category_id=category_id, stability=False)
     row = ranking.row(nomination_id)
     if row is None:
@@ -563,8 +568,9 @@ def advance(*, session: Session, actor, round: Round, nomination_ids: Collection
         raise RankingError(_l("Only entries of this round can be advanced."))
     by_id = {c.id: c for c in call.categories}
     for category_id in sorted(set(categories.values())):
+        # A form always sends digests; a category missing from them fails the comparison.
         _lock_category(session, by_id[category_id],
-                       (digests or {}).get(category_id) if digests is not None else None)
+                       digests.get(category_id, "") if digests is not None else None)
     present = set(session.scalars(select(RoundEntry.nomination_id).where(
         RoundEntry.round_id == target.id, RoundEntry.nomination_id.in_(wanted))))
     added = [n for n in wanted if n not in present]

@@ -50,6 +50,8 @@ from awards.ranking.services import RankingError
 
 bp = Blueprint("ranking", __name__, url_prefix="/admin/ranking")
 
+# A category of thousands of entries is shown by its head; "show all" lists the rest.
+ROW_LIMIT = 100
 # Chairs may read these; everything else is for administrators.
 CHAIR_ENDPOINTS = {"ranking.round_view", "ranking.entry"}
 
@@ -315,6 +317,7 @@ def _render_round(rnd: Round, *, status: int = 200, advance_form=None):
             return jurors[juror_id].display_name
         return _("Juror %(n)d", n=numbers[category_id].get(juror_id, 0))
 
+    show_all = request.args.get("all") == "1"
     if advance_form is None:
         advance_form = AdvanceForm(formdata=MultiDict(), data={"mode": "top"})
     advance_form.digests.data = format_digests(digests)
@@ -325,6 +328,7 @@ def _render_round(rnd: Round, *, status: int = 200, advance_form=None):
         advance_form=advance_form, bounds=ranking.data.bounds,
         entry_label={e.id: e.label for e in ranking.data.entries.values()},
         tie_breaks_text=", ".join(tie_break_label(t) for t in ranking.tie_breaks) or "—",
+        row_limit=None if show_all else ROW_LIMIT, show_all=show_all,
     ), status
 
 

@@ -13,6 +13,7 @@ import zipfile
 from io import BytesIO
 
 import pytest
+from flask_babel import force_locale, gettext
 from sqlalchemy import event, func, select
 
 from awards.audit import AuditEvent, verify_chain
@@ -438,8 +439,12 @@ def test_decision_changes_status_tells_applicant_in_their_language(
                               True)
     assert mails(app) == [("applicant@example.com", f"screening_{decision}", "ru")]
     body = read(app, lambda db: db.scalar(select(OutgoingMail.body_text)))
+    # The applicant's language is Russian: compare with the catalog's wording of the headings.
+    with app.test_request_context(), force_locale("ru"):
+        translated = {line: gettext(line) for line in MAIL_REASON_LINES}
     assert [line for line in body.splitlines()
-            if line in MAIL_REASON_LINES or (reason and line == reason)] == mail_lines
+            if line in translated.values() or (reason and line == reason)] == [
+        translated.get(line, line) for line in mail_lines]
     assert f"http://localhost/nominations/{nomination_id}" in body
     assert audit_actions(app) == [(f"nomination.{decision}", str(nomination_id))]
     # What the applicant sees of it: their nomination page and their data export.
