@@ -67,18 +67,39 @@ def database_template(tmp_path_factory, worker_id):
         yield {"path": path}
 
 
-def _truncate_postgres(url: str) -> None:
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing():
+    """Argon2 at production cost is ~0.3 s a hash; tests use the cheapest parameters (still
+    argon2id, so the stored format and the checks are the real ones)."""
+    from argon2 import PasswordHasher, profiles
+
+    from awards.auth import services
+
+    saved = services._hasher, services._DUMMY_HASH
+    services._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    services._DUMMY_HASH = services._hasher.hash("not-a-real-password")
+    yield
+    services._hasher, services._DUMMY_HASH = saved
+
+
+def _empty_postgres(url: str) -> None:
+    # DELETE in dependency order is ~20x faster than TRUNCATE for many small tables.
     engine = create_engine(url)
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+        sequences = conn.execute(text(
+            "SELECT sequence_schema, sequence_name FROM information_schema.sequences"
+        )).all()
+        for schema, name in sequences:
+            conn.execute(text(f"SELECT setval('\"{schema}\".\"{name}\"', 1, false)"))
     engine.dispose()
 
 
 @pytest.fixture
 def database_url(database_template, tmp_path):
     if ON_POSTGRES:
-        _truncate_postgres(database_template["url"])
+        _empty_postgres(database_template["url"])
         return database_template["url"]
     path = tmp_path / "awards.db"
     shutil.copy(database_template["path"], path)

@@ -330,7 +330,7 @@ def entry_view(nomination: Nomination, round_: Round) -> EntryView:
     fields = fields_for(nomination)
     rows = formbuilder.answer_rows(nomination, fields)
     if round_.blind:
-        hidden = set(formbuilder.NOMINEE_FIELD_KEYS) | {
+        hidden = set(formbuilder.NOMINEE_COLUMNS) | {
             formbuilder.field_name(f) for f in fields if f.is_identifying}
         rows = [row for row in rows if row.name not in hidden]
     ids = frozenset(a.id for row in rows if row.is_file for a in row.attachments)

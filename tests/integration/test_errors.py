@@ -40,6 +40,13 @@ def failing_app(app):
     return app
 
 
+
+@pytest.fixture
+def app_config(app_config):
+    # These tests read the English wording; the Russian pages are checked separately.
+    return {**app_config, "BABEL_DEFAULT_LOCALE": "en"}
+
+
 def _assert_error_page(response, status, title, message):
     html = response.get_data(as_text=True)
     assert response.status_code == status

@@ -33,7 +33,7 @@ def test_clean_filename_drops_path_parts(raw, clean):
 
 
 def test_save_upload_stores_under_random_name(app):
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         stored = save_upload(io.BytesIO(PDF), "../report.pdf", allowed=["pdf"], max_bytes=1000)
         assert stored.original_name == "report.pdf"
         assert stored.kind == "pdf"
@@ -54,7 +54,7 @@ def test_save_upload_stores_under_random_name(app):
     ],
 )
 def test_save_upload_rejects_bad_files_and_leaves_nothing(app, data, name, allowed, message):
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         with pytest.raises(UploadError) as err:
             save_upload(io.BytesIO(data), name, allowed=allowed, max_bytes=1000)
         assert message in str(err.value)
@@ -64,7 +64,7 @@ def test_save_upload_rejects_bad_files_and_leaves_nothing(app, data, name, allow
 
 
 def test_save_upload_accepts_real_png(app):
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         stored = save_upload(io.BytesIO(png_bytes()), "photo", allowed=["png"], max_bytes=10_000)
         assert stored.original_name == "photo.png"
         assert stored.content_type == "image/png"
