@@ -17,9 +17,24 @@ NAV = [
     ("results.archive", _l("Results"), "all"),
     ("announcements.index", _l("News"), "all"),
     ("nominations.mine", _l("My nominations"), "user"),
-    ("jury.dashboard", _l("Jury"), "user"),
+    ("jury.dashboard", _l("Jury"), "juror"),
     ("admin.dashboard", _l("Administration"), "admin"),
 ]
+
+
+def _is_juror() -> bool:
+    if not current_user.is_authenticated:
+        return False
+    from sqlalchemy import select
+
+    from awards.db import get_db
+    from awards.enums import JurorStatus
+    from awards.jury.models import JuryMember
+
+    return get_db().scalar(
+        select(JuryMember.id).where(JuryMember.user_id == current_user.id,
+                                    JuryMember.status == JurorStatus.ACTIVE).limit(1)
+    ) is not None
 
 
 def nav_links() -> list[tuple[str, str]]:
@@ -30,6 +45,8 @@ def nav_links() -> list[tuple[str, str]]:
         if who == "user" and not current_user.is_authenticated:
             continue
         if who == "admin" and not (current_user.is_authenticated and current_user.is_admin):
+            continue
+        if who == "juror" and not _is_juror():
             continue
         links.append((endpoint, label))
     return links

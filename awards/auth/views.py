@@ -29,7 +29,7 @@ from awards.auth.forms import (
 from awards.db import get_db
 from awards.extensions import limiter
 from awards.forms import CSRFOnlyForm
-from awards.urls import safe_next
+from awards.urls import is_safe_next, safe_next
 
 bp = Blueprint("auth", __name__, url_prefix="/account")
 
@@ -59,6 +59,9 @@ def _remembered() -> bool:
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
+    if is_safe_next(request.args.get("next") or ""):
+        # Where the newcomer was going (a call's "Nominate" button): resumed after first login.
+        session["after_login"] = request.args["next"]
     form = RegisterForm()
     if form.validate_on_submit():
         db = get_db()
@@ -119,13 +122,14 @@ def login():
                                      password=form.password.data)
         if user is not None:
             db.commit()
+            target = request.args.get("next") or session.get("after_login")
             # Nothing planted in the session before login survives it (session fixation).
             _fresh_session()
             login_user(user, remember=form.remember.data)
             if not user.email_verified:
                 flash(_("Please confirm your e-mail address: follow the link we sent you."),
                       "warning")
-            return redirect(safe_next(request.args.get("next")))
+            return redirect(safe_next(target))
         flash(_("The e-mail or password is incorrect."), "error")
         return render_template("auth/login.html", form=form), 401
     status = 400 if form.is_submitted() else 200

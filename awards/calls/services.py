@@ -627,3 +627,14 @@ def clone_call(*, session: Session, call: Call, year: int, slug: str, actor,
         },
     )
     return new
+
+
+def public_calls(*, session, now) -> tuple[list[Call], list[Call]]:
+    """Calls a visitor can apply to now, and those opening later (both soonest first)."""
+    calls = session.scalars(
+        select(Call).where(Call.status == CallStatus.OPEN, Call.closes_at >= now)
+        .order_by(Call.closes_at, Call.id)
+    ).all()
+    open_calls = [c for c in calls if c.opens_at <= now]
+    upcoming = sorted((c for c in calls if c.opens_at > now), key=lambda c: (c.opens_at, c.id))
+    return open_calls, upcoming

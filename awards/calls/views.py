@@ -65,13 +65,10 @@ def visible_call_or_404(slug: str) -> Call:
 
 @bp.get("/")
 def index():
+    from awards.calls.services import public_calls
+
     now = utcnow()
-    calls = get_db().scalars(
-        select(Call).where(Call.status == CallStatus.OPEN, Call.closes_at >= now)
-        .order_by(Call.closes_at, Call.id)
-    ).all()
-    open_calls = [c for c in calls if c.opens_at <= now]
-    upcoming = sorted((c for c in calls if c.opens_at > now), key=lambda c: (c.opens_at, c.id))
+    open_calls, upcoming = public_calls(session=get_db(), now=now)
     return render_template("calls/index.html", open_calls=open_calls, upcoming=upcoming, now=now,
                            countdown_text=countdown_text)
 

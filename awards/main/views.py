@@ -25,7 +25,10 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def index():
-    return render_template("main/index.html")
+    from awards.calls.services import public_calls
+
+    open_calls, _upcoming = public_calls(session=get_db(), now=utcnow())
+    return render_template("main/index.html", open_calls=open_calls)
 
 
 @bp.post("/language/<code>")

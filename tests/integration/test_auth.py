@@ -863,3 +863,25 @@ def test_expired_csrf_token_is_refused(app, client, make_user):
     assert response.status_code == 400
     assert FORM_EXPIRED in text_of(response)
 
+
+
+def test_login_after_registration_returns_to_the_page_the_newcomer_came_from(client, outbox):
+    target = "/calls/"
+    register_page = client.get(f"/account/register?next={target}")
+    assert register_page.status_code == 200
+    response = post_form(client, f"/account/register?next={target}", {
+        "full_name": "Newcomer", "email": "newcomer@example.com", "password": "a-long-password",
+        "confirm": "a-long-password", "accept": "y",
+    })
+    assert response.status_code == 200
+    link = re.search(r"http://localhost(/account/verify/\S+)", outbox("newcomer@example.com")[0].body_text)
+    assert client.get(link.group(1)).status_code == 302
+    response = post_form(client, "/account/login",
+                         {"email": "newcomer@example.com", "password": "a-long-password"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == target
+
+
+def test_login_page_register_link_keeps_next(client):
+    html = client.get("/account/login?next=/calls/").get_data(as_text=True)
+    assert 'href="/account/register?next=/calls/"' in html
