@@ -118,8 +118,8 @@ def test_applicant_submits_a_nomination_and_an_administrator_asks_for_changes(
     page.locator(f'.call-summary a.button.primary[href$="/nominations/start/{SLUG}"]').click()
     expect(page).to_have_url(re.compile(r"/account/login\?next="))
 
-    page.locator('main a[href$="/account/register"]').click()
-    expect(page).to_have_url(re.compile(r"/account/register$"))
+    page.locator('main a[href*="/account/register"]').click()
+    expect(page).to_have_url(re.compile(r"/account/register\?next="))
     page.locator("#full_name").fill(NAME)
     page.locator("#email").fill(EMAIL)
     page.locator("#password").fill(PASSWORD)
@@ -137,6 +137,8 @@ def test_applicant_submits_a_nomination_and_an_administrator_asks_for_changes(
     page.locator("#password").fill(PASSWORD)
     page.locator('main form button[type="submit"]').click()
     expect(page.locator(".site-header")).to_contain_text(NAME)
+    # The first login continues where the visitor was going: starting a nomination.
+    expect(page).to_have_url(re.compile(rf"/nominations/start/{SLUG}$"))
 
     # ---- start: category and kind of nominator --------------------------------------------
     page.goto(f"/calls/{SLUG}")
