@@ -20,7 +20,6 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -41,11 +40,11 @@ from awards.calls.models import AwardLevel, Call, Category, FormField, Programme
 from awards.calls.services import CallSetupError, StaleCallError
 from awards.db import get_db
 from awards.enums import FieldType, NominationStatus, NominatorKind
-from awards.forms import CSRFOnlyForm
 from awards.i18n import localized
 from awards.nominations.models import Answer, Nomination
 from awards.permissions import admin_required
 from awards.timeutil import DEFAULT_TZ
+from awards.views_common import actor, check_csrf, form_status, show_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -82,27 +81,10 @@ def _template_helpers():
 # ---- helpers ----------------------------------------------------------------------------------
 
 
-def _actor():
-    return current_user._get_current_object()
-
-
-def _check_csrf() -> None:
-    """For buttons that post an action without fields (move, delete)."""
-    if not CSRFOnlyForm().validate():
-        abort(400)
-
-
-def _show_error(form, error: CallSetupError) -> None:
-    """Put a service's refusal next to the input it is about (or at the top of the page)."""
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None:
-        target.errors = [*target.errors, error.message]
-    else:
-        flash(str(error.message), "error")
-
-
-def _form_status(form) -> int:
-    return 400 if form.is_submitted() else 200
+_actor = actor
+_check_csrf = check_csrf
+_show_error = show_error
+_form_status = form_status
 
 
 def _csrf_failed(form) -> bool:

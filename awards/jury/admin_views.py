@@ -53,6 +53,7 @@ from awards.jury.models import Assignment, Conflict, Criterion, JuryMember, Pane
 from awards.jury.setup import JurySetupError
 from awards.nominations.models import Nomination
 from awards.permissions import admin_required
+from awards.views_common import actor, check_csrf, form_status, get_or_404, show_error
 
 bp = Blueprint("jury_admin", __name__, url_prefix="/admin/jury")
 
@@ -83,53 +84,26 @@ def _template_helpers():
 # ---- helpers ----------------------------------------------------------------------------------
 
 
-def _actor():
-    return current_user._get_current_object()
+_actor = actor
+_check_csrf = check_csrf
+_show_error = show_error
+_form_status = form_status
 
 
-def _check_csrf() -> None:
-    if not CSRFOnlyForm().validate():
-        abort(400)
+def _call_or_404(ident: int) -> Call:
+    return get_or_404(Call, ident)
 
 
-def _show_error(form, error: JurySetupError) -> None:
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None:
-        target.errors = [*target.errors, error.message]
-    else:
-        flash(str(error.message), "error")
+def _round_or_404(ident: int) -> Round:
+    return get_or_404(Round, ident)
 
 
-def _form_status(form) -> int:
-    return 400 if form.is_submitted() else 200
+def _panel_or_404(ident: int) -> Panel:
+    return get_or_404(Panel, ident)
 
 
-def _call_or_404(call_id: int) -> Call:
-    call = get_db().get(Call, call_id)
-    if call is None:
-        abort(404)
-    return call
-
-
-def _round_or_404(round_id: int) -> Round:
-    rnd = get_db().get(Round, round_id)
-    if rnd is None:
-        abort(404)
-    return rnd
-
-
-def _panel_or_404(panel_id: int) -> Panel:
-    panel = get_db().get(Panel, panel_id)
-    if panel is None:
-        abort(404)
-    return panel
-
-
-def _member_or_404(member_id: int) -> JuryMember:
-    member = get_db().get(JuryMember, member_id)
-    if member is None:
-        abort(404)
-    return member
+def _member_or_404(ident: int) -> JuryMember:
+    return get_or_404(JuryMember, ident)
 
 
 def _category_choices(call: Call):
