@@ -53,6 +53,9 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from awards.admin.views import bp as admin_bp
+    from awards.announcements.admin_views import bp as announcements_admin_bp
+    from awards.announcements.views import bp as announcements_bp
+    from awards.api.views import bp as api_bp
     from awards.auth.views import bp as auth_bp
     from awards.calls.views import bp as calls_bp
     from awards.jury.admin_views import bp as jury_admin_bp
@@ -60,11 +63,17 @@ def register_blueprints(app: Flask) -> None:
     from awards.main.views import bp as main_bp
     from awards.nominations.views import bp as nominations_bp
     from awards.privacy.views import bp as privacy_bp
+    from awards.public_stage.admin_views import bp as public_stage_admin_bp
+    from awards.public_stage.views import bp as public_stage_bp
     from awards.ranking.views import bp as ranking_bp
+    from awards.results.admin_views import bp as results_admin_bp
+    from awards.results.views import bp as results_bp
     from awards.screening.views import bp as screening_bp
 
     for blueprint in (main_bp, auth_bp, calls_bp, nominations_bp, privacy_bp, jury_bp, admin_bp,
-                      screening_bp, jury_admin_bp, ranking_bp):
+                      screening_bp, jury_admin_bp, ranking_bp, results_bp, results_admin_bp,
+                      announcements_bp, announcements_admin_bp, public_stage_bp,
+                      public_stage_admin_bp, api_bp):
         app.register_blueprint(blueprint)
 
 

@@ -155,6 +155,16 @@ def _register_feature_commands() -> None:
 
     awards_cli.add_command(ranking_cli)
     awards_cli.add_command(scores_cli)
+    from awards.results.cli import results_cli
+
+    awards_cli.add_command(results_cli)
+    from awards.public_stage.cli import public_stage_cli
+
+    awards_cli.add_command(public_stage_cli)
+    from awards import backup_cli
+
+    for command in backup_cli.commands:
+        awards_cli.add_command(command)
 
 
 _register_feature_commands()

@@ -124,6 +124,26 @@ class PublicationStatus(StrEnum):
     SUPERSEDED = "superseded"
 
 
+class StageKind(StrEnum):
+    VOTE = "vote"
+    DISCUSSION = "discussion"
+
+
+class VoteTieRule(StrEnum):
+    # Everyone tied at the cut advances (the list grows past N).
+    INCLUDE_ALL = "include_all"
+    # Among those tied at the cut, the entry submitted earlier advances.
+    EARLIER_SUBMISSION = "earlier_submission"
+    # The administrator picks among those tied at the cut before advancing.
+    ADMIN_CHOICE = "admin_choice"
+
+
+class CommentStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
 ENUM_LENGTH = 20
 
 

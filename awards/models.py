@@ -1,6 +1,7 @@
 """Imports every feature's models so the metadata (and Alembic) sees the whole schema."""
 
-from awards.announcements.models import Announcement  # noqa: F401
+from awards.announcements.models import Announcement, AnnouncementImage  # noqa: F401
+from awards.api.models import ApiToken  # noqa: F401
 from awards.audit import AuditEvent  # noqa: F401
 from awards.auth.models import User  # noqa: F401
 from awards.calls.models import AwardLevel, Call, Category, FormField, Programme  # noqa: F401
@@ -26,5 +27,13 @@ from awards.nominations.models import (  # noqa: F401
     ReferenceCounter,
     StatusChange,
 )
+from awards.public_stage.models import (  # noqa: F401
+    CommentReport,
+    PublicStage,
+    PublicVote,
+    StageComment,
+    StageEntry,
+    Voter,
+)
 from awards.ranking.models import CommissionVote, Decision, RankedBallot  # noqa: F401
-from awards.results.models import Certificate, Publication  # noqa: F401
+from awards.results.models import Certificate, Citation, Publication  # noqa: F401

@@ -77,6 +77,8 @@ class Certificate(Base):
     # {"kk": ..., "ru": ..., "en": ...}: frozen with the publication, like the snapshot.
     award_name: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when a correction takes the award away; the verification page then says so.
+    revoked_at: Mapped[datetime | None]
 
     publication: Mapped[Publication] = relationship(back_populates="certificates")
     decision: Mapped[Decision | None] = relationship()
@@ -84,3 +86,32 @@ class Certificate(Base):
 
     def __repr__(self) -> str:
         return f"<Certificate {self.code}>"
+
+
+class Citation(Base):
+    """What the results page says about an awarded entry: a short citation in three languages
+    and an optional photo. Written by the administrator before publication and copied into
+    the publication's snapshot, so editing it later changes nothing already published."""
+
+    __tablename__ = "citations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nomination_id: Mapped[int] = mapped_column(
+        ForeignKey("nominations.id", ondelete="CASCADE"), unique=True
+    )
+    text_kk: Mapped[str] = mapped_column(Text, default="")
+    text_ru: Mapped[str] = mapped_column(Text, default="")
+    text_en: Mapped[str] = mapped_column(Text, default="")
+    # A stored upload (awards/storage.py), shown publicly once the results are published.
+    photo_name: Mapped[str | None] = mapped_column(String(64), unique=True)
+    photo_content_type: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+
+    nomination: Mapped[Nomination] = relationship()
+    updated_by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Citation nomination={self.nomination_id}>"

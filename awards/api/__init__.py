@@ -1,0 +1,1 @@
+"""The JSON API (/api/v1) over the same services as the pages."""

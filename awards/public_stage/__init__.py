@@ -1,0 +1,1 @@
+"""The public stage of a call: a people's online vote or a public discussion of the works."""
