@@ -67,13 +67,14 @@ def register_blueprints(app: Flask) -> None:
     from awards.public_stage.views import bp as public_stage_bp
     from awards.ranking.views import bp as ranking_bp
     from awards.results.admin_views import bp as results_admin_bp
+    from awards.results.certificate_views import bp as certificates_bp
     from awards.results.views import bp as results_bp
     from awards.screening.views import bp as screening_bp
 
     for blueprint in (main_bp, auth_bp, calls_bp, nominations_bp, privacy_bp, jury_bp, admin_bp,
                       screening_bp, jury_admin_bp, ranking_bp, results_bp, results_admin_bp,
                       announcements_bp, announcements_admin_bp, public_stage_bp,
-                      public_stage_admin_bp, api_bp):
+                      public_stage_admin_bp, api_bp, certificates_bp):
         app.register_blueprint(blueprint)
 
 
