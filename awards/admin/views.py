@@ -265,7 +265,9 @@ def call_detail(call_id: int):
 # Other administration areas of a call, linked once their blueprints are registered.
 RELATED = [
     ("screening.list", _l("Screening")),
+    ("public_stage_admin.stage", _l("Public stage")),
     ("jury_admin.rounds", _l("Jury and rounds")),
+    ("results_admin.overview", _l("Results")),
 ]
 
 
