@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from wtforms import (
     BooleanField,
     Field,
@@ -80,8 +81,10 @@ def accept_attribute(field: FormField) -> str:
 
 def file_hint(field: FormField) -> str:
     kinds = ", ".join(k.upper() for k in allowed_kinds(field))
-    return str(_l("%(types)s; up to %(size)s each; at most %(count)d file(s).", types=kinds,
-                  size=human_size(max_upload_bytes(field)), count=field.file_max_count or 1))
+    return str(lazy_ngettext("%(types)s; up to %(size)s; one file.",
+                             "%(types)s; up to %(size)s each; at most %(num)d files.",
+                             field.file_max_count or 1, types=kinds,
+                             size=human_size(max_upload_bytes(field))))
 
 
 # ---- parsing: raw text → stored value ---------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
@@ -139,10 +140,15 @@ def max_upload_bytes(field: FormField) -> int:
 
 
 def too_many_files_message(limit: int, existing: int):
+    # The limit is the number that decides the plural; "already attached" reads the same.
     if existing:
-        return _l("You can attach at most %(n)d file(s) here and %(m)d already attached. Remove "
-                  "a file first.", n=limit, m=existing)
-    return _l("You can attach at most %(n)d file(s) here.", n=limit)
+        return lazy_ngettext(
+            "You can attach only %(num)d file here and %(m)d is already attached. Remove a "
+            "file first.",
+            "You can attach at most %(num)d files here and %(m)d already attached. Remove a "
+            "file first.", limit, m=existing)
+    return lazy_ngettext("You can attach only %(num)d file here.",
+                         "You can attach at most %(num)d files here.", limit)
 
 
 # ---- reading ----------------------------------------------------------------------------------

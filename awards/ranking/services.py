@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
@@ -616,9 +617,12 @@ def decide_award(*, session: Session, actor, round: Round, nomination_id: int,
     if len(same_level) >= level.count:
         from awards.i18n import localized
 
-        raise LevelFull(_l("“%(level)s” can be awarded %(count)d time(s) in this category, and "
-                           "it already has been. Revoke one of those decisions first.",
-                           level=localized(level, "name") or level.key, count=level.count))
+        raise LevelFull(lazy_ngettext(
+            "“%(level)s” can be awarded once in this category, and it already has been. "
+            "Revoke that decision first.",
+            "“%(level)s” can be awarded %(num)d times in this category, and it already has "
+            "been. Revoke one of those decisions first.",
+            level.count, level=localized(level, "name") or level.key))
     now = utcnow()
     previous = [d for d in awards if d.nomination_id == nomination_id]
     for d in previous:

@@ -21,6 +21,7 @@ from flask import (
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
@@ -199,10 +200,12 @@ def step_sentence(step, *, juror=lambda j: str(j), entry=lambda e: str(e)) -> st
         return _("%(juror)s gave every entry the same total (%(total)s): each of their reviews "
                  "counts as 0, their own average.", juror=j, total=num(p["total"]))
     if code is StepCode.REVIEWS_USED:
-        return _("%(count)d submitted review(s) counted; %(required)d required.",
-                 count=p["count"], required=p["required"])
+        return ngettext("%(num)d submitted review counted; %(required)d required.",
+                        "%(num)d submitted reviews counted; %(required)d required.",
+                        p["count"], required=p["required"])
     if code is StepCode.DRAFTS_IGNORED:
-        return _("%(count)d unsubmitted review(s) ignored.", count=p["count"])
+        return ngettext("%(num)d unsubmitted review ignored.",
+                        "%(num)d unsubmitted reviews ignored.", p["count"])
     if code is StepCode.MISSING_TOTAL:
         return _("The review by %(juror)s has no total and is ignored.", juror=j)
     if code is StepCode.INCOMPLETE:
@@ -211,8 +214,9 @@ def step_sentence(step, *, juror=lambda j: str(j), entry=lambda e: str(e)) -> st
     if code is StepCode.NO_DATA:
         return _("No submitted review: no score (no data is not zero).")
     if code is StepCode.NO_USABLE_REVIEWS:
-        return _("None of the %(count)d review(s) can be used by this method: no score.",
-                 count=p["count"])
+        return ngettext("The only review cannot be used by this method: no score.",
+                        "None of the %(num)d reviews can be used by this method: no score.",
+                        p["count"])
     if code is StepCode.ZSCORE:
         return _("%(juror)s: total %(total)s, their mean %(mean)s and standard deviation "
                  "%(sd)s, so z = %(z)s.", juror=j, total=num(p["total"]),
@@ -241,8 +245,10 @@ def step_sentence(step, *, juror=lambda j: str(j), entry=lambda e: str(e)) -> st
                  "%(result)s.", low=num(p["dropped_low"]), high=num(p["dropped_high"]),
                  kept=num(p["kept"]), result=num(p["result"]))
     if code is StepCode.TRIM_FALLBACK_MEDIAN:
-        return _("Only %(count)d review(s), fewer than the %(needed)d trimming needs: the "
-                 "median is used instead.", count=p["count"], needed=p["needed"])
+        return ngettext("Only %(num)d review, fewer than the %(needed)d trimming needs: the "
+                        "median is used instead.",
+                        "Only %(num)d reviews, fewer than the %(needed)d trimming needs: the "
+                        "median is used instead.", p["count"], needed=p["needed"])
     if code is StepCode.MEAN_RANK:
         return _("Mean rank of %(values)s = %(result)s (lower is better).",
                  values=num(p["values"]), result=num(p["result"]))

@@ -203,7 +203,7 @@ def test_too_many_files_refused_none_stored(app, client, call_id, applicant):
         (io.BytesIO(PDF), "a.pdf"), (io.BytesIO(PDF), "b.pdf"), (io.BytesIO(PDF), "c.pdf")]})
 
     assert response.status_code == 400
-    assert field_errors(response) == {"q_documents": "You can attach at most 2 file(s) here."}
+    assert field_errors(response) == {"q_documents": "You can attach at most 2 files here."}
     assert attachments(app) == []
     assert stored_files(app) == []
 
@@ -217,7 +217,7 @@ def test_too_many_files_counts_those_already_attached(app, client, call_id, appl
 
     assert response.status_code == 400
     assert field_errors(response) == {
-        "q_documents": "You can attach at most 2 file(s) here and 1 already attached. "
+        "q_documents": "You can attach at most 2 files here and 1 already attached. "
                        "Remove a file first."}
     assert [a[3] for a in attachments(app)] == ["a.pdf"]
 

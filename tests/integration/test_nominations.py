@@ -286,7 +286,7 @@ def test_form_inputs_match_field_types(client, call_id, applicant):
         ("abroad", "Outside Kazakhstan")]
     assert 'max="80" min="0" name="q_years"' in page
     assert 'accept=".pdf,application/pdf"' in page
-    assert "PDF; up to 2 KB each; at most 2 file(s)." in page
+    assert "PDF; up to 2 KB each; at most 2 files." in page
 
 
 def test_form_labels_and_help_in_page_language(app, make_user, login_as, call_id):

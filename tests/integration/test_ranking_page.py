@@ -144,7 +144,7 @@ def test_ranking_compare_view_highlights_rank_change(client, world):
     e_row = html.split(f'data-entry="{world.refs["E"]}"')[1].split("</tr>")[0]
     # A: 4th by mean, 2nd by z-score; C: 1st by mean, 3rd by z-score; E: 5th by both.
     assert 'class="rank-change up" aria-hidden="true">↑2</span>' in a_row
-    assert "2 place(s) higher than by Mean" in a_row
+    assert "2 places higher than by Mean" in a_row
     assert 'class="rank-change down" aria-hidden="true">↓2</span>' in c_row
     assert "rank-change" not in e_row
 
@@ -174,7 +174,7 @@ def test_ranking_entry_explanation_steps(client, world):
     url = f"/admin/ranking/rounds/{world.round_id}/entries/{world.entries['A']}"
     html = client.get(url + "?method=trimmed").get_data(as_text=True)
     assert "Dropped the lowest 10 and the highest 33; mean of 25, 30, 31 = 28.667." in html
-    assert "5 submitted review(s) counted; 3 required." in html
+    assert "5 submitted reviews counted; 3 required." in html
     assert "Gulnar" in html and "Aida" in html
     html = client.get(url + "?method=zscore").get_data(as_text=True)
     assert "Gulnar: total 10, their mean 15.667 and standard deviation 4.19, so z = -1.352." \
