@@ -18,13 +18,14 @@ POT          := $(TRANSLATIONS)/messages.pot
 BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
 
 .PHONY: help run test install install-test compile-translations translations mail-worker \
-        db-upgrade seed clean
+        db-upgrade seed clean screenshots
 
 help:
 	@echo "make run           set up (.venv, translations, database, demo data) and serve on $(HOST):$(PORT)"
 	@echo "make test          run the test suite on SQLite and on PostgreSQL"
 	@echo "make translations  extract messages and update the kk/ru/en catalogs"
 	@echo "make mail-worker   deliver queued e-mail, keep watching the outbox"
+	@echo "make screenshots   refresh the README screenshots in docs/screenshots/"
 
 # ---- environment ------------------------------------------------------------------------------
 
@@ -77,6 +78,10 @@ mail-worker: $(VENV)/.installed
 # Extra pytest arguments: make test PYTEST_ARGS="-k register -x"
 test: install-test compile-translations
 	scripts/test.sh $(PYTEST_ARGS)
+
+# Needs the test extras (Playwright) and Debian's chromium, like the browser tests.
+screenshots: install-test compile-translations
+	$(BIN)/python scripts/screenshots.py
 
 # ---- translations -----------------------------------------------------------------------------
 

@@ -47,6 +47,19 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_LOGIN": "10 per minute;50 per hour",
     "RATELIMIT_RESET": "5 per minute;20 per hour",
     "RATELIMIT_REGISTER": "30 per hour",
+    # Public stage: votes per client address and per /24 (IPv4) or /48 (IPv6) network, requests
+    # for a voter's code or link, code attempts, and comments or abuse reports.
+    "RATELIMIT_PUBLIC_VOTE": "20 per minute;200 per hour",
+    "RATELIMIT_PUBLIC_VOTE_NETWORK": "200 per minute;2000 per hour",
+    "RATELIMIT_PUBLIC_VERIFY": "5 per minute;20 per hour",
+    "RATELIMIT_PUBLIC_CODE": "10 per minute;50 per hour",
+    "RATELIMIT_PUBLIC_COMMENT": "5 per minute;30 per hour",
+    "PUBLIC_VOTER_CODE_SECONDS": 30 * 60,
+    "PUBLIC_VOTER_CODE_ATTEMPTS": 5,
+    # More votes than this from one network within the window flags them all for review.
+    "PUBLIC_VOTE_BURST_COUNT": 30,
+    "PUBLIC_VOTE_BURST_SECONDS": 600,
+    "PUBLIC_COMMENT_REPORTS_TO_REQUEUE": 3,
     "BABEL_DEFAULT_LOCALE": "ru",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Almaty",
     "LANGUAGES": ["kk", "ru", "en"],

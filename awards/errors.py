@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, render_template
+from flask import Flask, current_app, g, render_template
+from markupsafe import escape
+from sqlalchemy.exc import InterfaceError, OperationalError
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +21,11 @@ MESSAGES = {
     413: (_l("File too large"), _l("The upload is larger than allowed. Please choose a smaller file.")),
     429: (_l("Too many requests"), _l("Too many attempts. Please wait a little and try again.")),
     500: (_l("Something went wrong"), _l("An unexpected error happened. It has been logged; please try again later.")),
+    503: (_l("Service temporarily unavailable"), _l("The service cannot reach its database right now. Nothing was saved from this request; please try again in a minute.")),
 }
+
+# Seconds a client is asked to wait after the database went away.
+RETRY_AFTER = 30
 
 # Headers an HTTP error carries that the client needs (Allow on 405, Retry-After on 429/503,
 # WWW-Authenticate on 401); the body is ours, so its Content-Type is not among them.
@@ -57,8 +63,48 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error", exc_info=exc)
+        database_gone = isinstance(exc, (OperationalError, InterfaceError)) or getattr(
+            exc, "connection_invalidated", False)
         session = g.pop("_db_session", None)
         if session is not None:
-            session.rollback()
-            session.close()
-        return render_error(InternalServerError.code)
+            try:
+                session.rollback()
+            except Exception:  # noqa: BLE001 - a dead connection cannot roll back; it is dropped
+                log.warning("rollback after an error failed", exc_info=True)
+            finally:
+                session.close()
+        from awards.storage import discard_uncommitted
+
+        discard_uncommitted()
+        _reload_user(skip=database_gone)
+        if database_gone:
+            html, code = _render_safely(ServiceUnavailable.code)
+            return html, code, {"Retry-After": str(RETRY_AFTER)}
+        return _render_safely(InternalServerError.code)
+
+
+def _reload_user(*, skip: bool) -> None:
+    """The logged-in user was loaded by the session just thrown away; the layout of the error
+    page reads it. Load it afresh, or show the page as to a visitor when the database is gone
+    (the next page, once the database is back, shows the user logged in as before)."""
+    g.pop("_login_user", None)
+    if not skip:
+        try:
+            current_app.login_manager._load_user()
+            return
+        except Exception:  # noqa: BLE001 - the error page must render whatever happened
+            log.warning("reloading the user for an error page failed", exc_info=True)
+            session = g.pop("_db_session", None)
+            if session is not None:
+                session.close()
+    g._login_user = current_app.login_manager.anonymous_user()
+
+
+def _render_safely(code: int):
+    try:
+        return render_error(code)
+    except Exception:  # noqa: BLE001 - never a stack trace or a bare server page instead
+        log.exception("the error page itself failed")
+        title, message = MESSAGES[code]
+        return (f"<!doctype html><title>{escape(str(title))}</title><h1>{escape(str(title))}"
+                f"</h1><p>{escape(str(message))}</p>", code)

@@ -12,11 +12,14 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
-CONTENT_TYPES = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}
-EXTENSIONS = {"pdf": ".pdf", "jpeg": ".jpg", "png": ".png"}
+CONTENT_TYPES = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png",
+                 "gif": "image/gif", "webp": "image/webp"}
+EXTENSIONS = {"pdf": ".pdf", "jpeg": ".jpg", "png": ".png", "gif": ".gif", "webp": ".webp"}
 CHUNK = 64 * 1024
 
 
@@ -46,6 +49,10 @@ def sniff(head: bytes) -> str | None:
         return "jpeg"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "webp"
     return None
 
 
@@ -137,6 +144,7 @@ def save_upload(stream, filename: str | None, *, allowed: list[str], max_bytes: 
         final = path_for(stored_name)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp_path, final)
+        _note_uncommitted(stored_name)
     except OSError as exc:
         tmp_path.unlink(missing_ok=True)
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -153,9 +161,32 @@ def save_upload(stream, filename: str | None, *, allowed: list[str], max_bytes: 
 
 def _with_ext(name: str, kind: str) -> str:
     stem, dot, ext = name.rpartition(".")
-    if dot and ext.lower() in {"pdf", "jpg", "jpeg", "png"}:
+    if dot and ext.lower() in {"pdf", "jpg", "jpeg", "png", "gif", "webp"}:
         return name
     return name + EXTENSIONS[kind]
+
+
+# A file is written before the row that points to it is committed. Should the request then fail
+# unexpectedly (the database going away, say), the row is rolled back and the file must go too;
+# a commit makes the files written so far permanent.
+_UNCOMMITTED = "_uploads_uncommitted"
+
+
+def _note_uncommitted(stored_name: str) -> None:
+    if has_app_context():
+        g.setdefault(_UNCOMMITTED, []).append(stored_name)
+
+
+@event.listens_for(Session, "after_commit")
+def _files_committed(_session) -> None:
+    if has_app_context():
+        g.pop(_UNCOMMITTED, None)
+
+
+def discard_uncommitted() -> None:
+    """After a rollback: delete the files this request wrote for rows that were never saved."""
+    for name in g.pop(_UNCOMMITTED, []) if has_app_context() else []:
+        delete_stored(name)
 
 
 def delete_stored(stored_name: str) -> None:

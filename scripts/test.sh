@@ -4,8 +4,9 @@
 #   scripts/test.sh [pytest arguments...]      (usually through `make test`)
 #
 # Expects the virtualenv with the test extras (make test installs it). Makes sure Debian's
-# Chromium is present for the browser tests and that a PostgreSQL server answers on
-# 127.0.0.1:5432 (trust authentication, user postgres), starting the local cluster if needed.
+# Chromium is present for the browser tests, that axe-core is installed for the accessibility
+# tests (npm ci, from package-lock.json) and that a PostgreSQL server answers on 127.0.0.1:5432
+# (trust authentication, user postgres), starting the local cluster if needed.
 # Without any PostgreSQL installed the PostgreSQL pass is skipped with a warning, except when
 # CI=true, where that is a failure.
 #
@@ -51,6 +52,25 @@ ensure_chromium() {
             && as_root apt-get install -y --no-install-recommends chromium \
             || die "could not install chromium (apt-get install chromium, as root)"
     fi
+}
+
+# ---- axe-core (accessibility checks; pinned in package-lock.json, from the npm registry) -----
+
+ensure_axe() {
+    local axe=node_modules/axe-core/axe.min.js
+    if [ -f "$axe" ] && [ "$axe" -nt package-lock.json ]; then
+        return
+    fi
+    if ! command -v npm > /dev/null; then
+        if [ "$CI" = true ]; then
+            die "npm is missing: the accessibility tests need axe-core (apt-get install npm)"
+        fi
+        printf '\nWARNING: npm is missing, so axe-core is not installed: the accessibility tests will be skipped.\n' >&2
+        return
+    fi
+    say "installing axe-core for the accessibility tests (npm ci)"
+    npm ci --no-audit --no-fund || die "npm ci failed"
+    touch "$axe"
 }
 
 # ---- PostgreSQL ----------------------------------------------------------------------------
@@ -127,6 +147,7 @@ extra_args=("$@")
 [ -x "$BIN/python" ] || die "no virtualenv at ${BIN%/bin}: run 'make test'"
 
 ensure_chromium
+ensure_axe
 mkdir -p test-artifacts
 
 status=0

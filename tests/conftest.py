@@ -318,8 +318,7 @@ def browser():
             executable_path=exe,
             headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                  "--disable-quic"],
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
         )
         yield b
         b.close()

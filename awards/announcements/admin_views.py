@@ -2,6 +2,303 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from math import ceil
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import selectinload
+
+from awards import storage
+from awards.announcements import services
+from awards.announcements.forms import (
+    IMAGE_MAX_BYTES,
+    IMAGE_TYPES,
+    LANGS,
+    AnnouncementForm,
+    has_file,
+)
+from awards.announcements.markdown import render_markdown
+from awards.announcements.models import Announcement, AnnouncementImage
+from awards.announcements.services import AnnouncementError, StaleAnnouncementError
+from awards.calls.models import Call
+from awards.db import get_db, utcnow
+from awards.enums import AnnouncementStatus
+from awards.i18n import localized
+from awards.permissions import admin_required
+from awards.views_common import actor, check_csrf, get_or_404, show_error
 
 bp = Blueprint("announcements_admin", __name__, url_prefix="/admin/news")
+
+PER_PAGE = 25
+ACTIONS = ("save", "preview", "publish", "schedule", "unpublish")
+
+# The state a reader sees, which is what an administrator filters by: a scheduled post whose
+# time has come is live, although nothing changed its stored status.
+STATE_LABELS = {
+    "draft": _l("Draft"),
+    "scheduled": _l("Scheduled"),
+    "published": _l("Published"),
+}
+
+
+@bp.before_request
+@admin_required
+def _administrators_only():
+    """One guard for the whole blueprint, so a route added later cannot forget it."""
+    return None
+
+
+def state_of(announcement: Announcement, now) -> str:
+    if announcement.is_visible_at(now):
+        return "published"
+    if announcement.status == AnnouncementStatus.SCHEDULED:
+        return "scheduled"
+    return "draft"
+
+
+def _state_clause(state: str, now):
+    visible = services.visible_clause(now)
+    if state == "published":
+        return visible
+    if state == "scheduled":
+        return and_(Announcement.status == AnnouncementStatus.SCHEDULED,
+                    Announcement.publish_at > now)
+    return Announcement.status == AnnouncementStatus.DRAFT
+
+
+@bp.context_processor
+def _helpers():
+    return {"STATE_LABELS": STATE_LABELS, "state_of": state_of}
+
+
+@bp.get("/")
+def index():
+    db = get_db()
+    now = utcnow()
+    state = request.args.get("status", "")
+    if state and state not in STATE_LABELS:
+        abort(404)
+    raw_page = request.args.get("page", "1")
+    if not raw_page.isdigit() or int(raw_page) < 1:
+        abort(404)
+    page = int(raw_page)
+    where = [_state_clause(state, now)] if state else []
+    total = db.scalar(select(func.count(Announcement.id)).where(*where)) or 0
+    pages = max(1, ceil(total / PER_PAGE))
+    if page > pages:
+        abort(404)
+    items = db.scalars(
+        select(Announcement).where(*where).options(selectinload(Announcement.call))
+        .order_by(Announcement.publish_at.is_(None).desc(), Announcement.publish_at.desc(),
+                  Announcement.id.desc())
+        .offset((page - 1) * PER_PAGE).limit(PER_PAGE)
+    ).all()
+    counts = {key: db.scalar(select(func.count(Announcement.id))
+                             .where(_state_clause(key, now))) or 0 for key in STATE_LABELS}
+    return render_template("announcements_admin/list.html", items=items, state=state,
+                           counts=counts, page=page, pages=pages, total=total, now=now)
+
+
+def _call_choices(db) -> list[tuple[Call, str]]:
+    calls = db.scalars(select(Call).order_by(Call.year.desc(), Call.id.desc())).all()
+    return [(c, f"{localized(c, 'title') or c.slug} ({c.year})") for c in calls]
+
+
+def _previews(form: AnnouncementForm) -> list[dict]:
+    """What each written language will look like, from the typed (unsaved) texts."""
+    previews = []
+    for code in LANGS:
+        title = getattr(form, f"title_{code}").data or ""
+        if not title:
+            continue
+        previews.append({
+            "code": code, "title": title,
+            "summary": getattr(form, f"summary_{code}").data or "",
+            "body": render_markdown(getattr(form, f"body_{code}").data or ""),
+        })
+    return previews
+
+
+def _store(field) -> storage.StoredFile:
+    try:
+        return storage.save_upload(field.data.stream, field.data.filename, allowed=IMAGE_TYPES,
+                                   max_bytes=IMAGE_MAX_BYTES)
+    except storage.UploadError as exc:
+        raise AnnouncementError(exc.message, field=field.name) from exc
+
+
+def _apply_uploads(db, form: AnnouncementForm, announcement: Announcement,
+                   written: list[str], obsolete: list[str]) -> None:
+    """Store the uploaded cover and body image. Files written here are listed in ``written``
+    so a failed save can remove them; replaced files go to ``obsolete``, removed after the
+    commit."""
+    if has_file(form.cover):
+        stored = _store(form.cover)
+        written.append(stored.stored_name)
+        old = services.set_cover(session=db, actor=actor(), announcement=announcement,
+                                 stored_name=stored.stored_name)
+        if old:
+            obsolete.append(old)
+    elif form.remove_cover.data and announcement.image_name:
+        old = services.set_cover(session=db, actor=actor(), announcement=announcement,
+                                 stored_name=None)
+        if old:
+            obsolete.append(old)
+    if has_file(form.image):
+        stored = _store(form.image)
+        written.append(stored.stored_name)
+        services.add_image(session=db, actor=actor(), announcement=announcement, stored=stored,
+                           alt_text=form.image_alt.data or "")
+
+
+def _apply_action(db, action: str, form: AnnouncementForm, announcement: Announcement) -> str:
+    if action == "publish":
+        services.publish_now(session=db, actor=actor(), announcement=announcement)
+        return _("The post is published.")
+    if action == "schedule":
+        services.schedule(session=db, actor=actor(), announcement=announcement,
+                          publish_at=form.publish_at_utc())
+        return _("The post is scheduled.")
+    if action == "unpublish":
+        services.unpublish(session=db, actor=actor(), announcement=announcement)
+        return _("The post is back to draft and hidden from visitors.")
+    return _("The post is saved.")
+
+
+def _render_form(form, announcement, *, status: int = 200, previews=None, conflict=None):
+    return render_template(
+        "announcements_admin/form.html", form=form, post=announcement, previews=previews,
+        conflict=conflict, now=utcnow(),
+        snippets=[(image, services.image_snippet(image), services.image_url(image.stored_name))
+                  for image in (announcement.images if announcement else [])],
+    ), status
+
+
+def _save(db, form: AnnouncementForm, announcement: Announcement | None, action: str):
+    """Texts, uploads and the chosen action in one transaction: all of it or nothing."""
+    written: list[str] = []
+    obsolete: list[str] = []
+    try:
+        if announcement is None:
+            announcement = services.create_announcement(session=db, actor=actor(),
+                                                        values=form.values())
+        else:
+            services.update_announcement(session=db, actor=actor(), announcement=announcement,
+                                         values=form.values(),
+                                         expected_version=form.expected_version())
+        _apply_uploads(db, form, announcement, written, obsolete)
+        message = _apply_action(db, action, form, announcement)
+    except StaleAnnouncementError as exc:
+        db.rollback()
+        _discard(written)
+        return None, str(exc.message)
+    except AnnouncementError as exc:
+        db.rollback()
+        _discard(written)
+        show_error(form, exc)
+        return None, None
+    except BaseException:
+        db.rollback()
+        _discard(written)
+        raise
+    db.commit()
+    _discard(obsolete)
+    flash(message, "success")
+    return announcement, None
+
+
+def _discard(names: list[str]) -> None:
+    for name in names:
+        storage.delete_stored(name)
+
+
+def _action() -> str:
+    action = request.form.get("action", "save")
+    if action not in ACTIONS:
+        abort(400)
+    return action
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    db = get_db()
+    form = AnnouncementForm(calls=_call_choices(db))
+    if request.method == "GET":
+        call_id = request.args.get("call", type=int)
+        if call_id and db.get(Call, call_id) is not None:
+            form.call_id.data = call_id
+        return _render_form(form, None)
+    action = _action()
+    if not form.validate():
+        return _render_form(form, None, status=400)
+    if action == "preview":
+        return _render_form(form, None, previews=_previews(form))
+    if action == "unpublish":
+        action = "save"
+    announcement, _conflict = _save(db, form, None, action)
+    if announcement is None:
+        return _render_form(form, None, status=400)
+    return redirect(url_for(".edit", announcement_id=announcement.id))
+
+
+@bp.route("/<int:announcement_id>", methods=["GET", "POST"])
+def edit(announcement_id: int):
+    db = get_db()
+    announcement = get_or_404(Announcement, announcement_id)
+    if request.method == "GET":
+        form = AnnouncementForm(data=AnnouncementForm.initial(announcement),
+                                calls=_call_choices(db))
+        return _render_form(form, announcement)
+    form = AnnouncementForm(calls=_call_choices(db))
+    action = _action()
+    valid = form.validate()
+    if form.csrf_token.errors:
+        return _render_form(form, announcement, status=400)
+    if form.expected_version() != services.version_of(announcement) and action != "preview":
+        return _render_form(form, announcement, status=409,
+                            conflict=str(services.STALE_MESSAGE))
+    if not valid:
+        return _render_form(form, announcement, status=400)
+    if action == "preview":
+        return _render_form(form, announcement, previews=_previews(form))
+    saved, conflict = _save(db, form, announcement, action)
+    if conflict:
+        db.expire_all()
+        return _render_form(form, get_or_404(Announcement, announcement_id), status=409,
+                            conflict=conflict)
+    if saved is None:
+        db.expire_all()
+        return _render_form(form, get_or_404(Announcement, announcement_id), status=400)
+    return redirect(url_for(".edit", announcement_id=announcement.id))
+
+
+@bp.post("/<int:announcement_id>/images/<int:image_id>/delete")
+def image_delete(announcement_id: int, image_id: int):
+    check_csrf()
+    db = get_db()
+    image = db.get(AnnouncementImage, image_id)
+    if image is None or image.announcement_id != announcement_id:
+        abort(404)
+    name = services.delete_image(session=db, actor=actor(), image=image)
+    db.commit()
+    storage.delete_stored(name)
+    flash(_("The image is deleted. Remove its line from the text if it is still there."),
+          "success")
+    return redirect(url_for(".edit", announcement_id=announcement_id) + "#images")
+
+
+@bp.route("/<int:announcement_id>/delete", methods=["GET", "POST"])
+def delete(announcement_id: int):
+    db = get_db()
+    announcement = get_or_404(Announcement, announcement_id)
+    if request.method == "POST":
+        check_csrf()
+        files = services.delete_announcement(session=db, actor=actor(),
+                                             announcement=announcement)
+        db.commit()
+        _discard(files)
+        flash(_("The post is deleted."), "success")
+        return redirect(url_for(".index"))
+    return render_template("announcements_admin/delete.html", post=announcement)

@@ -279,6 +279,10 @@ def update_call(*, session: Session, actor, call: Call, values: Mapping[str, Any
     action = "call.status" if set(after) == {"status"} else "call.update"
     audit.record(session, action=action, object_type="call", object_id=call.id,
                  call_id=call.id, actor=actor, before=before, after=after)
+    if after.get("status") == CallStatus.OPEN.value:
+        from awards.announcements.services import draft_for_opened_call
+
+        draft_for_opened_call(session=session, call=call, actor=actor)
     return True
 
 

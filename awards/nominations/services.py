@@ -23,7 +23,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from sqlalchemy import select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from werkzeug.datastructures import FileStorage
 
 from awards import audit
@@ -167,8 +167,10 @@ def find_by_consent_token(session: Session, token: str) -> Nomination | None:
 
 
 def nominations_of(session: Session, user) -> list[Nomination]:
+    # The list shows each entry's call and category: loaded with it, not one query per call.
     return list(session.scalars(
         select(Nomination).where(Nomination.applicant_id == user.id)
+        .options(selectinload(Nomination.call), selectinload(Nomination.category))
         .order_by(Nomination.created_at.desc(), Nomination.id.desc())
     ))
 

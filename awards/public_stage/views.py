@@ -2,6 +2,361 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from awards.calls.models import Call
+from awards.db import get_db, utcnow
+from awards.enums import CallStatus, StageKind
+from awards.extensions import limiter
+from awards.forms import CSRFOnlyForm
+from awards.permissions import is_admin
+from awards.public_stage import services, voters
+from awards.public_stage.forms import CodeForm, CommentForm, EmailRequestForm, ReportForm
+from awards.public_stage.integrity import network_of
+from awards.public_stage.models import PublicStage, StageComment, StageEntry
+from awards.storage import path_for
+from awards.urls import is_safe_next
+from awards.views_common import form_status, show_error
 
 bp = Blueprint("public_stage", __name__, url_prefix="/public")
+
+PENDING_EMAIL = "voter_email"
+PENDING_NEXT = "voter_next"
+
+
+def _limit(name: str):
+    return lambda: current_app.config[name]
+
+
+def _client_ip() -> str:
+    return request.remote_addr or ""
+
+
+def _network_key() -> str:
+    return "net:" + network_of(_client_ip())
+
+
+def _email_key() -> str:
+    return "voter-email:" + voters.normalise_email(request.form.get("email", ""))
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def _stage_or_404(slug: str) -> tuple[Call, PublicStage]:
+    """The call's stage, once it has opened; administrators may look earlier."""
+    db = get_db()
+    call = db.scalar(select(Call).where(Call.slug == slug))
+    if call is None:
+        abort(404)
+    stage = services.stage_of(db, call)
+    admin = is_admin(current_user)
+    if stage is None or ((call.status == CallStatus.DRAFT or utcnow() < stage.opens_at)
+                         and not admin):
+        abort(404)
+    return call, stage
+
+
+def _entry_or_404(stage: PublicStage, reference: str) -> StageEntry:
+    entry = services.entry_for(get_db(), stage, reference)
+    if entry is None:
+        abort(404)
+    return entry
+
+
+def _refuse(message, status: int, *, call: Call | None = None, entry: StageEntry | None = None):
+    if _wants_json():
+        return jsonify({"ok": False, "message": str(message)}), status
+    return render_template("public_stage/refused.html", message=message, call=call,
+                           entry=entry), status
+
+
+@bp.app_template_global()
+def public_stage_summary(call: Call) -> dict | None:
+    """What the call page shows about the public stage: a "vote now" link while it is open,
+    the frozen results after the close, nothing before it opens."""
+    stage = services.stage_of(get_db(), call)
+    now = utcnow()
+    current = services.state(stage, now)
+    if current in ("none", "upcoming"):
+        return None
+    return {"stage": stage, "state": current, "results": stage.results or {},
+            "url": url_for("public_stage.index", slug=call.slug)}
+
+
+# ---- candidates -----------------------------------------------------------------------------
+
+
+@bp.get("/<slug>/")
+def index(slug: str):
+    db = get_db()
+    call, stage = _stage_or_404(slug)
+    voter = voters.current_voter(db, session)
+    return render_template(
+        "public_stage/index.html", call=call, stage=stage,
+        state=services.state(stage, utcnow()), groups=services.entries_by_category(db, stage),
+        voter=voter, choices=services.voter_choices(db, stage, voter))
+
+
+@bp.get("/<slug>/<reference>")
+def entry(slug: str, reference: str):
+    db = get_db()
+    call, stage = _stage_or_404(slug)
+    item = _entry_or_404(stage, reference)
+    voter = voters.current_voter(db, session)
+    nomination = item.nomination
+    comments = (services.approved_comments(db, stage, nomination.id)
+                if stage.kind == StageKind.DISCUSSION else [])
+    return render_template(
+        "public_stage/entry.html", call=call, stage=stage, entry=item, nomination=nomination,
+        name=services.public_name(nomination), answers=services.public_answers(nomination),
+        photo=services.public_photo(nomination), state=services.state(stage, utcnow()),
+        voter=voter, choice=services.voter_choices(db, stage, voter).get(item.category_id),
+        comments=comments, comment_form=CommentForm(formdata=None), report_form=ReportForm(
+            formdata=None))
+
+
+@bp.get("/<slug>/<reference>/photo")
+def photo(slug: str, reference: str):
+    db = get_db()
+    _call, stage = _stage_or_404(slug)
+    item = _entry_or_404(stage, reference)
+    picture = services.public_photo(item.nomination)
+    if picture is None or not services.is_photo_visible(db, item.nomination_id, utcnow()):
+        abort(404)
+    try:
+        path = path_for(picture.stored_name)
+    except FileNotFoundError:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=picture.content_type, max_age=0, etag=False)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # Not kept by shared caches: it must disappear when the entry leaves the stage.
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+# ---- voting ---------------------------------------------------------------------------------
+
+
+@bp.post("/<slug>/<reference>/vote")
+@limiter.limit(_limit("RATELIMIT_PUBLIC_VOTE"))
+@limiter.limit(_limit("RATELIMIT_PUBLIC_VOTE_NETWORK"), key_func=_network_key)
+def vote(slug: str, reference: str):
+    """One short transaction: a single INSERT that the unique constraint (stage, category,
+    voter) turns into "already voted" whatever the double clicks, tabs or parallel requests."""
+    db = get_db()
+    call, stage = _stage_or_404(slug)
+    if not CSRFOnlyForm().validate():
+        return _refuse(_("The form expired. Reload the page and try again."), 400, call=call)
+    item = services.entry_for(db, stage, reference)
+    if item is None:
+        return _refuse(_("This entry does not take part in the public vote."), 404, call=call)
+    entry_url = url_for(".entry", slug=slug, reference=reference)
+    voter = voters.current_voter(db, session)
+    if voter is None:
+        if _wants_json():
+            return _refuse(_("Confirm your e-mail address to vote."), 401, call=call)
+        flash(_("Confirm your e-mail address to vote."), "warning")
+        return redirect(url_for(".verify", slug=slug, next=entry_url), 303)
+    ip = _client_ip()
+    try:
+        services.cast_vote(session=db, stage=stage, voter=voter, entry=item, ip=ip)
+        db.commit()
+        outcome, message = "cast", _("Thank you! Your vote is counted.")
+    except services.VoteExists:
+        db.rollback()
+        try:
+            changed = services.change_vote(session=db, stage=stage, voter=voter, entry=item,
+                                           ip=ip)
+            db.commit()
+        except services.StageError as refusal:
+            db.rollback()
+            return _refuse(refusal.message, refusal.status, call=call, entry=item)
+        if changed:
+            outcome, message = "changed", _("Your vote in this category is changed.")
+        else:
+            outcome, message = "unchanged", _(
+                "You have already voted for this entry. Your vote is counted once.")
+    except services.StageError as refusal:
+        db.rollback()
+        return _refuse(refusal.message, refusal.status, call=call, entry=item)
+    if _wants_json():
+        return jsonify({"ok": True, "outcome": outcome, "message": message}), 200
+    flash(message, "success")
+    return redirect(entry_url, 303)
+
+
+# ---- e-mail verification --------------------------------------------------------------------
+
+
+def _safe(url: str | None) -> str | None:
+    return url if url and is_safe_next(url) else None
+
+
+@bp.route("/<slug>/verify", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_PUBLIC_VERIFY"), methods=["POST"])
+@limiter.limit(_limit("RATELIMIT_PUBLIC_VERIFY"), methods=["POST"], key_func=_email_key)
+def verify(slug: str):
+    db = get_db()
+    call, stage = _stage_or_404(slug)
+    next_url = _safe(request.values.get("next")) or url_for(".index", slug=slug)
+    form = EmailRequestForm()
+    if form.validate_on_submit():
+        voters.request_verification(session=db, email=form.email.data,
+                                    language=str(get_locale()), ip=_client_ip(),
+                                    stage_slug=slug)
+        db.commit()
+        session[PENDING_EMAIL] = voters.normalise_email(form.email.data)
+        session[PENDING_NEXT] = next_url
+        return redirect(url_for(".verify_code", slug=slug), 303)
+    return render_template("public_stage/verify.html", call=call, stage=stage, form=form,
+                           next_url=next_url), form_status(form)
+
+
+def _verified(voter, slug: str):
+    next_url = _safe(session.get(PENDING_NEXT)) or url_for(".index", slug=slug)
+    voters.remember(session, voter)
+    flash(_("Your e-mail address is confirmed. You can vote now."), "success")
+    return redirect(next_url, 303)
+
+
+@bp.route("/<slug>/verify/code", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_PUBLIC_CODE"), methods=["POST"])
+def verify_code(slug: str):
+    db = get_db()
+    call, stage = _stage_or_404(slug)
+    email = session.get(PENDING_EMAIL)
+    if not email:
+        return redirect(url_for(".verify", slug=slug), 303)
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            voter = voters.verify_code(session=db, email=email, code=form.code.data)
+        except voters.VoterError as refusal:
+            db.commit()  # the wrong attempt is counted
+            show_error(form, refusal)
+            return render_template("public_stage/code.html", call=call, stage=stage, form=form,
+                                   email=email), 400
+        db.commit()
+        return _verified(voter, slug)
+    return render_template("public_stage/code.html", call=call, stage=stage, form=form,
+                           email=email), form_status(form)
+
+
+@bp.get("/<slug>/verify/<token>")
+def verify_link(slug: str, token: str):
+    db = get_db()
+    call, stage = _stage_or_404(slug)
+    try:
+        voter = voters.verify_link(session=db, token=token)
+    except voters.VoterError as refusal:
+        db.rollback()
+        return _refuse(refusal.message, 400, call=call)
+    db.commit()
+    return _verified(voter, slug)
+
+
+@bp.post("/<slug>/forget")
+def forget(slug: str):
+    if not CSRFOnlyForm().validate():
+        abort(400)
+    session.pop(voters.SESSION_KEY, None)
+    flash(_("This browser no longer remembers your e-mail address."), "success")
+    return redirect(url_for(".index", slug=slug), 303)
+
+
+# ---- discussion -----------------------------------------------------------------------------
+
+
+@bp.post("/<slug>/<reference>/comment")
+@limiter.limit(_limit("RATELIMIT_PUBLIC_COMMENT"))
+def comment(slug: str, reference: str):
+    db = get_db()
+    call, stage = _stage_or_404(slug)
+    item = _entry_or_404(stage, reference)
+    voter = voters.current_voter(db, session)
+    entry_url = url_for(".entry", slug=slug, reference=reference)
+    if voter is None:
+        flash(_("Confirm your e-mail address to comment."), "warning")
+        return redirect(url_for(".verify", slug=slug, next=entry_url), 303)
+    form = CommentForm()
+    if form.validate():
+        try:
+            services.post_comment(session=db, stage=stage, voter=voter, entry=item,
+                                  author_name=form.author_name.data, body=form.body.data,
+                                  ip=_client_ip())
+        except services.StageError as refusal:
+            db.rollback()
+            if refusal.field is None:
+                return _refuse(refusal.message, refusal.status, call=call, entry=item)
+            show_error(form, refusal)
+        else:
+            db.commit()
+            flash(_("Thank you! Your comment will appear once a moderator approves it."),
+                  "success")
+            return redirect(entry_url, 303)
+    nomination = item.nomination
+    return render_template(
+        "public_stage/entry.html", call=call, stage=stage, entry=item, nomination=nomination,
+        name=services.public_name(nomination), answers=services.public_answers(nomination),
+        photo=services.public_photo(nomination), state=services.state(stage, utcnow()),
+        voter=voter, choice=None, comments=services.approved_comments(db, stage, nomination.id),
+        comment_form=form, report_form=ReportForm(formdata=None)), 400
+
+
+@bp.post("/<slug>/comments/<int:comment_id>/report")
+@limiter.limit(_limit("RATELIMIT_PUBLIC_COMMENT"))
+def report(slug: str, comment_id: int):
+    db = get_db()
+    call, stage = _stage_or_404(slug)
+    item = db.get(StageComment, comment_id)
+    if item is None or item.stage_id != stage.id:
+        abort(404)
+    entry_url = url_for(".entry", slug=slug, reference=item.nomination.reference)
+    voter = voters.current_voter(db, session)
+    if voter is None:
+        flash(_("Confirm your e-mail address to report a comment."), "warning")
+        return redirect(url_for(".verify", slug=slug, next=entry_url), 303)
+    form = ReportForm()
+    if not form.validate():
+        return _refuse(_("The form expired. Reload the page and try again."), 400, call=call)
+    try:
+        services.report_comment(session=db, comment=item, voter=voter, ip=_client_ip(),
+                                reason=form.reason.data or "")
+        db.commit()
+    except services.StageError as refusal:
+        db.rollback()
+        return _refuse(refusal.message, refusal.status, call=call)
+    except IntegrityError:
+        db.rollback()
+        return _refuse(_("You have already reported this comment."), 409, call=call)
+    flash(_("Thank you. The moderators will look at this comment."), "success")
+    return redirect(entry_url, 303)
+
+
+@bp.app_template_global()
+def public_vote_count(nomination_id: int) -> int | None:
+    """For the juror's scoring page: the entry's public vote count once the vote closed, when
+    the call shows counts to the jury; None otherwise."""
+    return services.jury_vote_count(get_db(), nomination_id)

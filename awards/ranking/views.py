@@ -35,7 +35,7 @@ from awards.judging import StepCode
 from awards.jury.access import has_conflict, is_chair
 from awards.jury.models import Round, RoundEntry
 from awards.permissions import is_admin
-from awards.ranking import exports, services
+from awards.ranking import charts, exports, services
 from awards.ranking.forms import (
     MAX_IMPORT_BYTES,
     AdvanceForm,
@@ -272,7 +272,8 @@ def step_sentence(step, *, juror=lambda j: str(j), entry=lambda e: str(e)) -> st
 @bp.context_processor
 def _helpers():
     return {"num": num, "method_label": method_label, "tie_break_label": tie_break_label,
-            "distribution_svg": distribution_svg, "METHODS": list(AggregationMethod),
+            "distribution_svg": distribution_svg, "charts": charts,
+            "METHODS": list(AggregationMethod),
             "JUROR_FLAG_LABELS": JUROR_FLAG_LABELS, "REASON_LABELS": REASON_LABELS,
             "DecisionKind": DecisionKind, "is_admin": is_admin(current_user)}
 

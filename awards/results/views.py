@@ -1,7 +1,167 @@
-"""Public results: a call's published winners, the archive of past calls, the winners gallery and certificate verification."""
+"""Public results: a call's published winners, the archive of past calls, the winners gallery and certificate verification.
+
+Nothing is shown before a version's publication time, whatever the URL: an unknown call, a
+call without visible results and a version not yet public all answer 404. Administrators
+alone may open a version early, as a marked preview."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, current_app, render_template, send_file, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+from sqlalchemy import select
+
+from awards.calls.models import Call
+from awards.db import get_db, utcnow
+from awards.permissions import is_admin
+from awards.results import services
+from awards.results.models import Publication
+from awards.storage import path_for
 
 bp = Blueprint("results", __name__, url_prefix="/results")
+
+
+def _lang() -> str:
+    return str(get_locale())
+
+
+@bp.app_template_global("pick_lang")
+def pick_lang(value: dict[str, str] | None, lang: str | None = None) -> str:
+    """A frozen {kk, ru, en} text in the page's (or the mail's) language."""
+    return services.pick(value, lang or _lang())
+
+
+@bp.app_template_global("call_results")
+def call_results(call: Call) -> Publication | None:
+    """The version of a call's results the public can read now (for the call's page)."""
+    return services.current_publication(get_db(), call, utcnow())
+
+
+@bp.app_template_global("nomination_outcomes")
+def nomination_outcomes(nominations) -> dict[int, services.Outcome]:
+    """The visible outcome of each of the user's entries ("My nominations")."""
+    return services.outcomes_for(get_db(), list(nominations), utcnow())
+
+
+@bp.app_template_global("has_endpoint")
+def has_endpoint(endpoint: str) -> bool:
+    return endpoint in current_app.view_functions
+
+
+def _call_or_404(slug: str) -> Call:
+    call = get_db().scalar(select(Call).where(Call.slug == slug))
+    if call is None:
+        abort(404)
+    return call
+
+
+def photo_url(call_slug: str, name: str | None, preview: bool) -> str:
+    if not name:
+        return ""
+    if preview:
+        return url_for("results_admin.photo", name=name)
+    return url_for("results.photo", slug=call_slug, name=name)
+
+
+def _render(call: Call, publication: Publication, *, preview: bool):
+    db = get_db()
+    now = utcnow()
+    current = services.current_publication(db, call, now)
+    versions = [p for p in services.publications_of(db, call)
+                if p.is_visible_at(now) or is_admin(current_user)]
+    # Corrections made after this version, and the notes of this one and those before it.
+    notes = [p for p in versions if p.version > 1 and p.version <= publication.version]
+    later = [p for p in versions if p.version > publication.version and p.is_visible_at(now)]
+    is_current = current is not None and current.id == publication.id
+    snapshot = publication.snapshot
+    lang = _lang()
+    winners = services.snapshot_winners(snapshot)
+    image = next((w["photo"] for w in winners if w.get("photo")), None)
+    description = "; ".join(f"{services.pick(w['award'], lang)}: {w['name']}"
+                            for w in winners[:6])
+    canonical = url_for("results.show", slug=call.slug, _external=True) if is_current \
+        else url_for("results.version", slug=call.slug, version=publication.version,
+                     _external=True)
+    return render_template(
+        "results/show.html", call=call, publication=publication, snapshot=snapshot,
+        preview=preview, is_current=is_current, current=current, versions=versions,
+        notes=notes, later=later, now=now,
+        photo_url=lambda name: photo_url(call.slug, name, preview),
+        og_image=url_for("results.photo", slug=call.slug, name=image, _external=True)
+        if image and not preview else "",
+        og_description=description, canonical=canonical)
+
+
+@bp.get("/")
+def archive():
+    now = utcnow()
+    rows = services.visible_calls(get_db(), now)
+    groups: list[tuple[object, list]] = []
+    for call, publication in rows:
+        for programme, items in groups:
+            if programme is call.programme:
+                items.append((call, publication))
+                break
+        else:
+            groups.append((call.programme, [(call, publication)]))
+    return render_template("results/archive.html", groups=groups)
+
+
+@bp.get("/gallery")
+def gallery():
+    lang = _lang()
+    items = []
+    for call, publication in services.visible_calls(get_db(), utcnow()):
+        for category in publication.snapshot.get("categories", []):
+            for w in category.get("winners", []):
+                items.append({
+                    "call": call, "name": w["name"], "award": services.pick(w["award"], lang),
+                    "category": services.pick(category["name"], lang),
+                    "photo": photo_url(call.slug, w.get("photo"), False),
+                    "href": url_for("results.show", slug=call.slug, _anchor=w["anchor"]),
+                })
+    return render_template("results/gallery.html", items=items)
+
+
+@bp.get("/<slug>")
+def show(slug: str):
+    db = get_db()
+    call = _call_or_404(slug)
+    now = utcnow()
+    publication = services.current_publication(db, call, now)
+    if publication is not None:
+        return _render(call, publication, preview=False)
+    if is_admin(current_user):
+        pending = services.pending_publication(db, call, now)
+        if pending is not None:
+            return _render(call, pending, preview=True)
+    abort(404)
+
+
+@bp.get("/<slug>/v<int:version>")
+def version(slug: str, version: int):
+    db = get_db()
+    call = _call_or_404(slug)
+    publication = services.publication_version(db, call, version)
+    if publication is None:
+        abort(404)
+    if publication.is_visible_at(utcnow()):
+        return _render(call, publication, preview=False)
+    if is_admin(current_user):
+        return _render(call, publication, preview=True)
+    abort(404)
+
+
+@bp.get("/<slug>/photos/<name>")
+def photo(slug: str, name: str):
+    call = _call_or_404(slug)
+    content_type = services.photo_is_public(get_db(), call, name, utcnow())
+    if content_type is None:
+        abort(404)
+    try:
+        path = path_for(name)
+    except FileNotFoundError:
+        abort(404)
+    if not path.exists():
+        abort(404)
+    return send_file(path, mimetype=content_type, max_age=3600)

@@ -1,0 +1,78 @@
+"""Signs that a vote may not be one person's free choice. Suspicious votes are counted but
+flagged for an administrator's review, never silently dropped: a false alarm must not cost a
+real voter their vote, and a real attack must be visible to the people who decide."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from awards.public_stage.models import PublicVote
+
+DISPOSABLE_FILE = Path(__file__).with_name("data") / "disposable_domains.txt"
+
+# Flag reasons as stored in PublicVote.flag_reasons; the admin pages translate them.
+DISPOSABLE_EMAIL = "disposable_email"
+BURST = "burst"
+
+
+def network_of(ip: str) -> str:
+    """The /24 (IPv4) or /48 (IPv6) network of an address: one household, office or small
+    provider pool shares it, so it is the unit for network limits and burst detection."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip or "unknown"
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+@lru_cache(maxsize=1)
+def disposable_domains() -> frozenset[str]:
+    lines = DISPOSABLE_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines
+                     if line.strip() and not line.lstrip().startswith("#"))
+
+
+def is_disposable(domain: str) -> bool:
+    domain = domain.strip().lower().rstrip(".")
+    known = disposable_domains()
+    parts = domain.split(".")
+    return any(".".join(parts[i:]) in known for i in range(len(parts) - 1))
+
+
+def reasons_for_new_vote(*, voter_domain: str) -> list[str]:
+    """What is known before the vote is written: nothing here needs a query."""
+    return [DISPOSABLE_EMAIL] if is_disposable(voter_domain) else []
+
+
+def check_burst(session: Session, *, stage_id: int, network: str, now: datetime) -> bool:
+    """After a vote is written: too many votes from one network within the window flag every
+    vote of that window from that network, since any of them may belong to the burst.
+
+    One indexed count per vote; the flagging UPDATE runs only when a burst is found."""
+    limit = int(current_app.config["PUBLIC_VOTE_BURST_COUNT"])
+    window = timedelta(seconds=int(current_app.config["PUBLIC_VOTE_BURST_SECONDS"]))
+    if limit <= 0 or not network:
+        return False
+    since = now - window
+    recent = (PublicVote.stage_id == stage_id, PublicVote.network == network,
+              PublicVote.cast_at >= since)
+    count = session.scalar(select(func.count()).select_from(PublicVote).where(*recent))
+    if (count or 0) <= limit:
+        return False
+    for vote in session.scalars(select(PublicVote).where(*recent)):
+        if BURST not in (vote.flag_reasons or []):
+            vote.flag_reasons = [*(vote.flag_reasons or []), BURST]
+            vote.flagged = True
+    session.flush()
+    return True
+

@@ -1,0 +1,644 @@
+"""The public stage: its setup, the votes, the moderated comments and the close that sends the
+top entries on to the first jury round.
+
+Services take keyword-only arguments, flush and leave the commit to the caller. Setup,
+annulments, moderation and closing are audited; single votes and comments are not (there are
+tens of thousands, each is stored with its time, address and network, and an administrator's
+act on one of them is audited)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from awards import audit
+from awards.calls.models import Call, Category
+from awards.db import utcnow
+from awards.enums import CommentStatus, FieldType, NominationStatus, StageKind
+from awards.judging.public_vote import Candidate, InvalidChoice, select_advancing
+from awards.jury.models import Round, RoundEntry
+from awards.nominations.models import Attachment, Nomination
+from awards.public_stage import integrity
+from awards.public_stage.models import (
+    CommentReport,
+    PublicStage,
+    PublicVote,
+    StageComment,
+    StageEntry,
+    Voter,
+)
+
+IMAGE_TYPES = ("image/jpeg", "image/png")
+NAME_MAX = 120
+COMMENT_MAX = 2000
+REASON_MAX = 2000
+
+
+class StageError(Exception):
+    """A refusal with a message for the person and the HTTP status that fits it."""
+
+    status = 409
+
+    def __init__(self, message, *, field: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if status is not None:
+            self.status = status
+
+
+class VoteExists(Exception):
+    """The voter already has a vote in this category: the INSERT hit the unique constraint.
+    The transaction is unusable; the caller rolls back and calls :func:`change_vote`."""
+
+    def __init__(self, category_id: int):
+        super().__init__(category_id)
+        self.category_id = category_id
+
+
+class NeedsChoice(StageError):
+    """Tie rule ``admin_choice``: entries are tied at the cut and nobody chose among them."""
+
+    def __init__(self, pending: list[dict[str, Any]]):
+        super().__init__(_l("Entries are tied at the cut. Choose which of them advance."))
+        self.pending = pending
+
+
+# ---- reading ------------------------------------------------------------------------------
+
+
+def stage_of(session: Session, call: Call) -> PublicStage | None:
+    return session.scalar(select(PublicStage).where(PublicStage.call_id == call.id))
+
+
+def state(stage: PublicStage | None, now: datetime) -> str:
+    """``none``, ``upcoming``, ``open``, ``ended`` (past its close time, not yet closed) or
+    ``closed``."""
+    if stage is None:
+        return "none"
+    if stage.closed_at is not None:
+        return "closed"
+    if now < stage.opens_at:
+        return "upcoming"
+    if now < stage.closes_at:
+        return "open"
+    return "ended"
+
+
+def public_name(nomination: Nomination) -> str:
+    return nomination.nominee_name or nomination.organisation_name or nomination.reference or ""
+
+
+def entries_by_category(session: Session, stage: PublicStage) -> list[tuple[Category, list[StageEntry]]]:
+    entries = session.scalars(
+        select(StageEntry).where(StageEntry.stage_id == stage.id)
+        .options(selectinload(StageEntry.nomination)).order_by(StageEntry.id)
+    ).all()
+    grouped: dict[int, list[StageEntry]] = {}
+    for entry in entries:
+        grouped.setdefault(entry.category_id, []).append(entry)
+    for group in grouped.values():
+        group.sort(key=lambda e: (e.nomination.reference or "", e.id))
+    return [(c, grouped[c.id]) for c in stage.call.categories if c.id in grouped]
+
+
+def entry_for(session: Session, stage: PublicStage, reference: str) -> StageEntry | None:
+    return session.scalar(
+        select(StageEntry).join(Nomination, Nomination.id == StageEntry.nomination_id)
+        .where(StageEntry.stage_id == stage.id, Nomination.reference == reference)
+    )
+
+
+def eligible_nominations(session: Session, call: Call) -> list[Nomination]:
+    return list(session.scalars(
+        select(Nomination).where(Nomination.call_id == call.id,
+                                 Nomination.status == NominationStatus.ELIGIBLE)
+        .order_by(Nomination.category_id, Nomination.reference, Nomination.id)
+    ))
+
+
+def public_answers(nomination: Nomination) -> list[tuple[str, Any, bool]]:
+    """(label, value, is_long) for the answers the administrator marked public, files aside."""
+    from awards.i18n import localized
+    from awards.nominations.formbuilder import display_value
+    from awards.nominations.services import fields_for
+
+    rows = []
+    for definition in fields_for(nomination):
+        if not definition.is_public or definition.type == FieldType.FILE:
+            continue
+        answer = nomination.answer_for(definition.id)
+        value = display_value(definition, answer.value if answer is not None else None)
+        if value:
+            rows.append((localized(definition, "label") or definition.key, value,
+                         definition.type == FieldType.LONG_TEXT))
+    return rows
+
+
+def public_photo(nomination: Nomination) -> Attachment | None:
+    """The first image uploaded to a file field marked public."""
+    for attachment in nomination.attachments:
+        field = attachment.field
+        if field is not None and field.is_public and attachment.content_type in IMAGE_TYPES:
+            return attachment
+    return None
+
+
+@dataclass
+class Numbers:
+    votes: int = 0
+    flagged: int = 0
+    annulled: int = 0
+    voters: int = 0
+
+
+def overall_numbers(session: Session, stage: PublicStage) -> Numbers:
+    """Totals over the whole stage; per-entry counts are never computed before the close."""
+    row = session.execute(
+        select(func.count(PublicVote.id),
+               func.count(PublicVote.id).filter(PublicVote.flagged.is_(True),
+                                                PublicVote.annulled_at.is_(None)),
+               func.count(PublicVote.annulled_at),
+               func.count(func.distinct(PublicVote.voter_id)))
+        .where(PublicVote.stage_id == stage.id)
+    ).one()
+    return Numbers(votes=row[0] - row[2], flagged=row[1], annulled=row[2], voters=row[3])
+
+
+def voter_choices(session: Session, stage: PublicStage, voter: Voter | None) -> dict[int, int]:
+    """{category id: nomination id} of the voter's standing votes (their own, not a total)."""
+    if voter is None:
+        return {}
+    rows = session.execute(
+        select(PublicVote.category_id, PublicVote.nomination_id)
+        .where(PublicVote.stage_id == stage.id, PublicVote.voter_id == voter.id,
+               PublicVote.annulled_at.is_(None))
+    ).all()
+    return {r.category_id: r.nomination_id for r in rows}
+
+
+# ---- setup --------------------------------------------------------------------------------
+
+STAGE_FIELDS = ("kind", "opens_at", "closes_at", "advance_per_category", "tie_rule",
+                "votes_changeable", "show_counts_to_jury")
+
+
+def _snapshot(stage: PublicStage) -> dict[str, Any]:
+    return {name: (getattr(stage, name).isoformat() if isinstance(getattr(stage, name), datetime)
+                   else str(getattr(stage, name)) if name in ("kind", "tie_rule")
+                   else getattr(stage, name)) for name in STAGE_FIELDS}
+
+
+def _check_values(stage: PublicStage | None, values: Mapping[str, Any], now: datetime) -> None:
+    if values["closes_at"] <= values["opens_at"]:
+        raise StageError(_l("The close must come after the opening."), field="closes_at",
+                         status=400)
+    if values["advance_per_category"] < 1:
+        raise StageError(_l("At least one entry per category must advance."),
+                         field="advance_per_category", status=400)
+    if stage is None:
+        return
+    if stage.closed_at is not None:
+        raise StageError(_l("The public stage is closed and can no longer be changed."))
+    started = stage.opens_at <= now
+    if started and StageKind(values["kind"]) != stage.kind:
+        raise StageError(_l("The kind of stage cannot change once it has opened."), field="kind")
+    if started and values["opens_at"] != stage.opens_at:
+        raise StageError(_l("The opening cannot move once the stage has opened."),
+                         field="opens_at")
+
+
+def save_stage(*, session: Session, actor, call: Call, values: Mapping[str, Any],
+               now: datetime | None = None) -> tuple[PublicStage, bool]:
+    """Create the call's stage (with every eligible entry taking part) or change it.
+    Returns the stage and whether anything changed."""
+    now = now or utcnow()
+    stage = stage_of(session, call)
+    _check_values(stage, values, now)
+    if stage is None:
+        stage = PublicStage(call=call, **{k: values[k] for k in STAGE_FIELDS})
+        session.add(stage)
+        session.flush()
+        ids = [n.id for n in eligible_nominations(session, call)]
+        _insert_entries(session, stage, ids)
+        audit.record(session, action="public_stage.create", object_type="public_stage",
+                     object_id=stage.id, actor=actor, call_id=call.id,
+                     after={**_snapshot(stage), "entries": len(ids)})
+        return stage, True
+    before = _snapshot(stage)
+    for name in STAGE_FIELDS:
+        setattr(stage, name, values[name])
+    after = _snapshot(stage)
+    if before == after:
+        return stage, False
+    session.flush()
+    audit.record(session, action="public_stage.update", object_type="public_stage",
+                 object_id=stage.id, actor=actor, call_id=call.id, before=before, after=after)
+    return stage, True
+
+
+def _insert_entries(session: Session, stage: PublicStage, ids: Collection[int]) -> None:
+    if not ids:
+        return
+    by_id = dict(session.execute(
+        select(Nomination.id, Nomination.category_id).where(Nomination.id.in_(list(ids)))
+    ).all())
+    session.execute(insert(StageEntry), [
+        {"stage_id": stage.id, "nomination_id": nid, "category_id": by_id[nid], "tied_at_cut": False}
+        for nid in sorted(ids)
+    ])
+    session.expire(stage, ["entries"])
+
+
+def set_entries(*, session: Session, actor, stage: PublicStage, nomination_ids: Collection[int],
+                now: datetime | None = None) -> bool:
+    """Choose the entries taking part; only before the stage opens, and only eligible ones."""
+    now = now or utcnow()
+    if stage.closed_at is not None or stage.opens_at <= now:
+        raise StageError(_l("The entries cannot change once the stage has opened."))
+    wanted = set(nomination_ids)
+    eligible = {n.id for n in eligible_nominations(session, stage.call)}
+    if not wanted <= eligible:
+        raise StageError(_l("Only eligible entries of this call can take part."), status=400)
+    present = {e.nomination_id for e in stage.entries}
+    added, removed = sorted(wanted - present), sorted(present - wanted)
+    if not added and not removed:
+        return False
+    for entry in list(stage.entries):
+        if entry.nomination_id in removed:
+            session.delete(entry)
+    session.flush()
+    _insert_entries(session, stage, added)
+    audit.record(session, action="public_stage.entries", object_type="public_stage",
+                 object_id=stage.id, actor=actor, call_id=stage.call_id,
+                 before={"count": len(present)},
+                 after={"count": len(wanted), "added": added, "removed": removed})
+    return True
+
+
+# ---- votes --------------------------------------------------------------------------------
+
+
+def _check_open(stage: PublicStage, now: datetime, kind: StageKind) -> None:
+    if stage.kind != kind:
+        raise StageError(_l("This call has no public vote.") if kind == StageKind.VOTE
+                         else _l("This call has no public discussion."), status=404)
+    if stage.closed_at is not None or now >= stage.closes_at:
+        raise StageError(_l("The public stage is closed."))
+    if now < stage.opens_at:
+        raise StageError(_l("The public stage has not opened yet."))
+
+
+def cast_vote(*, session: Session, stage: PublicStage, voter: Voter, entry: StageEntry,
+              ip: str, now: datetime | None = None) -> None:
+    """One INSERT; the unique constraint (stage, category, voter) makes a second vote in the
+    category fail whatever the timing, and :class:`VoteExists` tells the caller so."""
+    now = now or utcnow()
+    _check_open(stage, now, StageKind.VOTE)
+    reasons = integrity.reasons_for_new_vote(voter_domain=voter.email_domain)
+    network = integrity.network_of(ip)
+    try:
+        session.execute(insert(PublicVote).values(
+            stage_id=stage.id, category_id=entry.category_id, voter_id=voter.id,
+            nomination_id=entry.nomination_id, cast_at=now, ip=ip[:45], network=network,
+            flagged=bool(reasons), flag_reasons=reasons, annul_reason=""))
+    except IntegrityError:
+        raise VoteExists(entry.category_id) from None
+    integrity.check_burst(session, stage_id=stage.id, network=network, now=now)
+
+
+def change_vote(*, session: Session, stage: PublicStage, voter: Voter, entry: StageEntry,
+                ip: str, now: datetime | None = None) -> bool:
+    """After :class:`VoteExists`: the same choice again is not an error (double click, second
+    tab, retry) and returns False; another entry replaces the vote if the call allows it."""
+    now = now or utcnow()
+    _check_open(stage, now, StageKind.VOTE)
+    vote = session.scalar(
+        select(PublicVote).where(PublicVote.stage_id == stage.id,
+                                 PublicVote.category_id == entry.category_id,
+                                 PublicVote.voter_id == voter.id).with_for_update()
+    )
+    if vote is None:  # the vote that blocked ours was rolled back meanwhile
+        raise StageError(_l("Your vote could not be saved. Please try again."))
+    if vote.annulled_at is not None:
+        raise StageError(_l("Your vote in this category was annulled by the organisers."))
+    if vote.nomination_id == entry.nomination_id:
+        return False
+    if not stage.votes_changeable:
+        raise StageError(_l("You have already voted in this category, and votes cannot be "
+                            "changed in this call."))
+    vote.nomination_id = entry.nomination_id
+    vote.changed_at = now
+    vote.ip = ip[:45]
+    vote.network = integrity.network_of(ip)
+    session.flush()
+    return True
+
+
+def annul_vote(*, session: Session, actor, vote: PublicVote, reason: str,
+               now: datetime | None = None) -> None:
+    reason = (reason or "").strip()
+    if not reason:
+        raise StageError(_l("Give the reason for annulling the vote."), field="reason",
+                         status=400)
+    if vote.stage.closed_at is not None:
+        raise StageError(_l("The public stage is closed; its votes can no longer be annulled."))
+    if vote.annulled_at is not None:
+        raise StageError(_l("This vote is already annulled."))
+    vote.annulled_at = now or utcnow()
+    vote.annulled_by_id = getattr(actor, "id", None)
+    vote.annul_reason = reason[:REASON_MAX]
+    session.flush()
+    audit.record(session, action="public_stage.vote_annul", object_type="public_vote",
+                 object_id=vote.id, actor=actor, call_id=vote.stage.call_id,
+                 before={"flag_reasons": vote.flag_reasons},
+                 after={"reason": vote.annul_reason, "category_id": vote.category_id,
+                        "network": vote.network})
+
+
+def flagged_votes(session: Session, stage: PublicStage) -> list[PublicVote]:
+    return list(session.scalars(
+        select(PublicVote).where(PublicVote.stage_id == stage.id,
+                                 (PublicVote.flagged.is_(True)) | (PublicVote.annulled_at.is_not(None)))
+        .options(selectinload(PublicVote.voter), selectinload(PublicVote.category))
+        .order_by(PublicVote.annulled_at.is_not(None), PublicVote.cast_at, PublicVote.id)
+    ))
+
+
+# ---- close and advance --------------------------------------------------------------------
+
+
+def _counts(session: Session, stage: PublicStage) -> Counter:
+    rows = session.execute(
+        select(PublicVote.nomination_id, func.count(PublicVote.id))
+        .where(PublicVote.stage_id == stage.id, PublicVote.annulled_at.is_(None))
+        .group_by(PublicVote.nomination_id)
+    ).all()
+    return Counter(dict(rows))
+
+
+def _category_names(category: Category) -> dict[str, str]:
+    return {f"name_{lang}": getattr(category, f"name_{lang}") or category.code
+            for lang in ("kk", "ru", "en")}
+
+
+def tied_choices_needed(session: Session, stage: PublicStage) -> list[dict[str, Any]]:
+    """For the tie rule ``admin_choice``: the categories where someone must choose."""
+    try:
+        _compute(session, stage, choices=None)
+    except NeedsChoice as pending:
+        return pending.pending
+    return []
+
+
+def _compute(session: Session, stage: PublicStage,
+             choices: Mapping[int, Collection[int]] | None):
+    counts = _counts(session, stage)
+    grouped = entries_by_category(session, stage)
+    outcome, pending = [], []
+    for category, entries in grouped:
+        candidates = [Candidate(key=e.nomination_id, votes=counts.get(e.nomination_id, 0),
+                                submitted_at=e.nomination.submitted_at) for e in entries]
+        chosen = None if choices is None else choices.get(category.id)
+        try:
+            result = select_advancing(candidates, stage.advance_per_category,
+                                      str(stage.tie_rule), chosen=chosen)
+        except InvalidChoice:
+            raise StageError(_l("Choose exactly as many tied entries as there are seats left "
+                                "in each category."), status=400) from None
+        if result.needs_choice:
+            by_id = {e.nomination_id: e for e in entries}
+            pending.append({"category": category, "seats": result.seats_for_tied,
+                            "tied": [by_id[k] for k in result.tied_at_cut],
+                            "votes": counts.get(result.tied_at_cut[0], 0)})
+        outcome.append((category, entries, result))
+    if pending:
+        raise NeedsChoice(pending)
+    return counts, outcome
+
+
+def close_stage(*, session: Session, actor, stage: PublicStage,
+                choices: Mapping[int, Collection[int]] | None = None,
+                now: datetime | None = None) -> int:
+    """Count, freeze the results and advance the entries to the first jury round.
+    Returns how many entries were added to the round."""
+    now = now or utcnow()
+    if stage.closed_at is not None:
+        raise StageError(_l("The public stage is already closed."))
+    if now < stage.closes_at:
+        raise StageError(_l("The public stage is still open; it can be closed after its "
+                            "closing time."))
+    numbers = overall_numbers(session, stage)
+    results: dict[str, Any] = {
+        "kind": str(stage.kind), "closed_at": now.isoformat(), "votes": numbers.votes,
+        "annulled": numbers.annulled, "voters": numbers.voters,
+        "advance_per_category": stage.advance_per_category, "tie_rule": str(stage.tie_rule),
+        "categories": [],
+    }
+    if stage.kind == StageKind.DISCUSSION:
+        results["comments"] = session.scalar(
+            select(func.count(StageComment.id)).where(StageComment.stage_id == stage.id,
+                                                      StageComment.status == CommentStatus.APPROVED)
+        ) or 0
+        stage.results = results
+        stage.closed_at, stage.closed_by_id = now, getattr(actor, "id", None)
+        session.flush()
+        audit.record(session, action="public_stage.close", object_type="public_stage",
+                     object_id=stage.id, actor=actor, call_id=stage.call_id, after=results)
+        return 0
+    counts, outcome = _compute(session, stage, choices)
+    annulled_by_category = dict(session.execute(
+        select(PublicVote.category_id, func.count(PublicVote.id))
+        .where(PublicVote.stage_id == stage.id, PublicVote.annulled_at.is_not(None))
+        .group_by(PublicVote.category_id)
+    ).all())
+    for category, entries, result in outcome:
+        advanced, tied = set(result.advanced), set(result.tied_at_cut)
+        by_id = {e.nomination_id: e for e in entries}
+        rows = []
+        for key in result.ordered:
+            entry = by_id[key]
+            entry.votes = counts.get(key, 0)
+            entry.advanced = key in advanced
+            entry.tied_at_cut = key in tied
+            rows.append({"nomination_id": key, "reference": entry.nomination.reference,
+                         "name": public_name(entry.nomination), "votes": entry.votes,
+                         "advanced": entry.advanced, "tied": entry.tied_at_cut})
+        results["categories"].append({
+            "id": category.id, "code": category.code, **_category_names(category),
+            "annulled": annulled_by_category.get(category.id, 0),
+            "seats_for_tied": result.seats_for_tied,
+            "chosen": sorted(choices.get(category.id, [])) if choices and tied else [],
+            "entries": rows,
+        })
+    stage.results = results
+    stage.closed_at, stage.closed_by_id = now, getattr(actor, "id", None)
+    session.flush()
+    audit.record(session, action="public_stage.close", object_type="public_stage",
+                 object_id=stage.id, actor=actor, call_id=stage.call_id,
+                 after={k: v for k, v in results.items() if k != "categories"}
+                 | {"advanced": sorted(k for _c, _e, r in outcome for k in r.advanced),
+                    "tied": sorted(k for _c, _e, r in outcome for k in r.tied_at_cut),
+                    "choices": {str(k): sorted(v) for k, v in (choices or {}).items()}})
+    return advance_to_first_round(session=session, actor=actor, stage=stage)
+
+
+def first_round(session: Session, call_id: int) -> Round | None:
+    return session.scalar(select(Round).where(Round.call_id == call_id)
+                          .order_by(Round.position, Round.id).limit(1))
+
+
+def advance_to_first_round(*, session: Session, actor, stage: PublicStage) -> int:
+    """Add the advanced entries to the call's first round (by position). Entries already there
+    are left alone, so running it again adds nothing."""
+    if stage.closed_at is None or stage.kind != StageKind.VOTE:
+        return 0
+    target = first_round(session, stage.call_id)
+    if target is None:
+        return 0
+    advanced = [e.nomination_id for e in stage.entries if e.advanced]
+    present = set(session.scalars(select(RoundEntry.nomination_id)
+                                  .where(RoundEntry.round_id == target.id)))
+    ids = sorted(set(advanced) - present)
+    if not ids:
+        return 0
+    now = utcnow()
+    session.execute(insert(RoundEntry), [
+        {"round_id": target.id, "nomination_id": nid, "added_at": now,
+         "added_by_id": getattr(actor, "id", None)} for nid in ids
+    ])
+    audit.record(session, action="public_stage.advance", object_type="round",
+                 object_id=target.id, actor=actor, call_id=stage.call_id,
+                 after={"added": len(ids), "nomination_ids": ids, "public_stage_id": stage.id})
+    return len(ids)
+
+
+def due_stages(session: Session, now: datetime) -> list[PublicStage]:
+    return list(session.scalars(
+        select(PublicStage).where(PublicStage.closed_at.is_(None), PublicStage.closes_at <= now)
+        .order_by(PublicStage.id)
+    ))
+
+
+def closed_stages(session: Session) -> list[PublicStage]:
+    return list(session.scalars(
+        select(PublicStage).where(PublicStage.closed_at.is_not(None),
+                                  PublicStage.kind == StageKind.VOTE).order_by(PublicStage.id)
+    ))
+
+
+def jury_vote_count(session: Session, nomination_id: int) -> int | None:
+    """The public vote count a juror may see as information, when the call shows it."""
+    return session.scalar(
+        select(StageEntry.votes).join(PublicStage, PublicStage.id == StageEntry.stage_id)
+        .where(StageEntry.nomination_id == nomination_id,
+               PublicStage.closed_at.is_not(None), PublicStage.show_counts_to_jury.is_(True),
+               PublicStage.kind == StageKind.VOTE)
+    )
+
+
+# ---- comments -----------------------------------------------------------------------------
+
+
+def post_comment(*, session: Session, stage: PublicStage, voter: Voter, entry: StageEntry,
+                 author_name: str, body: str, ip: str, now: datetime | None = None) -> StageComment:
+    now = now or utcnow()
+    _check_open(stage, now, StageKind.DISCUSSION)
+    author_name, body = (author_name or "").strip(), (body or "").strip()
+    if not author_name:
+        raise StageError(_l("Give your name."), field="author_name", status=400)
+    if not body:
+        raise StageError(_l("Write your comment."), field="body", status=400)
+    comment = StageComment(stage_id=stage.id, nomination_id=entry.nomination_id,
+                           voter_id=voter.id, author_name=author_name[:NAME_MAX],
+                           body=body[:COMMENT_MAX], ip=ip[:45], created_at=now)
+    session.add(comment)
+    session.flush()
+    return comment
+
+
+def approved_comments(session: Session, stage: PublicStage, nomination_id: int) -> list[StageComment]:
+    return list(session.scalars(
+        select(StageComment).where(StageComment.stage_id == stage.id,
+                                   StageComment.nomination_id == nomination_id,
+                                   StageComment.status == CommentStatus.APPROVED)
+        .order_by(StageComment.created_at, StageComment.id)
+    ))
+
+
+def moderation_queue(session: Session, stage: PublicStage) -> list[StageComment]:
+    return list(session.scalars(
+        select(StageComment).where(StageComment.stage_id == stage.id,
+                                   StageComment.status == CommentStatus.PENDING)
+        .options(selectinload(StageComment.nomination), selectinload(StageComment.reports))
+        .order_by(StageComment.created_at, StageComment.id)
+    ))
+
+
+def moderate_comment(*, session: Session, actor, comment: StageComment, approve: bool,
+                     reason: str = "", now: datetime | None = None) -> None:
+    reason = (reason or "").strip()
+    if not approve and not reason:
+        raise StageError(_l("Give the reason for rejecting the comment."), field="reason",
+                         status=400)
+    if comment.status != CommentStatus.PENDING:
+        raise StageError(_l("This comment was already moderated."))
+    now = now or utcnow()
+    before = {"status": str(comment.status), "reports": comment.report_count}
+    comment.status = CommentStatus.APPROVED if approve else CommentStatus.REJECTED
+    comment.moderated_at = now
+    comment.moderated_by_id = getattr(actor, "id", None)
+    comment.moderation_reason = reason[:REASON_MAX]
+    for report in comment.reports:
+        if report.resolved_at is None:
+            report.resolved_at = now
+    # A comment approved again starts over; those who reported it cannot report it again.
+    comment.report_count = 0
+    session.flush()
+    audit.record(session, action="public_stage.comment_" + ("approve" if approve else "reject"),
+                 object_type="stage_comment", object_id=comment.id, actor=actor,
+                 call_id=comment.stage.call_id, before=before,
+                 after={"status": str(comment.status), "reason": comment.moderation_reason})
+
+
+def report_comment(*, session: Session, comment: StageComment, voter: Voter, ip: str,
+                   reason: str = "") -> bool:
+    """One report per voter. Returns True when this report sent the comment back to the
+    moderation queue."""
+    if comment.status != CommentStatus.APPROVED:
+        raise StageError(_l("This comment is not published."), status=404)
+    exists = session.scalar(select(CommentReport.id).where(
+        CommentReport.comment_id == comment.id, CommentReport.voter_id == voter.id))
+    if exists:
+        raise StageError(_l("You have already reported this comment."))
+    session.add(CommentReport(comment_id=comment.id, voter_id=voter.id, ip=ip[:45],
+                              reason=(reason or "").strip()[:REASON_MAX]))
+    comment.report_count += 1
+    session.flush()
+    if comment.report_count < int(current_app.config["PUBLIC_COMMENT_REPORTS_TO_REQUEUE"]):
+        return False
+    comment.status = CommentStatus.PENDING
+    session.flush()
+    audit.record(session, action="public_stage.comment_requeue", object_type="stage_comment",
+                 object_id=comment.id, actor=None, call_id=comment.stage.call_id,
+                 after={"reports": comment.report_count})
+    return True
+
+
+def is_photo_visible(session: Session, nomination_id: int, now: datetime) -> bool:
+    """A photo is public only while its entry takes part in a stage that has opened."""
+    return bool(session.scalar(
+        select(StageEntry.id).join(PublicStage, PublicStage.id == StageEntry.stage_id)
+        .where(StageEntry.nomination_id == nomination_id, PublicStage.opens_at <= now)
+    ))
+
+

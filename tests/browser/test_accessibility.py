@@ -1,0 +1,233 @@
+"""axe-core on every page a visitor, an applicant, a juror and an administrator can reach.
+
+The page list is the app's URL map: every GET route, its parameters filled from the busy demo
+(tests/ui_factories.py), so a page added later is checked without touching this file. A page
+fails on any serious or critical violation, and the report names the rule, the elements and
+how to fix them. axe comes from the npm registry (package.json, installed by `npm ci`)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from awards import create_app
+from tests.browser.conftest import AXE, Site
+from tests.factories import read
+
+pytestmark = pytest.mark.browser
+
+BLOCKING = ("serious", "critical")
+
+# Endpoints that answer with something other than an HTML page: files, feeds, PDFs, JSON.
+NOT_HTML = {
+    "static",
+    "main.healthz",                 # JSON health check
+    "nominations.attachment",       # uploaded files
+    "jury.attachment",
+    "ranking.export",               # CSV / XLSX
+    "announcements.feed",           # Atom
+    "announcements.image",          # images
+    "results.photo",
+    "results_admin.photo",
+    "public_stage.photo",
+    "certificates.download",        # PDF
+    "privacy.export",               # the personal data as a zip
+}
+NOT_HTML_PREFIXES = ("api.",)       # the JSON API (its docs page is checked below)
+HTML_DESPITE_PREFIX = {"api.docs"}
+
+# Pages reached only through a signed link from an e-mail; the journey tests open them.
+NEEDS_EMAILED_TOKEN = {"auth.verify_email", "auth.reset_password", "jury_admin.invitation",
+                       "nominations.consent", "public_stage.verify_link"}
+
+# Features other engineers are building right now: a violation there is reported as xfail
+# with the details, for their owners to fix, instead of failing this suite.
+IN_PROGRESS = ("results.", "results_admin.", "certificates.", "announcements.",
+               "announcements_admin.", "public_stage.", "public_stage_admin.", "api.",
+               "api_tokens.")
+
+
+def _url_map_endpoints() -> list[str]:
+    app = create_app({"TESTING": True, "ENV": "testing", "SECRET_KEY": "x",
+                      "DATABASE_URL": "sqlite://", "RATELIMIT_ENABLED": False})
+    endpoints = set()
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint in NOT_HTML:
+            continue
+        if rule.endpoint.startswith(NOT_HTML_PREFIXES) and \
+                rule.endpoint not in HTML_DESPITE_PREFIX:
+            continue
+        endpoints.add(rule.endpoint)
+    app.extensions["awards_db"]["engine"].dispose()
+    return sorted(endpoints)
+
+
+ENDPOINTS = _url_map_endpoints()
+
+
+def role_of(endpoint: str) -> str:
+    """Who opens the page: the least privileged user who can."""
+    blueprint, _, view = endpoint.partition(".")
+    if blueprint in {"admin", "screening", "jury_admin", "ranking", "results_admin",
+                     "announcements_admin", "public_stage_admin"}:
+        return "admin"
+    if blueprint == "jury":
+        return "juror"
+    if blueprint in {"nominations", "privacy", "api_tokens"} or endpoint in {
+            "auth.profile", "auth.change_password"}:
+        return "applicant"
+    return "visitor"
+
+
+# ---- filling the URL parameters ----------------------------------------------------------------
+
+
+def _first(app, query):
+    return read(app, lambda s: s.execute(query).first())
+
+
+def sample_args(site: Site, endpoint: str, arguments: set[str]) -> dict | str:
+    """Values for the rule's parameters, or the reason there are none."""
+    w, app = site.world, site.app
+    by_endpoint = {
+        "nominations.show": {"nomination_id": w.submitted_id},
+        "nominations.edit": {"nomination_id": w.draft_id},
+        "nominations.withdraw": {"nomination_id": w.submitted_id},
+        "nominations.confirmation": {"nomination_id": w.submitted_id},
+        "nominations.start": {"slug": w.call_slug},
+        "screening.show": {"nomination_id": w.submitted_id},
+        "jury.score": {"assignment_id": w.juror_todo},
+        "jury.recuse": {"assignment_id": w.juror_todo},
+        "jury.panel": {"assignment_id": w.juror_submitted},
+        "admin.form_field_new": {"field_type": "short_text"},
+        "results_admin.citation": {"nomination_id": w.entry_ids[0]},
+    }
+    generic = {
+        "call_id": w.call_id, "round_id": w.round_id, "panel_id": w.panel_id,
+        "category_id": w.category_id, "nomination_id": w.entry_ids[0],
+        "assignment_id": w.juror_submitted, "member_id": w.member_id,
+        "conflict_id": w.conflict_id, "criterion_id": w.criterion_id, "level_id": w.level_id,
+        "field_id": w.field_id, "programme_id": w.programme_id, "slug": w.call_slug,
+    }
+    values = dict(by_endpoint.get(endpoint, {}))
+    try:
+        if endpoint == "announcements.show" or endpoint.startswith("announcements_admin."):
+            from awards.announcements.models import Announcement
+
+            row = _first(app, select(Announcement.id, Announcement.slug))
+            if row is None:
+                return "the demo has no announcement"
+            values.setdefault("slug", row.slug)
+            values.setdefault("announcement_id", row.id)
+        if endpoint.startswith("results."):
+            from awards.results.models import Publication
+
+            row = _first(app, select(Publication).limit(1))
+            if row is None:
+                return "the demo has no published result"
+            pub = row[0]
+            values.setdefault("version", pub.version)
+        if endpoint.startswith("certificates."):
+            from awards.results.models import Certificate
+
+            row = _first(app, select(Certificate.code))
+            if row is None and "code" in arguments:
+                return "the demo has no certificate"
+            if row is not None:
+                values.setdefault("code", row.code)
+    except Exception as exc:  # a model still being written by its owner
+        return f"sample data not readable yet: {exc!r}"
+    for name in arguments:
+        if name not in values:
+            if name not in generic:
+                return f"no sample value for <{name}>"
+            values[name] = generic[name]
+    return {name: values[name] for name in arguments}
+
+
+def build_url(site: Site, endpoint: str) -> str:
+    from flask import url_for
+
+    rule = next(r for r in site.app.url_map.iter_rules(endpoint=endpoint)
+                if "GET" in r.methods)
+    if endpoint in NEEDS_EMAILED_TOKEN:
+        pytest.skip("reached through a signed link from an e-mail (see the journey tests)")
+    args = sample_args(site, endpoint, set(rule.arguments))
+    if isinstance(args, str):
+        pytest.skip(args)
+    with site.app.test_request_context():
+        return url_for(endpoint, **args).replace("http://localhost", "")
+
+
+# ---- the check ---------------------------------------------------------------------------------
+
+
+def run_axe(page) -> list[dict]:
+    return page.evaluate("""async () => {
+        const result = await axe.run(document, {resultTypes: ["violations"]});
+        return result.violations.map(v => ({
+            id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+            nodes: v.nodes.map(n => ({target: n.target.join(" "), summary: n.failureSummary,
+                                      html: n.html}))}));
+    }""")
+
+
+def report(url: str, violations: list[dict]) -> str:
+    lines = [f"axe: {len(violations)} serious/critical violation(s) on {url}"]
+    for v in violations:
+        lines.append(f"  [{v['impact']}] {v['id']}: {v['help']} ({v['helpUrl']})")
+        for node in v["nodes"][:6]:
+            lines.append(f"      at {node['target']}: {node['html'][:160]}")
+            for hint in (node["summary"] or "").splitlines()[:4]:
+                lines.append(f"         {hint.strip()}")
+        if len(v["nodes"]) > 6:
+            lines.append(f"      … and {len(v['nodes']) - 6} more")
+    return "\n".join(lines)
+
+
+def check(page, url: str, endpoint: str, *, expect_status: int = 200) -> None:
+    response = page.goto(url)
+    assert response is not None
+    in_progress = endpoint.startswith(IN_PROGRESS)
+    if response.status != expect_status:
+        if in_progress:
+            pytest.xfail(f"{url} answered {response.status} (feature in progress)")
+        pytest.fail(f"{url} answered {response.status}, expected {expect_status}")
+    content_type = response.headers.get("content-type", "")
+    if "text/html" not in content_type:
+        pytest.skip(f"{endpoint} answers {content_type}, not HTML: list it in NOT_HTML")
+    blocking = [v for v in run_axe(page) if v["impact"] in BLOCKING]
+    if blocking:
+        message = report(url, blocking)
+        print(message)
+        if in_progress:
+            pytest.xfail(message)
+        pytest.fail(message, pytrace=False)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_page_has_no_serious_axe_violation(site, endpoint):
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed: run `npm ci` (make test does)")
+    role = role_of(endpoint)
+    url = build_url(site, endpoint)
+    check(site.page_for(role), url, endpoint)
+
+
+def test_not_found_page_has_no_serious_axe_violation(site):
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed: run `npm ci` (make test does)")
+    check(site.page_for("visitor"), "/no-such-page", "errors.not_found", expect_status=404)
+
+
+def test_form_with_errors_has_no_serious_axe_violation(site):
+    """Error messages, the error summary and aria-invalid fields are checked too."""
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed: run `npm ci` (make test does)")
+    page = site.page_for("visitor")
+    page.goto("/account/register")
+    page.locator("#email").fill("not-an-address")
+    page.locator('main form button[type="submit"]').click()
+    page.locator(".error-summary").wait_for()
+    blocking = [v for v in run_axe(page) if v["impact"] in BLOCKING]
+    assert blocking == [], report(page.url, blocking)
