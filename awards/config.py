@@ -47,6 +47,8 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_LOGIN": "10 per minute;50 per hour",
     "RATELIMIT_RESET": "5 per minute;20 per hour",
     "RATELIMIT_REGISTER": "30 per hour",
+    # Certificate look-ups per client address, so verification codes can't be guessed.
+    "RATELIMIT_CERTIFICATE": "30 per minute;300 per hour",
     # Public stage: votes per client address and per /24 (IPv4) or /48 (IPv6) network, requests
     # for a voter's code or link, code attempts, and comments or abuse reports.
     "RATELIMIT_PUBLIC_VOTE": "20 per minute;200 per hour",

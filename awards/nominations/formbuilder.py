@@ -81,7 +81,7 @@ def accept_attribute(field: FormField) -> str:
 
 def file_hint(field: FormField) -> str:
     kinds = ", ".join(k.upper() for k in allowed_kinds(field))
-    return str(lazy_ngettext("%(types)s; up to %(size)s; one file.",
+    return str(lazy_ngettext("%(types)s; up to %(size)s; at most %(num)d file.",
                              "%(types)s; up to %(size)s each; at most %(num)d files.",
                              field.file_max_count or 1, types=kinds,
                              size=human_size(max_upload_bytes(field))))

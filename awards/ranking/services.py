@@ -618,8 +618,8 @@ def decide_award(*, session: Session, actor, round: Round, nomination_id: int,
         from awards.i18n import localized
 
         raise LevelFull(lazy_ngettext(
-            "“%(level)s” can be awarded once in this category, and it already has been. "
-            "Revoke that decision first.",
+            "“%(level)s” can be awarded %(num)d time in this category, and it already has "
+            "been. Revoke that decision first.",
             "“%(level)s” can be awarded %(num)d times in this category, and it already has "
             "been. Revoke one of those decisions first.",
             level.count, level=localized(level, "name") or level.key))

@@ -214,7 +214,7 @@ def step_sentence(step, *, juror=lambda j: str(j), entry=lambda e: str(e)) -> st
     if code is StepCode.NO_DATA:
         return _("No submitted review: no score (no data is not zero).")
     if code is StepCode.NO_USABLE_REVIEWS:
-        return ngettext("The only review cannot be used by this method: no score.",
+        return ngettext("%(num)d review cannot be used by this method: no score.",
                         "None of the %(num)d reviews can be used by this method: no score.",
                         p["count"])
     if code is StepCode.ZSCORE:

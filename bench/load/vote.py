@@ -26,6 +26,7 @@ import os
 import platform
 import random
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import timedelta
@@ -116,6 +117,24 @@ def ballots(world: dict, *, votes_per_voter: int, duplicates: float, networks: i
     return voters
 
 
+def report_progress(url: str, stage_id: int, stop: threading.Event, every: float = 15) -> None:
+    """Votes stored so far, every ``every`` seconds: on a shared machine the rate follows the
+    other work, and the overall average alone would hide it."""
+    from awards.public_stage.models import PublicVote
+
+    engine = create_engine(url)
+    started, last = time.monotonic(), 0
+    while not stop.wait(every):
+        with engine.connect() as conn:
+            count = conn.execute(select(func.count()).select_from(PublicVote)
+                                 .where(PublicVote.stage_id == stage_id)).scalar_one()
+        print(f"    {time.monotonic() - started:4.0f} s: {count:,} votes stored, "
+              f"{(count - last) / every:,.0f}/s over the last {every:g} s; {load_note()}",
+              flush=True)
+        last = count
+    engine.dispose()
+
+
 def check(url: str, world: dict, outcomes: list[tuple[int, int, str]], voters: list[dict]
           ) -> tuple[list[str], dict]:
     from awards.public_stage.models import PublicVote
@@ -204,10 +223,16 @@ def main() -> int:
                              duplicates=args.duplicates, networks=args.networks,
                              secret_key=server.secret_key)
             print("  voting ...", flush=True)
+            stop = threading.Event()
+            watcher = threading.Thread(target=report_progress,
+                                       args=(url, world["stage_id"], stop), daemon=True)
+            watcher.start()
             result = run_phase(server.host, server.port,
                                [Group("vote", voters, args.concurrency)],
                                world={"vote_slug": world["slug"]},
                                processes=args.client_processes, duration=None)
+            stop.set()
+            watcher.join()
             for sample in result.error_samples[:5]:
                 print("    error:", sample)
             log = server.log_tail(10)

@@ -119,7 +119,7 @@ def test_award_level_limit_exceeded_is_refused(client, app, world):
     assert award(client, world, page(client, world), "C", "gold").status_code == 303
     response = award(client, world, page(client, world), "D", "gold")
     assert response.status_code == 400
-    assert "can be awarded once in this category" in response.get_data(as_text=True)
+    assert "can be awarded 1 time in this category" in response.get_data(as_text=True)
     assert active(app) == [(world.entries["C"], world.levels["gold"])]
 
 
