@@ -18,7 +18,7 @@ POT          := $(TRANSLATIONS)/messages.pot
 BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
 
 .PHONY: help run test install install-test compile-translations translations mail-worker \
-        db-upgrade seed clean screenshots
+        db-upgrade seed clean screenshots bench-load bench-vote
 
 help:
 	@echo "make run           set up (.venv, translations, database, demo data) and serve on $(HOST):$(PORT)"
@@ -26,6 +26,8 @@ help:
 	@echo "make translations  extract messages and update the kk/ru/en catalogs"
 	@echo "make mail-worker   deliver queued e-mail, keep watching the outbox"
 	@echo "make screenshots   refresh the README screenshots in docs/screenshots/"
+	@echo "make bench-load    load benchmark: gunicorn + PostgreSQL, reads, submissions, scoring"
+	@echo "make bench-vote    public vote benchmark: 50,000 votes against gunicorn + PostgreSQL"
 
 # ---- environment ------------------------------------------------------------------------------
 
@@ -93,6 +95,16 @@ translations: $(VENV)/.installed
 		$(BIN)/pybabel update --init-missing -i $(POT) -d $(TRANSLATIONS) -l $$lang || exit 1; \
 	done
 	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
+
+# ---- benchmarks -------------------------------------------------------------------------------
+
+# Against gunicorn + PostgreSQL on 127.0.0.1:5432; figures in bench/RESULTS.md.
+# Extra arguments: make bench-load BENCH_ARGS="--duration 60"
+bench-load: $(VENV)/.installed
+	scripts/bench-load.sh $(BENCH_ARGS)
+
+bench-vote: $(VENV)/.installed
+	scripts/bench-vote.sh $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) test-artifacts .pytest_cache

@@ -103,6 +103,7 @@ class MatrixWorld:
     results_slug: str = ""
     results_call_id: int = 0
     certificate_code: str = ""
+    certificate_shown: str = ""  # with dashes, as the page's canonical address has it
     winner_nomination_id: int = 0
     photo_name: str = ""
     # the public stage
@@ -243,6 +244,7 @@ def build_world(session: Session, app) -> MatrixWorld:
     w.certificate_code = session.scalar(
         select(Certificate.code).where(Certificate.nomination_id == winner.id)
         .order_by(Certificate.id))
+    w.certificate_shown = results.format_code(w.certificate_code)
 
     # ---- a public vote, with a comment and a vote ----
     stage_call_ = stage_call(session, slug="pub-2026", reference_prefix="PUB", year=2026)

@@ -176,7 +176,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "results.version"): Entry(PUBLIC, p(slug="results_slug", version="=1")),
     ("GET", "results.photo"): Entry(PUBLIC, p(slug="results_slug", name="photo_name")),
     ("GET", "certificates.verify"): Entry(PUBLIC),
-    ("GET", "certificates.show"): Entry(PUBLIC, p(code="certificate_code")),
+    ("GET", "certificates.show"): Entry(PUBLIC, p(code="certificate_shown")),
     # The winner (the applicant) and administrators download the diploma; the page itself is
     # public, so refusing others with 403 tells nothing new.
     ("GET", "certificates.download"): Entry(row(403, visitor=LOGIN, applicant=OK, admin=OK),
@@ -538,10 +538,6 @@ def _check(m: Matrix, method: str, endpoint: str, roles, *, fresh: bool = False)
                 client = _signed_in_client(m.app, role)
             path, response = _ask(m, rule, method, role, entry, client)
             problem = _verdict(entry.expect[role], response)
-            import os as _os  # DEBUG-DUMP
-            if _os.environ.get("MATRIX_DUMP"):  # DEBUG-DUMP
-                with open(_os.environ["MATRIX_DUMP"], "a") as _f:  # DEBUG-DUMP
-                    _f.write(f"{role}\t{method}\t{endpoint}\t{response.status_code}\t{response.headers.get('Location','')}\n")  # DEBUG-DUMP
             if problem:
                 failures.append(f"{role:>16}  {method} {path}: {problem}")
     return failures
