@@ -49,6 +49,9 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_REGISTER": "30 per hour",
     # Certificate look-ups per client address, so verification codes can't be guessed.
     "RATELIMIT_CERTIFICATE": "30 per minute;300 per hour",
+    # JSON API: per token (or per address without one), and per address whatever the token.
+    "RATELIMIT_API": "120 per minute;3000 per hour",
+    "RATELIMIT_API_IP": "300 per minute",
     # Public stage: votes per client address and per /24 (IPv4) or /48 (IPv6) network, requests
     # for a voter's code or link, code attempts, and comments or abuse reports.
     "RATELIMIT_PUBLIC_VOTE": "20 per minute;200 per hour",
