@@ -69,10 +69,14 @@ def check_burst(session: Session, *, stage_id: int, network: str, now: datetime)
     count = session.scalar(select(func.count()).select_from(PublicVote).where(*recent))
     if (count or 0) <= limit:
         return False
-    for vote in session.scalars(select(PublicVote).where(*recent)):
-        if BURST not in (vote.flag_reasons or []):
-            vote.flag_reasons = [*(vote.flag_reasons or []), BURST]
-            vote.flagged = True
+    # Only the votes not flagged yet: once a burst is found, the votes before this one already
+    # carry the flag, so a busy network (a mobile operator's /24) costs one vote per request,
+    # not the whole window again. A vote flagged earlier for another reason is already in the
+    # review list and keeps its first reason.
+    for vote in session.scalars(select(PublicVote).where(*recent,
+                                                         PublicVote.flagged.is_(False))):
+        vote.flag_reasons = [*(vote.flag_reasons or []), BURST]
+        vote.flagged = True
     session.flush()
     return True
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 from awards import audit
 from awards.calls.models import Call, Category
 from awards.db import utcnow
-from awards.enums import CommentStatus, FieldType, NominationStatus, StageKind
+from awards.enums import CallStatus, CommentStatus, FieldType, NominationStatus, StageKind
 from awards.judging.public_vote import Candidate, InvalidChoice, select_advancing
 from awards.jury.models import Round, RoundEntry
 from awards.nominations.models import Attachment, Nomination
@@ -454,6 +454,7 @@ def close_stage(*, session: Session, actor, stage: PublicStage,
         session.flush()
         audit.record(session, action="public_stage.close", object_type="public_stage",
                      object_id=stage.id, actor=actor, call_id=stage.call_id, after=results)
+        _call_moves_on_to_judging(session, actor, stage)
         return 0
     counts, outcome = _compute(session, stage, choices)
     annulled_by_category = dict(session.execute(
@@ -489,7 +490,22 @@ def close_stage(*, session: Session, actor, stage: PublicStage,
                  | {"advanced": sorted(k for _c, _e, r in outcome for k in r.advanced),
                     "tied": sorted(k for _c, _e, r in outcome for k in r.tied_at_cut),
                     "choices": {str(k): sorted(v) for k, v in (choices or {}).items()}})
+    _call_moves_on_to_judging(session, actor, stage)
     return advance_to_first_round(session=session, actor=actor, stage=stage)
+
+
+def _call_moves_on_to_judging(session: Session, actor, stage: PublicStage) -> None:
+    """A call in its public stage goes on to the jury once the stage is closed, so the
+    administrator doesn't have to remember a second step (other statuses are left alone)."""
+    call = stage.call
+    if call.status != CallStatus.PUBLIC_STAGE:
+        return
+    call.status = CallStatus.JUDGING
+    session.flush()
+    audit.record(session, action="call.status", object_type="call", object_id=call.id,
+                 actor=actor, call_id=call.id,
+                 before={"status": str(CallStatus.PUBLIC_STAGE)},
+                 after={"status": str(CallStatus.JUDGING)})
 
 
 def first_round(session: Session, call_id: int) -> Round | None:

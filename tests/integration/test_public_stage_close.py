@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from awards.audit import AuditEvent
 from awards.db import utcnow
-from awards.enums import VoteTieRule
+from awards.calls.models import Call
+from awards.enums import CallStatus, VoteTieRule
 from awards.jury.models import RoundEntry
 from awards.nominations.models import Nomination
 from awards.public_stage.models import PublicStage, StageEntry
@@ -83,7 +84,9 @@ def test_cli_close_due_advances_top_n_per_category_to_first_round(app, runner):
     assert entries[world.refs[world.references[2]]] == (1, False)
     events = read(app, lambda s: [e.action for e in s.scalars(
         select(AuditEvent).order_by(AuditEvent.id))])
-    assert events[-2:] == ["public_stage.close", "public_stage.advance"]
+    assert events[-3:] == ["public_stage.close", "call.status", "public_stage.advance"]
+    # The call goes on to the jury by itself.
+    assert read(app, lambda s: s.get(Call, world.call_id).status) == CallStatus.JUDGING
 
 
 def test_cli_close_due_is_idempotent(app, runner):
