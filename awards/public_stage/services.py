@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select
+from sqlalchemy import and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -78,6 +78,30 @@ class NeedsChoice(StageError):
 
 def stage_of(session: Session, call: Call) -> PublicStage | None:
     return session.scalar(select(PublicStage).where(PublicStage.call_id == call.id))
+
+
+def vote_context(session: Session, *, slug: str, reference: str, voter_id: object
+                 ) -> tuple[Call, PublicStage | None, StageEntry | None, Voter | None] | None:
+    """The call, its stage, the entry with that reference in the stage and the voter, in one
+    query: a vote is the busiest request of a campaign, and four lookups one after the other
+    cost more than the INSERT itself. None when there is no such call."""
+    entry_nomination = and_(Nomination.call_id == Call.id, Nomination.reference == reference)
+    query = (
+        select(Call, PublicStage, StageEntry)
+        .select_from(Call)
+        .outerjoin(PublicStage, PublicStage.call_id == Call.id)
+        .outerjoin(Nomination, entry_nomination)
+        .outerjoin(StageEntry, and_(StageEntry.stage_id == PublicStage.id,
+                                    StageEntry.nomination_id == Nomination.id))
+        .where(Call.slug == slug)
+    )
+    if isinstance(voter_id, int) and not isinstance(voter_id, bool):
+        query = query.add_columns(Voter).outerjoin(
+            Voter, and_(Voter.id == voter_id, Voter.verified_at.is_not(None)))
+        row = session.execute(query).first()
+        return None if row is None else (row[0], row[1], row[2], row[3])
+    row = session.execute(query).first()
+    return None if row is None else (row[0], row[1], row[2], None)
 
 
 def state(stage: PublicStage | None, now: datetime) -> str:

@@ -166,14 +166,20 @@ def vote(slug: str, reference: str):
     """One short transaction: a single INSERT that the unique constraint (stage, category,
     voter) turns into "already voted" whatever the double clicks, tabs or parallel requests."""
     db = get_db()
-    call, stage = _stage_or_404(slug)
+    found = services.vote_context(db, slug=slug, reference=reference,
+                                  voter_id=session.get(voters.SESSION_KEY))
+    if found is None:
+        abort(404)
+    call, stage, item, voter = found
+    # The same rule as _stage_or_404, on the row already loaded.
+    if stage is None or ((call.status == CallStatus.DRAFT or utcnow() < stage.opens_at)
+                         and not is_admin(current_user)):
+        abort(404)
     if not CSRFOnlyForm().validate():
         return _refuse(_("The form expired. Reload the page and try again."), 400, call=call)
-    item = services.entry_for(db, stage, reference)
     if item is None:
         return _refuse(_("This entry does not take part in the public vote."), 404, call=call)
     entry_url = url_for(".entry", slug=slug, reference=reference)
-    voter = voters.current_voter(db, session)
     if voter is None:
         if _wants_json():
             return _refuse(_("Confirm your e-mail address to vote."), 401, call=call)
