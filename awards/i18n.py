@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app, request, session
+from flask_babel import format_date as babel_format_date
 from flask_babel import format_datetime as babel_format_datetime
+from flask_babel import format_time as babel_format_time
 from flask_login import current_user
 
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
@@ -37,6 +39,9 @@ def format_dt(value: datetime | None, fmt: str = "medium") -> str:
     """Dates are always shown in the service's time zone (Asia/Almaty by default)."""
     if value is None:
         return ""
+    if fmt == "medium":
+        # Babel's medium datetime carries seconds ("12:00:00"), which nobody reads on a page.
+        return f"{babel_format_date(value, 'medium')}, {babel_format_time(value, 'short')}"
     return babel_format_datetime(value, fmt)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from flask import Blueprint, abort, render_template
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
@@ -27,7 +27,13 @@ def format_call_dt(value: datetime | None, call: Call, fmt: str = "medium") -> s
     call's local time whatever the reader's."""
     if value is None:
         return ""
-    text = format_datetime(value, fmt, tzinfo=call.tz, locale=get_locale())
+    if fmt == "medium":
+        # Without seconds, as everywhere on the site; a deadline at 23:59:59 reads "23:59".
+        # The date in the call's zone: near midnight it differs from the UTC date.
+        text = (f"{format_date(value.astimezone(call.tz).date(), 'medium', locale=get_locale())}"
+                f", {format_time(value, 'short', tzinfo=call.tz, locale=get_locale())}")
+    else:
+        text = format_datetime(value, fmt, tzinfo=call.tz, locale=get_locale())
     return f"{text} ({call.timezone})"
 
 

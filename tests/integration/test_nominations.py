@@ -164,7 +164,9 @@ def set_call(app, call_id: int, **values) -> None:
 
 
 def call_time(value: datetime, zone: str = "Asia/Almaty") -> str:
-    return format_datetime(value, "medium", tzinfo=ZoneInfo(zone), locale="en") + f" ({zone})"
+    # Seconds are not shown: "Nov 25, 2026, 11:53 AM (Asia/Almaty)".
+    return format_datetime(value, "MMM d, y, h:mm\u202fa", tzinfo=ZoneInfo(zone),
+                           locale="en") + f" ({zone})"
 
 
 def submitted_nomination(client) -> int:
@@ -810,9 +812,9 @@ def test_detail_timeline_shows_visible_changes_with_reasons_in_almaty_time(app, 
     entries = re.findall(r'<li>\s*<time datetime="[^"]+">(.*?)</time>\s*<span class="event">\s*'
                          r'(.*?)\s*</span>\s*(?:<p class="reason multiline">(.*?)</p>)?', page)
     assert entries == [
-        ("Nov 20, 2026, 9:00:00\u202fAM", "Draft created", ""),
-        ("Nov 20, 2026, 10:00:00\u202fAM", "Submitted", ""),
-        ("Dec 1, 2026, 10:00:00\u202fAM", "Changes requested", "Add a photo"),
+        ("Nov 20, 2026, 9:00\u202fAM", "Draft created", ""),
+        ("Nov 20, 2026, 10:00\u202fAM", "Submitted", ""),
+        ("Dec 1, 2026, 10:00\u202fAM", "Changes requested", "Add a photo"),
     ]
     assert "internal note" not in page
 

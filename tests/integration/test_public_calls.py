@@ -80,8 +80,8 @@ def test_calls_index_lists_open_and_upcoming_calls_for_visitors(app, client):
 
 @pytest.mark.parametrize(
     ("zone", "shown"),
-    [("Asia/Almaty", "Nov 30, 2030, 11:59:59\u202fPM (Asia/Almaty)"),
-     ("Asia/Tokyo", "Dec 1, 2030, 3:59:59\u202fAM (Asia/Tokyo)")],
+    [("Asia/Almaty", "Nov 30, 2030, 11:59\u202fPM (Asia/Almaty)"),
+     ("Asia/Tokyo", "Dec 1, 2030, 3:59\u202fAM (Asia/Tokyo)")],
 )
 def test_calls_index_shows_deadline_in_call_time_zone(app, client, zone, shown):
     closes = datetime(2030, 11, 30, 23, 59, 59, tzinfo=ALMATY)
