@@ -20,10 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from awards.results.models import Certificate
+# The grouped display of a code and the pick of a frozen {kk, ru, en} text are the publication's.
+from awards.results.services import (  # noqa: F401  (format_code is re-exported)
+    CODE_ALPHABET,
+    CODE_LENGTH,
+    format_code,
+    pick,
+)
 
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-CODE_LENGTH = 12
-GROUP = 4
 
 # Crockford's decoding rules, plus Cyrillic capitals that look like Latin ones.
 _LOOKALIKES = str.maketrans({
@@ -47,13 +51,9 @@ def normalise_code(text: str | None) -> str | None:
     if not text:
         return None
     code = text.translate(_SEPARATORS).upper().translate(_LOOKALIKES)
-    if len(code) != CODE_LENGTH or any(ch not in ALPHABET for ch in code):
+    if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
         return None
     return code
-
-
-def format_code(code: str) -> str:
-    return "-".join(code[i:i + GROUP] for i in range(0, len(code), GROUP))
 
 
 def find_visible(session: Session, typed: str | None, now: datetime) -> Certificate | None:
@@ -105,14 +105,6 @@ def local_date(value: datetime, certificate: Certificate, language: str) -> str:
     5 December on the diploma, wherever the server runs."""
     call = certificate.nomination.call
     return format_date(value.astimezone(call.tz).date(), "long", locale=language)
-
-
-def pick(values: dict[str, str] | None, language: str) -> str:
-    values = values or {}
-    for code in (language, "ru", "en", "kk"):
-        if values.get(code):
-            return values[code]
-    return ""
 
 
 def named(obj, field: str, language: str) -> str:
