@@ -387,3 +387,13 @@ def test_citation_editor_404_for_entry_not_awarded(client, world):
     login(client, world.admin_email)
     url = f"/admin/results/calls/{world.call_id}/citations/{world.entries['A']}"
     assert client.get(url).status_code == 404
+
+
+def test_pre_publication_checklist_goes_once_published(client, app, world):
+    login(client, world.admin_email)
+    english(client)
+    assert "Check before publishing:" in client.get(overview_url(world)).get_data(as_text=True)
+    assert publish(client, world).status_code == 303
+
+    assert "Check before publishing:" not in client.get(overview_url(world)).get_data(
+        as_text=True)
