@@ -8,7 +8,6 @@ from flask import Flask, current_app, g, render_template
 from markupsafe import escape
 from sqlalchemy.exc import InterfaceError, OperationalError
 from flask_babel import lazy_gettext as _l
-from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -32,20 +31,10 @@ RETRY_AFTER = 30
 _KEPT_HEADERS = {"allow", "retry-after", "www-authenticate"}
 
 
-def _blank_action_form():
-    # The page layout builds small forms (language switch, log out). Built the usual way they
-    # read the request's form data, which is what failed for a 413 or a malformed POST; an
-    # error page must render whatever the request was.
-    from awards.forms import CSRFOnlyForm
-
-    return CSRFOnlyForm(formdata=MultiDict())
-
-
 def render_error(code: int, detail: str | None = None):
     title, message = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
     html = render_template(
         "errors/error.html", code=code, title=title, message=detail or message,
-        action_form=_blank_action_form,
     )
     return html, code
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
+from werkzeug.datastructures import MultiDict
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -37,6 +38,15 @@ def _is_juror() -> bool:
     ) is not None
 
 
+def action_form() -> CSRFOnlyForm:
+    """The CSRF field for the small forms of a page (language, logout, buttons): one form per
+    request, whatever the number of buttons, and never bound to the posted data."""
+    form = g.get("_action_form")
+    if form is None:
+        form = g._action_form = CSRFOnlyForm(formdata=MultiDict())
+    return form
+
+
 def nav_links() -> list[tuple[str, str]]:
     links = []
     for endpoint, label, who in NAV:
@@ -63,7 +73,7 @@ def register(app: Flask) -> None:
         return {
             "LANGUAGE_NAMES": LANGUAGE_NAMES,
             "current_locale": str(get_locale()),
-            "action_form": CSRFOnlyForm,
+            "action_form": action_form,
             "nav_links": nav_links,
             "current_path": request.full_path.rstrip("?") if request else "/",
         }

@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, selectinload

@@ -10,8 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.engine import Connection
 
 from awards.public_stage.models import PublicVote
 
@@ -54,29 +54,39 @@ def reasons_for_new_vote(*, voter_domain: str) -> list[str]:
     return [DISPOSABLE_EMAIL] if is_disposable(voter_domain) else []
 
 
-def check_burst(session: Session, *, stage_id: int, network: str, now: datetime) -> bool:
+def _burst_statements():
+    table = PublicVote.__table__
+    recent = (table.c.stage_id == bindparam("b_stage"), table.c.network == bindparam("b_network"),
+              table.c.cast_at >= bindparam("b_since"))
+    count = select(func.count()).select_from(table).where(*recent)
+    # Votes not flagged yet carry no reason (a vote is flagged exactly when it has one), so
+    # the burst is their only reason.
+    flag = (update(table).where(*recent, table.c.flagged.is_(False))
+            .values(flagged=True, flag_reasons=[BURST]))
+    return count, flag
+
+
+_BURST: list = []
+
+
+def flag_burst(conn: Connection, *, stage_id: int, network: str, now: datetime) -> bool:
     """After a vote is written: too many votes from one network within the window flag every
     vote of that window from that network, since any of them may belong to the burst.
 
-    One indexed count per vote; the flagging UPDATE runs only when a burst is found."""
+    One indexed count per vote; the flagging UPDATE runs only when a burst is found, and
+    touches only the votes not flagged yet: once a burst is found, the votes before this one
+    already carry the flag, so a busy network (a mobile operator's /24) costs one vote per
+    request, not the whole window again. A vote flagged earlier for another reason is already
+    in the review list and keeps its first reason."""
     limit = int(current_app.config["PUBLIC_VOTE_BURST_COUNT"])
     window = timedelta(seconds=int(current_app.config["PUBLIC_VOTE_BURST_SECONDS"]))
     if limit <= 0 or not network:
         return False
-    since = now - window
-    recent = (PublicVote.stage_id == stage_id, PublicVote.network == network,
-              PublicVote.cast_at >= since)
-    count = session.scalar(select(func.count()).select_from(PublicVote).where(*recent))
-    if (count or 0) <= limit:
+    if not _BURST:
+        _BURST.extend(_burst_statements())
+    count, flag = _BURST
+    params = {"b_stage": stage_id, "b_network": network, "b_since": now - window}
+    if (conn.execute(count, params).scalar() or 0) <= limit:
         return False
-    # Only the votes not flagged yet: once a burst is found, the votes before this one already
-    # carry the flag, so a busy network (a mobile operator's /24) costs one vote per request,
-    # not the whole window again. A vote flagged earlier for another reason is already in the
-    # review list and keeps its first reason.
-    for vote in session.scalars(select(PublicVote).where(*recent,
-                                                         PublicVote.flagged.is_(False))):
-        vote.flag_reasons = [*(vote.flag_reasons or []), BURST]
-        vote.flagged = True
-    session.flush()
+    conn.execute(flag, params)
     return True
-

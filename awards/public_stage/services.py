@@ -16,9 +16,10 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import and_, bindparam, func, insert, null, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from awards import audit
 from awards.calls.models import Call, Category
@@ -80,28 +81,12 @@ def stage_of(session: Session, call: Call) -> PublicStage | None:
     return session.scalar(select(PublicStage).where(PublicStage.call_id == call.id))
 
 
-def vote_context(session: Session, *, slug: str, reference: str, voter_id: object
-                 ) -> tuple[Call, PublicStage | None, StageEntry | None, Voter | None] | None:
-    """The call, its stage, the entry with that reference in the stage and the voter, in one
-    query: a vote is the busiest request of a campaign, and four lookups one after the other
-    cost more than the INSERT itself. None when there is no such call."""
-    entry_nomination = and_(Nomination.call_id == Call.id, Nomination.reference == reference)
-    query = (
-        select(Call, PublicStage, StageEntry)
-        .select_from(Call)
-        .outerjoin(PublicStage, PublicStage.call_id == Call.id)
-        .outerjoin(Nomination, entry_nomination)
-        .outerjoin(StageEntry, and_(StageEntry.stage_id == PublicStage.id,
-                                    StageEntry.nomination_id == Nomination.id))
-        .where(Call.slug == slug)
-    )
-    if isinstance(voter_id, int) and not isinstance(voter_id, bool):
-        query = query.add_columns(Voter).outerjoin(
-            Voter, and_(Voter.id == voter_id, Voter.verified_at.is_not(None)))
-        row = session.execute(query).first()
-        return None if row is None else (row[0], row[1], row[2], row[3])
-    row = session.execute(query).first()
-    return None if row is None else (row[0], row[1], row[2], None)
+def call_and_stage(session: Session, slug: str) -> tuple[Call, PublicStage | None] | None:
+    """The call with that slug and its stage (None if it has none), in one query."""
+    row = session.execute(select(Call, PublicStage)
+                          .outerjoin(PublicStage, PublicStage.call_id == Call.id)
+                          .where(Call.slug == slug)).first()
+    return None if row is None else (row[0], row[1])
 
 
 def state(stage: PublicStage | None, now: datetime) -> str:
@@ -136,9 +121,11 @@ def entries_by_category(session: Session, stage: PublicStage) -> list[tuple[Cate
 
 
 def entry_for(session: Session, stage: PublicStage, reference: str) -> StageEntry | None:
+    """The entry with its nomination and category, in one query (the candidate's page)."""
     return session.scalar(
         select(StageEntry).join(Nomination, Nomination.id == StageEntry.nomination_id)
         .where(StageEntry.stage_id == stage.id, Nomination.reference == reference)
+        .options(contains_eager(StageEntry.nomination), joinedload(StageEntry.category))
     )
 
 
@@ -322,45 +309,129 @@ def _check_open(stage: PublicStage, now: datetime, kind: StageKind) -> None:
         raise StageError(_l("The public stage has not opened yet."))
 
 
-def cast_vote(*, session: Session, stage: PublicStage, voter: Voter, entry: StageEntry,
-              ip: str, now: datetime | None = None) -> None:
-    """One INSERT; the unique constraint (stage, category, voter) makes a second vote in the
-    category fail whatever the timing, and :class:`VoteExists` tells the caller so."""
+# The vote itself is the busiest request of a campaign (tens of thousands in a few days, most
+# of them in the last hours), so it reads and writes plain rows on a connection of its own in
+# autocommit mode: one lookup, one INSERT, one count, and no ORM objects, session or
+# transaction around them. Everything rarer (a second vote in a category, refusals) goes
+# through the ORM functions below.
+
+
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    """What a vote needs to know about the call, its stage, the entry and the voter."""
+
+    call_id: int
+    call_status: str
+    stage_id: int | None
+    kind: str | None
+    opens_at: datetime | None
+    closes_at: datetime | None
+    closed_at: datetime | None
+    votes_changeable: bool
+    entry_id: int | None
+    category_id: int | None
+    nomination_id: int | None
+    voter_id: int | None
+    voter_domain: str | None
+
+
+def _ballot_query(with_voter: bool):
+    nomination = and_(Nomination.call_id == Call.id,
+                      Nomination.reference == bindparam("reference"))
+    voter = (Voter.id, Voter.email_domain) if with_voter else (null(), null())
+    query = (
+        select(Call.id, Call.status, PublicStage.id, PublicStage.kind, PublicStage.opens_at,
+               PublicStage.closes_at, PublicStage.closed_at, PublicStage.votes_changeable,
+               StageEntry.id, StageEntry.category_id, StageEntry.nomination_id, *voter)
+        .select_from(Call)
+        .outerjoin(PublicStage, PublicStage.call_id == Call.id)
+        .outerjoin(Nomination, nomination)
+        .outerjoin(StageEntry, and_(StageEntry.stage_id == PublicStage.id,
+                                    StageEntry.nomination_id == Nomination.id))
+        .where(Call.slug == bindparam("slug"))
+    )
+    if with_voter:
+        query = query.outerjoin(Voter, and_(Voter.id == bindparam("voter_id"),
+                                            Voter.verified_at.is_not(None)))
+    return query
+
+
+_BALLOT_QUERIES: dict[bool, Any] = {}
+
+
+def ballot_for(conn: Connection, *, slug: str, reference: str, voter_id: object
+               ) -> Ballot | None:
+    """The call, its stage, the entry with that reference in the stage and the verified voter,
+    in one query. None when there is no such call; the other parts are None when missing."""
+    with_voter = isinstance(voter_id, int) and not isinstance(voter_id, bool)
+    query = _BALLOT_QUERIES.get(with_voter)
+    if query is None:
+        query = _BALLOT_QUERIES[with_voter] = _ballot_query(with_voter)
+    params = {"slug": slug, "reference": reference}
+    if with_voter:
+        params["voter_id"] = voter_id
+    row = conn.execute(query, params).first()
+    if row is None:
+        return None
+    return Ballot(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]), row[8],
+                  row[9], row[10], row[11], row[12])
+
+
+def check_ballot_open(ballot: Ballot, now: datetime) -> None:
+    """:func:`_check_open` for a :class:`Ballot`: the same refusals, in the same order."""
+    if ballot.kind != StageKind.VOTE:
+        raise StageError(_l("This call has no public vote."), status=404)
+    if ballot.closed_at is not None or now >= ballot.closes_at:
+        raise StageError(_l("The public stage is closed."))
+    if now < ballot.opens_at:
+        raise StageError(_l("The public stage has not opened yet."))
+
+
+def record_ballot(conn: Connection, ballot: Ballot, *, ip: str,
+                  now: datetime | None = None) -> None:
+    """Cast the vote on an autocommit connection: the INSERT commits by itself, and the
+    unique constraint (stage, category, voter) makes a second vote in the category raise
+    :class:`VoteExists`, whatever the timing. Then the burst check for the network."""
     now = now or utcnow()
-    _check_open(stage, now, StageKind.VOTE)
-    reasons = integrity.reasons_for_new_vote(voter_domain=voter.email_domain)
+    check_ballot_open(ballot, now)
+    reasons = integrity.reasons_for_new_vote(voter_domain=ballot.voter_domain or "")
     network = integrity.network_of(ip)
     try:
-        session.execute(insert(PublicVote).values(
-            stage_id=stage.id, category_id=entry.category_id, voter_id=voter.id,
-            nomination_id=entry.nomination_id, cast_at=now, ip=ip[:45], network=network,
-            flagged=bool(reasons), flag_reasons=reasons, annul_reason=""))
+        conn.execute(_VOTE_INSERT, {
+            "stage_id": ballot.stage_id, "category_id": ballot.category_id,
+            "voter_id": ballot.voter_id, "nomination_id": ballot.nomination_id, "cast_at": now,
+            "changed_at": None, "ip": ip[:45], "network": network, "flagged": bool(reasons),
+            "flag_reasons": reasons, "annulled_at": None, "annulled_by_id": None,
+            "annul_reason": ""})
     except IntegrityError:
-        raise VoteExists(entry.category_id) from None
-    integrity.check_burst(session, stage_id=stage.id, network=network, now=now)
+        raise VoteExists(ballot.category_id) from None
+    integrity.flag_burst(conn, stage_id=ballot.stage_id, network=network, now=now)
 
 
-def change_vote(*, session: Session, stage: PublicStage, voter: Voter, entry: StageEntry,
-                ip: str, now: datetime | None = None) -> bool:
+_VOTE_INSERT = insert(PublicVote.__table__)
+
+
+def change_vote(*, session: Session, ballot: Ballot, ip: str,
+                now: datetime | None = None) -> bool:
     """After :class:`VoteExists`: the same choice again is not an error (double click, second
     tab, retry) and returns False; another entry replaces the vote if the call allows it."""
     now = now or utcnow()
-    _check_open(stage, now, StageKind.VOTE)
+    check_ballot_open(ballot, now)
     vote = session.scalar(
-        select(PublicVote).where(PublicVote.stage_id == stage.id,
-                                 PublicVote.category_id == entry.category_id,
-                                 PublicVote.voter_id == voter.id).with_for_update()
+        select(PublicVote).where(PublicVote.stage_id == ballot.stage_id,
+                                 PublicVote.category_id == ballot.category_id,
+                                 PublicVote.voter_id == ballot.voter_id).with_for_update()
     )
     if vote is None:  # the vote that blocked ours was rolled back meanwhile
         raise StageError(_l("Your vote could not be saved. Please try again."))
     if vote.annulled_at is not None:
         raise StageError(_l("Your vote in this category was annulled by the organisers."))
-    if vote.nomination_id == entry.nomination_id:
+    if vote.nomination_id == ballot.nomination_id:
         return False
-    if not stage.votes_changeable:
+    if not ballot.votes_changeable:
         raise StageError(_l("You have already voted in this category, and votes cannot be "
                             "changed in this call."))
-    vote.nomination_id = entry.nomination_id
+    vote.nomination_id = ballot.nomination_id
     vote.changed_at = now
     vote.ip = ip[:45]
     vote.network = integrity.network_of(ip)

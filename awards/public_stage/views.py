@@ -18,14 +18,13 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from awards.calls.models import Call
-from awards.db import get_db, utcnow
+from awards.db import get_db, get_engine, utcnow
 from awards.enums import CallStatus, StageKind
 from awards.extensions import limiter
-from awards.forms import CSRFOnlyForm
+from awards.forms import CSRFOnlyForm, csrf_token_valid
 from awards.permissions import is_admin
 from awards.public_stage import services, voters
 from awards.public_stage.forms import CodeForm, CommentForm, EmailRequestForm, ReportForm
@@ -64,14 +63,12 @@ def _wants_json() -> bool:
 
 def _stage_or_404(slug: str) -> tuple[Call, PublicStage]:
     """The call's stage, once it has opened; administrators may look earlier."""
-    db = get_db()
-    call = db.scalar(select(Call).where(Call.slug == slug))
-    if call is None:
+    found = services.call_and_stage(get_db(), slug)
+    if found is None:
         abort(404)
-    stage = services.stage_of(db, call)
-    admin = is_admin(current_user)
+    call, stage = found
     if stage is None or ((call.status == CallStatus.DRAFT or utcnow() < stage.opens_at)
-                         and not admin):
+                         and not is_admin(current_user)):
         abort(404)
     return call, stage
 
@@ -83,9 +80,15 @@ def _entry_or_404(stage: PublicStage, reference: str) -> StageEntry:
     return entry
 
 
-def _refuse(message, status: int, *, call: Call | None = None, entry: StageEntry | None = None):
+def _refuse(message, status: int, *, call: Call | services.Ballot | None = None,
+            entry: StageEntry | services.Ballot | None = None):
     if _wants_json():
         return jsonify({"ok": False, "message": str(message)}), status
+    db = get_db()
+    if isinstance(call, services.Ballot):
+        call = db.get(Call, call.call_id)
+    if isinstance(entry, services.Ballot):
+        entry = db.get(StageEntry, entry.entry_id) if entry.entry_id is not None else None
     return render_template("public_stage/refused.html", message=message, call=call,
                            entry=entry), status
 
@@ -124,15 +127,15 @@ def entry(slug: str, reference: str):
     item = _entry_or_404(stage, reference)
     voter = voters.current_voter(db, session)
     nomination = item.nomination
-    comments = (services.approved_comments(db, stage, nomination.id)
-                if stage.kind == StageKind.DISCUSSION else [])
+    discussion = stage.kind == StageKind.DISCUSSION
+    comments = services.approved_comments(db, stage, nomination.id) if discussion else []
     return render_template(
         "public_stage/entry.html", call=call, stage=stage, entry=item, nomination=nomination,
         name=services.public_name(nomination), answers=services.public_answers(nomination),
         photo=services.public_photo(nomination), state=services.state(stage, utcnow()),
         voter=voter, choice=services.voter_choices(db, stage, voter).get(item.category_id),
-        comments=comments, comment_form=CommentForm(formdata=None), report_form=ReportForm(
-            formdata=None))
+        comments=comments, comment_form=CommentForm(formdata=None) if discussion else None,
+        report_form=ReportForm(formdata=None) if discussion else None)
 
 
 @bp.get("/<slug>/<reference>/photo")
@@ -163,54 +166,61 @@ def photo(slug: str, reference: str):
 @limiter.limit(_limit("RATELIMIT_PUBLIC_VOTE"))
 @limiter.limit(_limit("RATELIMIT_PUBLIC_VOTE_NETWORK"), key_func=_network_key)
 def vote(slug: str, reference: str):
-    """One short transaction: a single INSERT that the unique constraint (stage, category,
-    voter) turns into "already voted" whatever the double clicks, tabs or parallel requests."""
-    db = get_db()
-    found = services.vote_context(db, slug=slug, reference=reference,
-                                  voter_id=session.get(voters.SESSION_KEY))
-    if found is None:
-        abort(404)
-    call, stage, item, voter = found
-    # The same rule as _stage_or_404, on the row already loaded.
-    if stage is None or ((call.status == CallStatus.DRAFT or utcnow() < stage.opens_at)
-                         and not is_admin(current_user)):
-        abort(404)
-    if not CSRFOnlyForm().validate():
-        return _refuse(_("The form expired. Reload the page and try again."), 400, call=call)
-    if item is None:
-        return _refuse(_("This entry does not take part in the public vote."), 404, call=call)
-    entry_url = url_for(".entry", slug=slug, reference=reference)
-    if voter is None:
-        if _wants_json():
-            return _refuse(_("Confirm your e-mail address to vote."), 401, call=call)
-        flash(_("Confirm your e-mail address to vote."), "warning")
-        return redirect(url_for(".verify", slug=slug, next=entry_url), 303)
-    ip = _client_ip()
-    try:
-        services.cast_vote(session=db, stage=stage, voter=voter, entry=item, ip=ip)
-        db.commit()
-        outcome, message = "cast", _("Thank you! Your vote is counted.")
-    except services.VoteExists:
-        db.rollback()
+    """A plain connection in autocommit mode and a single INSERT that the unique constraint
+    (stage, category, voter) turns into "already voted" whatever the double clicks, tabs or
+    parallel requests (see ``services.record_ballot``)."""
+    now = utcnow()
+    with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        ballot = services.ballot_for(conn, slug=slug, reference=reference,
+                                     voter_id=session.get(voters.SESSION_KEY))
+        if ballot is None:
+            abort(404)
+        # The same rule as _stage_or_404, on the row already read.
+        if ballot.stage_id is None or (
+                (ballot.call_status == CallStatus.DRAFT or now < ballot.opens_at)
+                and not is_admin(current_user)):
+            abort(404)
+        if not csrf_token_valid(request.form.get("csrf_token")):
+            return _refuse(_("The form expired. Reload the page and try again."), 400,
+                           call=ballot)
+        if ballot.entry_id is None:
+            return _refuse(_("This entry does not take part in the public vote."), 404,
+                           call=ballot)
+        entry_url = url_for(".entry", slug=slug, reference=reference)
+        if ballot.voter_id is None:
+            if _wants_json():
+                return _refuse(_("Confirm your e-mail address to vote."), 401, call=ballot)
+            flash(_("Confirm your e-mail address to vote."), "warning")
+            return redirect(url_for(".verify", slug=slug, next=entry_url), 303)
+        ip = _client_ip()
         try:
-            changed = services.change_vote(session=db, stage=stage, voter=voter, entry=item,
-                                           ip=ip)
-            db.commit()
+            services.record_ballot(conn, ballot, ip=ip, now=now)
+            outcome, message = "cast", _("Thank you! Your vote is counted.")
+        except services.VoteExists:
+            outcome, message = _change(ballot, ip)
         except services.StageError as refusal:
-            db.rollback()
-            return _refuse(refusal.message, refusal.status, call=call, entry=item)
-        if changed:
-            outcome, message = "changed", _("Your vote in this category is changed.")
-        else:
-            outcome, message = "unchanged", _(
-                "You have already voted for this entry. Your vote is counted once.")
-    except services.StageError as refusal:
-        db.rollback()
-        return _refuse(refusal.message, refusal.status, call=call, entry=item)
+            return _refuse(refusal.message, refusal.status, call=ballot, entry=ballot)
+    if outcome is None:
+        return message
     if _wants_json():
         return jsonify({"ok": True, "outcome": outcome, "message": message}), 200
     flash(message, "success")
     return redirect(entry_url, 303)
+
+
+def _change(ballot: services.Ballot, ip: str):
+    """The voter already has a vote in the category: the same choice again, or a move to
+    another entry, in a transaction of its own. (None, response) on a refusal."""
+    db = get_db()
+    try:
+        changed = services.change_vote(session=db, ballot=ballot, ip=ip)
+        db.commit()
+    except services.StageError as refusal:
+        db.rollback()
+        return None, _refuse(refusal.message, refusal.status, call=ballot, entry=ballot)
+    if changed:
+        return "changed", _("Your vote in this category is changed.")
+    return "unchanged", _("You have already voted for this entry. Your vote is counted once.")
 
 
 # ---- e-mail verification --------------------------------------------------------------------

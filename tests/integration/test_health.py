@@ -1,4 +1,4 @@
-from tests.conftest import login, post_form
+from tests.conftest import post_form
 
 
 def test_healthz_reports_ok_after_database_check(client):

@@ -173,6 +173,38 @@ def test_vote_without_csrf_token_is_refused(app, client, world):
     assert _votes(app) == []
 
 
+def test_vote_with_a_token_of_another_browser_is_refused(app, client, world):
+    ref = world.references[0]
+    other = app.test_client()
+    forged = get_csrf(other, f"/public/{SLUG}/{ref}")
+    act_as_voter(english(client), _voter(app))
+    # This browser has no CSRF secret of its own yet, then one that is not the token's.
+    first = client.post(f"/public/{SLUG}/{ref}/vote", data={"csrf_token": forged})
+    get_csrf(client, f"/public/{SLUG}/{ref}")
+    second = client.post(f"/public/{SLUG}/{ref}/vote", data={"csrf_token": forged})
+    assert (first.status_code, second.status_code) == (400, 400)
+    assert "The form expired. Reload the page and try again." in second.get_data(as_text=True)
+    assert _votes(app) == []
+
+
+def test_vote_with_an_expired_or_altered_token_is_refused(app, client, world):
+    act_as_voter(english(client), _voter(app))
+    ref = world.references[0]
+    limit = app.config["WTF_CSRF_TIME_LIMIT"]
+    app.config["WTF_CSRF_TIME_LIMIT"] = -60  # the page was opened long ago
+    expired = get_csrf(client, f"/public/{SLUG}/{ref}")
+    app.config["WTF_CSRF_TIME_LIMIT"] = limit
+    valid = get_csrf(client, f"/public/{SLUG}/{ref}")
+    altered = valid[:-1] + ("0" if valid[-1] != "0" else "1")
+    headers = {"Accept": "application/json"}
+    answers = [client.post(f"/public/{SLUG}/{ref}/vote", data={"csrf_token": token},
+                           headers=headers) for token in (expired, altered)]
+    assert [(a.status_code, a.json["ok"]) for a in answers] == [(400, False), (400, False)]
+    assert _votes(app) == []
+    assert _vote(client, ref, csrf=valid).status_code == 303
+    assert len(_votes(app)) == 1
+
+
 def test_vote_answers_json_when_asked(app, client, world):
     act_as_voter(english(client), _voter(app))
     ref = world.references[0]

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from awards import create_app
 from awards.db import utcnow
 from awards.public_stage.models import Voter
-from tests.conftest import get_csrf, post_form
+from tests.conftest import post_form
 from tests.factories import arrange, english, read
 from tests.public_stage_factories import SLUG, public_world
 
