@@ -41,6 +41,9 @@ def register_extensions(app: Flask) -> None:
     from awards.i18n import select_locale
 
     db.init_app(app)
+    from awards import sessions
+
+    sessions.register(app)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent / "translations"))
     babel.init_app(app, locale_selector=select_locale)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)

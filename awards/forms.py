@@ -36,9 +36,15 @@ class _Meta(DefaultMeta):
     cache_translations = True
 
     def render_field(self, field, render_kw):
-        # Many small forms share a page (language switch, logout): no duplicate ids.
+        # Many small forms share a page (language switch, logout): no duplicate ids. The token
+        # of a form does not change once built, so one rendering serves all its buttons.
         if field.type == "CSRFTokenField":
-            render_kw = {"id": False, **render_kw}
+            if render_kw:
+                return super().render_field(field, {"id": False, **render_kw})
+            html = getattr(field, "_awards_html", None)
+            if html is None:
+                html = field._awards_html = super().render_field(field, {"id": False})
+            return html
         return super().render_field(field, render_kw)
 
 

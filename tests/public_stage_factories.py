@@ -134,3 +134,4 @@ def act_as_voter(client, voter_id: int) -> None:
     """What a successful verification leaves in the session."""
     with client.session_transaction() as sess:
         sess[SESSION_KEY] = voter_id
+        sess.permanent = True

@@ -22,12 +22,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from awards import audit
-from awards.calls.models import Call, Category
+from awards.calls.models import Call, Category, FormField
 from awards.db import utcnow
 from awards.enums import CallStatus, CommentStatus, FieldType, NominationStatus, StageKind
 from awards.judging.public_vote import Candidate, InvalidChoice, select_advancing
 from awards.jury.models import Round, RoundEntry
-from awards.nominations.models import Attachment, Nomination
+from awards.nominations.models import Answer, Attachment, Nomination
 from awards.public_stage import integrity
 from awards.public_stage.models import (
     CommentReport,
@@ -137,31 +137,41 @@ def eligible_nominations(session: Session, call: Call) -> list[Nomination]:
     ))
 
 
-def public_answers(nomination: Nomination) -> list[tuple[str, Any, bool]]:
-    """(label, value, is_long) for the answers the administrator marked public, files aside."""
+def public_answers(session: Session, nomination: Nomination) -> list[tuple[str, Any, bool]]:
+    """(label, value, is_long) for the answers the administrator marked public, files aside:
+    the public fields and this nomination's answers to them in one query."""
     from awards.i18n import localized
     from awards.nominations.formbuilder import display_value
-    from awards.nominations.services import fields_for
 
-    rows = []
-    for definition in fields_for(nomination):
-        if not definition.is_public or definition.type == FieldType.FILE:
+    found = session.execute(
+        select(FormField, Answer.value)
+        .outerjoin(Answer, and_(Answer.field_id == FormField.id,
+                                Answer.nomination_id == nomination.id))
+        .where(FormField.call_id == nomination.call_id, FormField.is_public.is_(True),
+               FormField.type != FieldType.FILE)
+        .order_by(FormField.position, FormField.id, Answer.id)
+    ).all()
+    rows, seen = [], set()
+    for definition, value in found:
+        if definition.id in seen or not definition.applies_to(
+                category_id=nomination.category_id, nominator_kind=nomination.nominator_kind):
             continue
-        answer = nomination.answer_for(definition.id)
-        value = display_value(definition, answer.value if answer is not None else None)
-        if value:
-            rows.append((localized(definition, "label") or definition.key, value,
+        seen.add(definition.id)
+        shown = display_value(definition, value)
+        if shown:
+            rows.append((localized(definition, "label") or definition.key, shown,
                          definition.type == FieldType.LONG_TEXT))
     return rows
 
 
-def public_photo(nomination: Nomination) -> Attachment | None:
+def public_photo(session: Session, nomination: Nomination) -> Attachment | None:
     """The first image uploaded to a file field marked public."""
-    for attachment in nomination.attachments:
-        field = attachment.field
-        if field is not None and field.is_public and attachment.content_type in IMAGE_TYPES:
-            return attachment
-    return None
+    return session.scalar(
+        select(Attachment).join(FormField, FormField.id == Attachment.field_id)
+        .where(Attachment.nomination_id == nomination.id, FormField.is_public.is_(True),
+               Attachment.content_type.in_(IMAGE_TYPES))
+        .order_by(Attachment.uploaded_at, Attachment.id).limit(1)
+    )
 
 
 @dataclass
@@ -185,16 +195,22 @@ def overall_numbers(session: Session, stage: PublicStage) -> Numbers:
     return Numbers(votes=row[0] - row[2], flagged=row[1], annulled=row[2], voters=row[3])
 
 
-def voter_choices(session: Session, stage: PublicStage, voter: Voter | None) -> dict[int, int]:
-    """{category id: nomination id} of the voter's standing votes (their own, not a total)."""
-    if voter is None:
-        return {}
+def voter_with_choices(session: Session, stage: PublicStage, voter_id: object
+                       ) -> tuple[Voter | None, dict[int, int]]:
+    """The verified voter of this browser and {category id: nomination id} of their standing
+    votes in the stage, in one query; (None, {}) for anyone else."""
+    if not isinstance(voter_id, int) or isinstance(voter_id, bool):
+        return None, {}
     rows = session.execute(
-        select(PublicVote.category_id, PublicVote.nomination_id)
-        .where(PublicVote.stage_id == stage.id, PublicVote.voter_id == voter.id,
-               PublicVote.annulled_at.is_(None))
+        select(Voter, PublicVote.category_id, PublicVote.nomination_id)
+        .outerjoin(PublicVote, and_(PublicVote.voter_id == Voter.id,
+                                    PublicVote.stage_id == stage.id,
+                                    PublicVote.annulled_at.is_(None)))
+        .where(Voter.id == voter_id, Voter.verified_at.is_not(None))
     ).all()
-    return {r.category_id: r.nomination_id for r in rows}
+    if not rows:
+        return None, {}
+    return rows[0][0], {r[1]: r[2] for r in rows if r[1] is not None}
 
 
 # ---- setup --------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from awards.public_stage import services, voters
 from awards.public_stage.forms import CodeForm, CommentForm, EmailRequestForm, ReportForm
 from awards.public_stage.integrity import network_of
 from awards.public_stage.models import PublicStage, StageComment, StageEntry
+from awards.sessions import send_cookie_only_if_changed
 from awards.storage import path_for
 from awards.urls import is_safe_next
 from awards.views_common import form_status, show_error
@@ -113,11 +114,11 @@ def public_stage_summary(call: Call) -> dict | None:
 def index(slug: str):
     db = get_db()
     call, stage = _stage_or_404(slug)
-    voter = voters.current_voter(db, session)
+    voter, choices = services.voter_with_choices(db, stage, session.get(voters.SESSION_KEY))
     return render_template(
         "public_stage/index.html", call=call, stage=stage,
         state=services.state(stage, utcnow()), groups=services.entries_by_category(db, stage),
-        voter=voter, choices=services.voter_choices(db, stage, voter))
+        voter=voter, choices=choices)
 
 
 @bp.get("/<slug>/<reference>")
@@ -125,15 +126,15 @@ def entry(slug: str, reference: str):
     db = get_db()
     call, stage = _stage_or_404(slug)
     item = _entry_or_404(stage, reference)
-    voter = voters.current_voter(db, session)
+    voter, choices = services.voter_with_choices(db, stage, session.get(voters.SESSION_KEY))
     nomination = item.nomination
     discussion = stage.kind == StageKind.DISCUSSION
     comments = services.approved_comments(db, stage, nomination.id) if discussion else []
     return render_template(
         "public_stage/entry.html", call=call, stage=stage, entry=item, nomination=nomination,
-        name=services.public_name(nomination), answers=services.public_answers(nomination),
-        photo=services.public_photo(nomination), state=services.state(stage, utcnow()),
-        voter=voter, choice=services.voter_choices(db, stage, voter).get(item.category_id),
+        name=services.public_name(nomination), answers=services.public_answers(db, nomination),
+        photo=services.public_photo(db, nomination), state=services.state(stage, utcnow()),
+        voter=voter, choice=choices.get(item.category_id),
         comments=comments, comment_form=CommentForm(formdata=None) if discussion else None,
         report_form=ReportForm(formdata=None) if discussion else None)
 
@@ -143,7 +144,7 @@ def photo(slug: str, reference: str):
     db = get_db()
     _call, stage = _stage_or_404(slug)
     item = _entry_or_404(stage, reference)
-    picture = services.public_photo(item.nomination)
+    picture = services.public_photo(db, item.nomination)
     if picture is None or not services.is_photo_visible(db, item.nomination_id, utcnow()):
         abort(404)
     try:
@@ -170,6 +171,7 @@ def vote(slug: str, reference: str):
     (stage, category, voter) turns into "already voted" whatever the double clicks, tabs or
     parallel requests (see ``services.record_ballot``)."""
     now = utcnow()
+    send_cookie_only_if_changed()
     with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         ballot = services.ballot_for(conn, slug=slug, reference=reference,
                                      voter_id=session.get(voters.SESSION_KEY))
@@ -335,8 +337,8 @@ def comment(slug: str, reference: str):
     nomination = item.nomination
     return render_template(
         "public_stage/entry.html", call=call, stage=stage, entry=item, nomination=nomination,
-        name=services.public_name(nomination), answers=services.public_answers(nomination),
-        photo=services.public_photo(nomination), state=services.state(stage, utcnow()),
+        name=services.public_name(nomination), answers=services.public_answers(db, nomination),
+        photo=services.public_photo(db, nomination), state=services.state(stage, utcnow()),
         voter=voter, choice=None, comments=services.approved_comments(db, stage, nomination.id),
         comment_form=form, report_form=ReportForm(formdata=None)), 400
 

@@ -218,6 +218,24 @@ def test_vote_answers_json_when_asked(app, client, world):
     assert (again.status_code, again.json["outcome"]) == (200, "unchanged")
 
 
+def test_vote_answer_resends_the_session_cookie_only_when_the_session_changed(app, client, world):
+    act_as_voter(english(client), _voter(app))
+    ref, other = world.references[0], world.references[1]
+    token = get_csrf(client, f"/public/{SLUG}/{ref}")
+    page = client.get(f"/public/{SLUG}/{ref}")
+    json_vote = client.post(f"/public/{SLUG}/{ref}/vote", data={"csrf_token": token},
+                            headers={"Accept": "application/json"})
+    form_vote = client.post(f"/public/{SLUG}/{other}/vote", data={"csrf_token": token})
+    # A page refreshes the voter's session; the JSON vote changes nothing in it; the form's
+    # vote leaves a message for the next page, so its cookie changes.
+    assert "Set-Cookie" in page.headers
+    assert (json_vote.status_code, json_vote.json["outcome"]) == (200, "cast")
+    assert "Set-Cookie" not in json_vote.headers
+    assert form_vote.status_code == 303 and "Set-Cookie" in form_vote.headers
+    assert "Your vote in this category is changed." in client.get(
+        form_vote.headers["Location"]).get_data(as_text=True)
+
+
 @pytest.mark.postgres_only
 def test_vote_sent_in_parallel_from_two_tabs_counts_once(app, world):
     voter_id = _voter(app)

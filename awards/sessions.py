@@ -1,0 +1,27 @@
+"""Flask's signed cookie session, with one difference: a request may ask not to send the
+cookie again when nothing in the session changed. Permanent sessions are otherwise re-signed
+and re-sent on every answer to move their expiry; the public vote, the busiest request of a
+campaign, leaves that to the page the vote was cast from."""
+
+from __future__ import annotations
+
+from flask import Flask, g
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
+
+_UNCHANGED_ONLY = "_awards_session_unchanged_only"
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        if g.get(_UNCHANGED_ONLY):
+            return session.modified
+        return super().should_set_cookie(app, session)
+
+
+def send_cookie_only_if_changed() -> None:
+    """For this request: set the session cookie only if the session was changed."""
+    g.setdefault(_UNCHANGED_ONLY, True)
+
+
+def register(app: Flask) -> None:
+    app.session_interface = SessionInterface()
