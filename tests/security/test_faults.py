@@ -174,6 +174,41 @@ def test_database_connection_killed_mid_request_rolls_back_and_next_request_work
     assert saved(app, nomination_id)["reference"] == "VOY-2026-00001"
 
 
+def _kill_other_backends(app) -> int:
+    killer = create_engine(app.config["DATABASE_URL"], isolation_level="AUTOCOMMIT")
+    try:
+        with killer.connect() as conn:
+            return len(conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()")).all())
+    finally:
+        killer.dispose()
+
+
+@pytest.mark.postgres_only
+def test_connections_lost_while_idle_are_replaced_before_a_request_uses_them(
+        app, client, applicant, monkeypatch):
+    """The database restarted (or a firewall dropped the idle connections) while the site was
+    quiet: the next visitor gets the page, not an error."""
+    import awards.db
+
+    assert client.get("/nominations/").status_code == 200
+    assert _kill_other_backends(app) >= 1
+    monkeypatch.setattr(awards.db, "PING_AFTER_IDLE", 0.0)  # as if ten quiet seconds passed
+    assert client.get("/nominations/").status_code == 200
+
+
+@pytest.mark.postgres_only
+def test_connections_lost_under_load_cost_one_failed_request_at_most(app, client, applicant):
+    """Connections in use a moment ago are not pinged: if the server goes away then, the first
+    request fails cleanly (a translated 503, nothing half-done) and the pool reconnects for the
+    next one."""
+    assert client.get("/nominations/").status_code == 200
+    assert _kill_other_backends(app) >= 1
+    _assert_clean_failure(client.get("/nominations/"))
+    assert client.get("/nominations/").status_code == 200
+
+
 # ---- the SMTP server going away -----------------------------------------------------------------
 
 
