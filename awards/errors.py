@@ -10,6 +10,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from awards.extensions import retry_after
+
 log = logging.getLogger(__name__)
 
 MESSAGES = {
@@ -47,6 +49,8 @@ def register(app: Flask) -> None:
             return exc  # routing redirects (trailing slash) are not errors
         html, status = render_error(code)
         headers = [(k, v) for k, v in exc.get_headers() if k.lower() in _KEPT_HEADERS]
+        if code == 429 and (seconds := retry_after()):
+            headers.append(("Retry-After", seconds))
         return html, status, headers
 
     @app.errorhandler(Exception)

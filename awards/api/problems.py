@@ -15,6 +15,8 @@ from flask import Blueprint, Response, g, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
+from awards.extensions import retry_after
+
 log = logging.getLogger(__name__)
 
 PREFIX = "/api/v1"
@@ -149,6 +151,8 @@ def _from_http(exc: HTTPException) -> Response:
     if code == 429:
         # Flask-Limiter's text names the limit ("120 per 1 minute"): worth showing.
         detail = _l("Rate limit exceeded: %(limit)s.", limit=exc.description)
+        if seconds := retry_after():
+            headers["Retry-After"] = seconds
     return problem_response(name, detail=detail, headers=headers, status=code)
 
 

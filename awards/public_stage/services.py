@@ -120,6 +120,23 @@ def entries_by_category(session: Session, stage: PublicStage) -> list[tuple[Cate
     return [(c, grouped[c.id]) for c in stage.call.categories if c.id in grouped]
 
 
+def call_stage_and_entry(session: Session, slug: str, reference: str
+                         ) -> tuple[Call, PublicStage | None, StageEntry | None] | None:
+    """A candidate's page in one query: the call, its stage and the entry with that reference
+    in the stage, with its nomination and category. None when there is no such call."""
+    row = session.execute(
+        select(Call, PublicStage, StageEntry)
+        .outerjoin(PublicStage, PublicStage.call_id == Call.id)
+        .outerjoin(Nomination, and_(Nomination.call_id == Call.id,
+                                    Nomination.reference == reference))
+        .outerjoin(StageEntry, and_(StageEntry.stage_id == PublicStage.id,
+                                    StageEntry.nomination_id == Nomination.id))
+        .where(Call.slug == slug)
+        .options(contains_eager(StageEntry.nomination), joinedload(StageEntry.category))
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
 def entry_for(session: Session, stage: PublicStage, reference: str) -> StageEntry | None:
     """The entry with its nomination and category, in one query (the candidate's page)."""
     return session.scalar(

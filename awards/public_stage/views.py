@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import math
+import time
+from functools import lru_cache
+
 from flask import (
     Blueprint,
     abort,
@@ -18,7 +23,9 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from limits import parse_many
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import TooManyRequests
 
 from awards.calls.models import Call
 from awards.db import get_db, get_engine, utcnow
@@ -36,6 +43,7 @@ from awards.urls import is_safe_next
 from awards.views_common import form_status, show_error
 
 bp = Blueprint("public_stage", __name__, url_prefix="/public")
+log = logging.getLogger(__name__)
 
 PENDING_EMAIL = "voter_email"
 PENDING_NEXT = "voter_next"
@@ -47,10 +55,6 @@ def _limit(name: str):
 
 def _client_ip() -> str:
     return request.remote_addr or ""
-
-
-def _network_key() -> str:
-    return "net:" + network_of(_client_ip())
 
 
 def _email_key() -> str:
@@ -67,7 +71,10 @@ def _stage_or_404(slug: str) -> tuple[Call, PublicStage]:
     found = services.call_and_stage(get_db(), slug)
     if found is None:
         abort(404)
-    call, stage = found
+    return _visible_or_404(*found)
+
+
+def _visible_or_404(call: Call, stage: PublicStage | None) -> tuple[Call, PublicStage]:
     if stage is None or ((call.status == CallStatus.DRAFT or utcnow() < stage.opens_at)
                          and not is_admin(current_user)):
         abort(404)
@@ -124,8 +131,13 @@ def index(slug: str):
 @bp.get("/<slug>/<reference>")
 def entry(slug: str, reference: str):
     db = get_db()
-    call, stage = _stage_or_404(slug)
-    item = _entry_or_404(stage, reference)
+    found = services.call_stage_and_entry(db, slug, reference)
+    if found is None:
+        abort(404)
+    call, stage = _visible_or_404(found[0], found[1])
+    item = found[2]
+    if item is None:
+        abort(404)
     voter, choices = services.voter_with_choices(db, stage, session.get(voters.SESSION_KEY))
     nomination = item.nomination
     discussion = stage.kind == StageKind.DISCUSSION
@@ -163,15 +175,51 @@ def photo(slug: str, reference: str):
 # ---- voting ---------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=16)
+def _parsed(limits: str) -> tuple:
+    return tuple(parse_many(limits))
+
+
+def _vote_limit_refusal():
+    """The vote's rate limits, per client address and per network, counted in the limiter's
+    storage with the ``limits`` library itself: Flask-Limiter's bookkeeping around the same
+    four counters cost more than the counters (bench/RESULTS.md). A refusal says when to come
+    back; if the storage cannot be reached, the vote is let through (a campaign must not stop
+    because its counters did)."""
+    config = current_app.config
+    if not config["RATELIMIT_ENABLED"]:
+        return None
+    ip = _client_ip()
+    checks = [(item, ("public-vote", "address", ip))
+              for item in _parsed(config["RATELIMIT_PUBLIC_VOTE"])]
+    checks += [(item, ("public-vote", "network", network_of(ip)))
+               for item in _parsed(config["RATELIMIT_PUBLIC_VOTE_NETWORK"])]
+    strategy = limiter.limiter
+    try:
+        breached = [(item, keys) for item, keys in checks if not strategy.hit(item, *keys)]
+        if not breached:
+            return None
+        item, keys = breached[0]
+        wait = strategy.get_window_stats(item, *keys).reset_time - time.time()
+    except Exception:  # noqa: BLE001 - any storage failure; the vote itself does not need it
+        log.warning("the vote's rate-limit counters could not be reached", exc_info=True)
+        return None
+    seconds = str(min(item.get_expiry(), max(1, math.ceil(wait))))
+    if _wants_json():
+        message = _("Too many attempts. Please wait a little and try again.")
+        return jsonify({"ok": False, "message": message}), 429, {"Retry-After": seconds}
+    raise TooManyRequests(retry_after=int(seconds))
+
+
 @bp.post("/<slug>/<reference>/vote")
-@limiter.limit(_limit("RATELIMIT_PUBLIC_VOTE"))
-@limiter.limit(_limit("RATELIMIT_PUBLIC_VOTE_NETWORK"), key_func=_network_key)
 def vote(slug: str, reference: str):
     """A plain connection in autocommit mode and a single INSERT that the unique constraint
     (stage, category, voter) turns into "already voted" whatever the double clicks, tabs or
     parallel requests (see ``services.record_ballot``)."""
     now = utcnow()
     send_cookie_only_if_changed()
+    if (refusal := _vote_limit_refusal()) is not None:
+        return refusal
     with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         ballot = services.ballot_for(conn, slug=slug, reference=reference,
                                      voter_id=session.get(voters.SESSION_KEY))

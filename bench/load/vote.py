@@ -195,6 +195,9 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
     parser.add_argument("--concurrency", type=int, default=24, help="client threads in all")
     parser.add_argument("--client-processes", type=int, default=2)
+    parser.add_argument("--rate-limits", default="off",
+                        help="off, or the limits' storage as in production: memory:// or "
+                             "redis://127.0.0.1:6379/0")
     args = parser.parse_args()
 
     from awards.migrate import upgrade
@@ -217,6 +220,9 @@ def main() -> int:
               f"{voters_count:,} verified voters x {args.votes_per_voter} votes, "
               f"{args.networks:,} networks")
         settings = {"AWARDS_PROXY_COUNT": "1"}
+        if args.rate_limits != "off":
+            settings.update({"AWARDS_RATELIMIT_ENABLED": "true",
+                             "AWARDS_RATELIMIT_STORAGE_URI": args.rate_limits})
         with gunicorn(url, workers=args.workers, worker_class=args.worker_class,
                       threads=args.threads, settings=settings) as server:
             voters = ballots(world, votes_per_voter=args.votes_per_voter,

@@ -65,13 +65,18 @@ def test_votes_per_address_are_rate_limited(app, app_config, world):
                           "RATELIMIT_PUBLIC_VOTE": "2 per minute"})
     try:
         ids = arrange(app, lambda s: [make_voter(s, f"r{i}@example.org").id for i in range(3)])
-        statuses = []
+        answers = []
         for voter_id in ids:
             c = english(limited.test_client())
             act_as_voter(c, voter_id)
-            statuses.append(_vote(c, world.references[0]).status_code)
-        assert statuses == [303, 303, 429]
+            answers.append(_vote(c, world.references[0]))
+        assert [a.status_code for a in answers] == [303, 303, 429]
         assert len(_flags(app)) == 2
+        # The refusal says when to come back (within the minute); no X-RateLimit-* headers,
+        # which would cost two more look-ups in the limits' storage on every vote.
+        assert 1 <= int(answers[2].headers["Retry-After"]) <= 60
+        assert "Too many attempts" in answers[2].get_data(as_text=True)
+        assert not [h for a in answers for h in a.headers.keys() if h.startswith("X-RateLimit")]
     finally:
         limited.extensions["awards_db"]["engine"].dispose()
 
@@ -92,6 +97,45 @@ def test_votes_per_network_are_rate_limited_across_addresses(app, app_config, wo
         assert statuses == [303, 303, 429, 303]
     finally:
         limited.extensions["awards_db"]["engine"].dispose()
+
+
+def test_vote_over_the_limit_answers_json_with_the_wait(app, app_config, world):
+    limited = create_app({**app_config, "RATELIMIT_ENABLED": True,
+                          "RATELIMIT_PUBLIC_VOTE": "1 per minute"})
+    try:
+        ids = arrange(app, lambda s: [make_voter(s, f"j{i}@example.org").id for i in range(2)])
+        answers = []
+        for voter_id in ids:
+            c = english(limited.test_client())
+            act_as_voter(c, voter_id)
+            token = get_csrf(c, f"/public/{SLUG}/{world.references[0]}")
+            answers.append(c.post(f"/public/{SLUG}/{world.references[0]}/vote",
+                                  data={"csrf_token": token},
+                                  headers={"Accept": "application/json"}))
+        assert [a.status_code for a in answers] == [200, 429]
+        assert answers[1].json == {
+            "ok": False, "message": "Too many attempts. Please wait a little and try again."}
+        assert 1 <= int(answers[1].headers["Retry-After"]) <= 60
+        assert len(_flags(app)) == 1
+    finally:
+        limited.extensions["awards_db"]["engine"].dispose()
+
+
+def test_vote_is_counted_when_the_limit_counters_cannot_be_reached(app, app_config, world,
+                                                                   caplog):
+    """The counters' storage (Redis in production) is down: the vote is not refused for it."""
+    broken = create_app({**app_config, "RATELIMIT_ENABLED": True,
+                         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0",
+                         "RATELIMIT_PUBLIC_VOTE": "1 per minute"})
+    try:
+        c = english(broken.test_client())
+        act_as_voter(c, arrange(app, lambda s: make_voter(s, "k@example.org").id))
+        with caplog.at_level("WARNING", logger="awards.public_stage.views"):
+            assert _vote(c, world.references[0]).status_code == 303
+        assert len(_flags(app)) == 1
+        assert "rate-limit counters could not be reached" in caplog.text
+    finally:
+        broken.extensions["awards_db"]["engine"].dispose()
 
 
 def _flagged_vote(app, world):
