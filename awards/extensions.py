@@ -7,6 +7,9 @@ from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
+from limits import RateLimitItem
+from limits.storage import RedisStorage
+from limits.strategies import FixedWindowRateLimiter
 
 babel = Babel()
 login_manager = LoginManager()
@@ -22,3 +25,22 @@ def retry_after() -> str | None:
     # The storage rounds the reset time up; the wait is never longer than the window itself.
     window = current.limit.get_expiry()
     return str(min(window, max(1, math.ceil(current.reset_at - time.time()))))
+
+
+def hit_all(checks: list[tuple[RateLimitItem, tuple[str, ...]]]) -> list[bool]:
+    """Count one hit on each (limit, identifiers) in the limiter's storage; for each, whether
+    it is still within its limit. With the fixed-window counters in Redis, the increments
+    travel in one pipeline (the ``limits`` library's own script, one round trip instead of one
+    per counter); any other storage or strategy is asked one counter at a time."""
+    strategy = limiter.limiter
+    storage = strategy.storage
+    script = getattr(storage, "lua_incr_expire", None)
+    if type(strategy) is FixedWindowRateLimiter and isinstance(storage, RedisStorage) \
+            and script is not None:
+        pipe = storage.get_connection().pipeline(transaction=False)
+        for item, keys in checks:
+            script([storage.prefixed_key(item.key_for(*keys))], [item.get_expiry(), 1],
+                   client=pipe)
+        return [int(count) <= item.amount
+                for count, (item, _keys) in zip(pipe.execute(), checks, strict=True)]
+    return [strategy.hit(item, *keys) for item, keys in checks]

@@ -30,7 +30,7 @@ from werkzeug.exceptions import TooManyRequests
 from awards.calls.models import Call
 from awards.db import get_db, get_engine, utcnow
 from awards.enums import CallStatus, StageKind
-from awards.extensions import limiter
+from awards.extensions import hit_all, limiter
 from awards.forms import CSRFOnlyForm, csrf_token_valid
 from awards.permissions import is_admin
 from awards.public_stage import services, voters
@@ -182,25 +182,26 @@ def _parsed(limits: str) -> tuple:
 
 def _vote_limit_refusal():
     """The vote's rate limits, per client address and per network, counted in the limiter's
-    storage with the ``limits`` library itself: Flask-Limiter's bookkeeping around the same
-    four counters cost more than the counters (bench/RESULTS.md). A refusal says when to come
+    storage with the ``limits`` library itself (``awards.extensions.hit_all``): Flask-Limiter's
+    bookkeeping around the same four counters cost more than the counters (bench/RESULTS.md). A refusal says when to come
     back; if the storage cannot be reached, the vote is let through (a campaign must not stop
     because its counters did)."""
     config = current_app.config
     if not config["RATELIMIT_ENABLED"]:
         return None
     ip = _client_ip()
-    checks = [(item, ("public-vote", "address", ip))
+    # Under the site's key prefix when it has one (several sites sharing one Redis).
+    scope = tuple(filter(None, [config.get("RATELIMIT_KEY_PREFIX")])) + ("public-vote",)
+    checks = [(item, (*scope, "address", ip))
               for item in _parsed(config["RATELIMIT_PUBLIC_VOTE"])]
-    checks += [(item, ("public-vote", "network", network_of(ip)))
+    checks += [(item, (*scope, "network", network_of(ip)))
                for item in _parsed(config["RATELIMIT_PUBLIC_VOTE_NETWORK"])]
-    strategy = limiter.limiter
     try:
-        breached = [(item, keys) for item, keys in checks if not strategy.hit(item, *keys)]
-        if not breached:
+        within = hit_all(checks)
+        if all(within):
             return None
-        item, keys = breached[0]
-        wait = strategy.get_window_stats(item, *keys).reset_time - time.time()
+        item, keys = checks[within.index(False)]
+        wait = limiter.limiter.get_window_stats(item, *keys).reset_time - time.time()
     except Exception:  # noqa: BLE001 - any storage failure; the vote itself does not need it
         log.warning("the vote's rate-limit counters could not be reached", exc_info=True)
         return None

@@ -3,6 +3,9 @@ flagged for review (never dropped), annulment with a reason, totals hidden until
 
 from __future__ import annotations
 
+import os
+import uuid
+
 import pytest
 from sqlalchemy import select
 
@@ -117,6 +120,52 @@ def test_vote_over_the_limit_answers_json_with_the_wait(app, app_config, world):
             "ok": False, "message": "Too many attempts. Please wait a little and try again."}
         assert 1 <= int(answers[1].headers["Retry-After"]) <= 60
         assert len(_flags(app)) == 1
+    finally:
+        limited.extensions["awards_db"]["engine"].dispose()
+
+
+REDIS_URL = os.environ.get("AWARDS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_limits(app_config):
+    """The limits as in production with several workers: counters in Redis, under a prefix of
+    this test's own (removed afterwards)."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    prefix = f"awards-test-{uuid.uuid4().hex}"
+    yield {**app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": REDIS_URL,
+           "RATELIMIT_KEY_PREFIX": prefix}, client, prefix
+    for key in client.scan_iter(f"*{prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+def test_vote_limits_counted_in_redis_refuse_the_vote_over_the_limit(app, world, redis_limits):
+    config, client, prefix = redis_limits
+    limited = create_app({**config, "RATELIMIT_PUBLIC_VOTE": "2 per minute;5 per hour",
+                          "RATELIMIT_PUBLIC_VOTE_NETWORK": "10 per minute"})
+    try:
+        ids = arrange(app, lambda s: [make_voter(s, f"x{i}@example.org").id for i in range(3)])
+        answers = []
+        for voter_id in ids:
+            c = english(limited.test_client())
+            act_as_voter(c, voter_id)
+            answers.append(_vote(c, world.references[0], ip="203.0.113.9"))
+        assert [a.status_code for a in answers] == [303, 303, 429]
+        assert 1 <= int(answers[2].headers["Retry-After"]) <= 60
+        assert len(_flags(app)) == 2
+        # Three counters per address and network, each hit three times, each expiring.
+        counters = {k.decode(): int(client.get(k)) for k in client.scan_iter(f"*{prefix}*")}
+        assert sorted(counters.values()) == [3, 3, 3]
+        assert all(0 < client.ttl(k) <= 3600 for k in counters)
     finally:
         limited.extensions["awards_db"]["engine"].dispose()
 
