@@ -10,6 +10,7 @@ from flask_login import LoginManager
 from limits import RateLimitItem
 from limits.storage import RedisStorage
 from limits.strategies import FixedWindowRateLimiter
+from redis.exceptions import NoScriptError
 
 babel = Babel()
 login_manager = LoginManager()
@@ -37,10 +38,18 @@ def hit_all(checks: list[tuple[RateLimitItem, tuple[str, ...]]]) -> list[bool]:
     script = getattr(storage, "lua_incr_expire", None)
     if type(strategy) is FixedWindowRateLimiter and isinstance(storage, RedisStorage) \
             and script is not None:
+        # EVALSHA straight away: a pipeline given the script object first asks Redis whether
+        # it knows the script, a round trip of its own on every request.
         pipe = storage.get_connection().pipeline(transaction=False)
         for item, keys in checks:
-            script([storage.prefixed_key(item.key_for(*keys))], [item.get_expiry(), 1],
-                   client=pipe)
-        return [int(count) <= item.amount
-                for count, (item, _keys) in zip(pipe.execute(), checks, strict=True)]
+            pipe.evalsha(script.sha, 1, storage.prefixed_key(item.key_for(*keys)),
+                         item.get_expiry(), 1)
+        try:
+            counts = pipe.execute()
+        except NoScriptError:  # Redis restarted or was flushed: nothing was counted
+            pass
+        else:
+            return [int(count) <= item.amount
+                    for count, (item, _keys) in zip(counts, checks, strict=True)]
+    # One counter at a time; the library loads its script into Redis when it must.
     return [strategy.hit(item, *keys) for item, keys in checks]

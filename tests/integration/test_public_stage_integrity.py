@@ -155,7 +155,9 @@ def test_vote_limits_counted_in_redis_refuse_the_vote_over_the_limit(app, world,
     try:
         ids = arrange(app, lambda s: [make_voter(s, f"x{i}@example.org").id for i in range(3)])
         answers = []
-        for voter_id in ids:
+        for n, voter_id in enumerate(ids):
+            if n == 1:
+                client.script_flush()  # as after a restart of Redis: the counting goes on
             c = english(limited.test_client())
             act_as_voter(c, voter_id)
             answers.append(_vote(c, world.references[0], ip="203.0.113.9"))
