@@ -8,8 +8,9 @@ clients against gunicorn + PostgreSQL, through the real vote endpoint.
    votes-per-voter`` voters who have already verified their e-mail address.
 2. gunicorn (sync workers) behind what looks like one reverse proxy (``AWARDS_PROXY_COUNT=1``):
    each voter's address comes in ``X-Forwarded-For``, spread over ``--networks`` /24 networks,
-   as a campaign's voters are. Rate limits are off (``AWARDS_RATELIMIT_ENABLED=false``); burst
-   detection stays on.
+   as a campaign's voters are. The rate limits per address and per network are on, with their
+   counters in Redis as a site with several workers keeps them (``--rate-limits``; ``off``
+   measures without them); burst detection is on.
 3. Each voter's browser holds the session the site gives after verification (``voter_id``,
    signed with the site's key), opens a candidate's page once for the form's CSRF token, then
    votes in ``--votes-per-voter`` categories (``Accept: application/json``). ``--duplicates``
@@ -177,6 +178,18 @@ def check(url: str, world: dict, outcomes: list[tuple[int, int, str]], voters: l
     return problems, facts
 
 
+def drop_counters(url: str, prefix: str) -> int:
+    """Remove this run's rate-limit counters from Redis; how many there were."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(f"*{prefix}*", count=10_000))
+    for start in range(0, len(keys), 1000):
+        client.delete(*keys[start:start + 1000])
+    client.close()
+    return len(keys)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.load.vote",
                                      description=__doc__.splitlines()[0])
@@ -195,9 +208,10 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
     parser.add_argument("--concurrency", type=int, default=24, help="client threads in all")
     parser.add_argument("--client-processes", type=int, default=2)
-    parser.add_argument("--rate-limits", default="off",
-                        help="off, or the limits' storage as in production: memory:// or "
-                             "redis://127.0.0.1:6379/0")
+    parser.add_argument("--rate-limits", default=os.environ.get(
+                            "BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+                        help="the rate limits' storage, as AWARDS_RATELIMIT_STORAGE_URI "
+                             "(default: Redis on loopback), or off")
     args = parser.parse_args()
 
     from awards.migrate import upgrade
@@ -205,7 +219,8 @@ def main() -> int:
     voters_count = -(-args.votes // args.votes_per_voter)
     print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, gunicorn "
           f"{args.workers} x {args.worker_class}, {args.client_processes} client processes, "
-          f"{args.concurrency} client threads in all; {load_note()}")
+          f"{args.concurrency} client threads in all, rate limits: {args.rate_limits}; "
+          f"{load_note()}")
     with throwaway_database(args.database_url) as url:
         started = time.perf_counter()
         upgrade(url)
@@ -220,9 +235,12 @@ def main() -> int:
               f"{voters_count:,} verified voters x {args.votes_per_voter} votes, "
               f"{args.networks:,} networks")
         settings = {"AWARDS_PROXY_COUNT": "1"}
+        prefix = f"bench-vote-{os.getpid()}"
         if args.rate_limits != "off":
+            # Counters of this run only (removed at the end), so runs do not add up.
             settings.update({"AWARDS_RATELIMIT_ENABLED": "true",
-                             "AWARDS_RATELIMIT_STORAGE_URI": args.rate_limits})
+                             "AWARDS_RATELIMIT_STORAGE_URI": args.rate_limits,
+                             "AWARDS_RATELIMIT_KEY_PREFIX": prefix})
         with gunicorn(url, workers=args.workers, worker_class=args.worker_class,
                       threads=args.threads, settings=settings) as server:
             voters = ballots(world, votes_per_voter=args.votes_per_voter,
@@ -243,6 +261,8 @@ def main() -> int:
                 print("    error:", sample)
             log = server.log_tail(10)
         problems, facts = check(url, world, result.acks.get("vote", []), voters)
+        if args.rate_limits.startswith("redis"):
+            facts["counters"] = drop_counters(args.rate_limits, prefix)
 
     latencies = result.latencies
     post = [v for (s, step), values in latencies.items() if step.startswith("POST")
@@ -271,6 +291,8 @@ def main() -> int:
           f"{facts['pairs_repeated']:,} votes sent twice, every repeat answered 'unchanged' "
           f"({facts['unchanged']:,}); voters with two votes in a category: {facts['twice']}; "
           f"votes flagged by burst detection: {facts['flagged']:,}")
+    if "counters" in facts:
+        print(f"rate-limit counters in Redis: {facts['counters']:,} (removed)")
     print(f"errors: {errors}; at the end: {load_note()}")
     if errors:
         problems.append(f"{errors} request errors")
