@@ -120,12 +120,32 @@ def entries_by_category(session: Session, stage: PublicStage) -> list[tuple[Cate
     return [(c, grouped[c.id]) for c in stage.call.categories if c.id in grouped]
 
 
-def call_stage_and_entry(session: Session, slug: str, reference: str
-                         ) -> tuple[Call, PublicStage | None, StageEntry | None] | None:
-    """A candidate's page in one query: the call, its stage and the entry with that reference
-    in the stage, with its nomination and category. None when there is no such call."""
-    row = session.execute(
-        select(Call, PublicStage, StageEntry)
+@dataclass
+class CandidatePage:
+    """What a candidate's page shows, read in one query."""
+
+    call: Call
+    stage: PublicStage | None
+    entry: StageEntry | None
+    photo_id: int | None = None  # the public photo, if there is one
+    voter: Voter | None = None  # the verified voter of this browser
+    choice: int | None = None  # the nomination the voter chose in the entry's category
+
+
+def candidate_page(session: Session, slug: str, reference: str, voter_id: object = None
+                   ) -> CandidatePage | None:
+    """The call, its stage, the entry with that reference in the stage (with its nomination
+    and category), whether it has a public photo and, for a verified voter, their standing
+    vote in the entry's category: one query. None when there is no such call."""
+    photo = (
+        select(Attachment.id).join(FormField, FormField.id == Attachment.field_id)
+        .where(Attachment.nomination_id == Nomination.id, FormField.is_public.is_(True),
+               Attachment.content_type.in_(IMAGE_TYPES))
+        .order_by(Attachment.uploaded_at, Attachment.id).limit(1)
+        .correlate(Nomination).scalar_subquery()
+    )
+    query = (
+        select(Call, PublicStage, StageEntry, photo)
         .outerjoin(PublicStage, PublicStage.call_id == Call.id)
         .outerjoin(Nomination, and_(Nomination.call_id == Call.id,
                                     Nomination.reference == reference))
@@ -133,8 +153,23 @@ def call_stage_and_entry(session: Session, slug: str, reference: str
                                     StageEntry.nomination_id == Nomination.id))
         .where(Call.slug == slug)
         .options(contains_eager(StageEntry.nomination), joinedload(StageEntry.category))
-    ).first()
-    return None if row is None else (row[0], row[1], row[2])
+    )
+    with_voter = isinstance(voter_id, int) and not isinstance(voter_id, bool)
+    if with_voter:
+        # At most one standing vote per voter and category (the unique constraint).
+        query = (query.add_columns(Voter, PublicVote.nomination_id)
+                 .outerjoin(Voter, and_(Voter.id == voter_id, Voter.verified_at.is_not(None)))
+                 .outerjoin(PublicVote, and_(PublicVote.stage_id == PublicStage.id,
+                                             PublicVote.category_id == StageEntry.category_id,
+                                             PublicVote.voter_id == Voter.id,
+                                             PublicVote.annulled_at.is_(None))))
+    row = session.execute(query).first()
+    if row is None:
+        return None
+    page = CandidatePage(call=row[0], stage=row[1], entry=row[2], photo_id=row[3])
+    if with_voter:
+        page.voter, page.choice = row[4], row[5]
+    return page
 
 
 def entry_for(session: Session, stage: PublicStage, reference: str) -> StageEntry | None:

@@ -131,23 +131,22 @@ def index(slug: str):
 @bp.get("/<slug>/<reference>")
 def entry(slug: str, reference: str):
     db = get_db()
-    found = services.call_stage_and_entry(db, slug, reference)
+    found = services.candidate_page(db, slug, reference, session.get(voters.SESSION_KEY))
     if found is None:
         abort(404)
-    call, stage = _visible_or_404(found[0], found[1])
-    item = found[2]
+    call, stage = _visible_or_404(found.call, found.stage)
+    item = found.entry
     if item is None:
         abort(404)
-    voter, choices = services.voter_with_choices(db, stage, session.get(voters.SESSION_KEY))
     nomination = item.nomination
     discussion = stage.kind == StageKind.DISCUSSION
     comments = services.approved_comments(db, stage, nomination.id) if discussion else []
     return render_template(
         "public_stage/entry.html", call=call, stage=stage, entry=item, nomination=nomination,
         name=services.public_name(nomination), answers=services.public_answers(db, nomination),
-        photo=services.public_photo(db, nomination), state=services.state(stage, utcnow()),
-        voter=voter, choice=choices.get(item.category_id),
-        comments=comments, comment_form=CommentForm(formdata=None) if discussion else None,
+        photo=found.photo_id, state=services.state(stage, utcnow()), voter=found.voter,
+        choice=found.choice, comments=comments,
+        comment_form=CommentForm(formdata=None) if discussion else None,
         report_form=ReportForm(formdata=None) if discussion else None)
 
 
