@@ -132,11 +132,7 @@ class CandidatePage:
     choice: int | None = None  # the nomination the voter chose in the entry's category
 
 
-def candidate_page(session: Session, slug: str, reference: str, voter_id: object = None
-                   ) -> CandidatePage | None:
-    """The call, its stage, the entry with that reference in the stage (with its nomination
-    and category), whether it has a public photo and, for a verified voter, their standing
-    vote in the entry's category: one query. None when there is no such call."""
+def _candidate_page_query(with_voter: bool):
     photo = (
         select(Attachment.id).join(FormField, FormField.id == Attachment.field_id)
         .where(Attachment.nomination_id == Nomination.id, FormField.is_public.is_(True),
@@ -148,22 +144,42 @@ def candidate_page(session: Session, slug: str, reference: str, voter_id: object
         select(Call, PublicStage, StageEntry, photo)
         .outerjoin(PublicStage, PublicStage.call_id == Call.id)
         .outerjoin(Nomination, and_(Nomination.call_id == Call.id,
-                                    Nomination.reference == reference))
+                                    Nomination.reference == bindparam("reference")))
         .outerjoin(StageEntry, and_(StageEntry.stage_id == PublicStage.id,
                                     StageEntry.nomination_id == Nomination.id))
-        .where(Call.slug == slug)
+        .where(Call.slug == bindparam("slug"))
         .options(contains_eager(StageEntry.nomination), joinedload(StageEntry.category))
     )
-    with_voter = isinstance(voter_id, int) and not isinstance(voter_id, bool)
     if with_voter:
         # At most one standing vote per voter and category (the unique constraint).
         query = (query.add_columns(Voter, PublicVote.nomination_id)
-                 .outerjoin(Voter, and_(Voter.id == voter_id, Voter.verified_at.is_not(None)))
+                 .outerjoin(Voter, and_(Voter.id == bindparam("voter_id"),
+                                        Voter.verified_at.is_not(None)))
                  .outerjoin(PublicVote, and_(PublicVote.stage_id == PublicStage.id,
                                              PublicVote.category_id == StageEntry.category_id,
                                              PublicVote.voter_id == Voter.id,
                                              PublicVote.annulled_at.is_(None))))
-    row = session.execute(query).first()
+    return query
+
+
+# Built once: the candidate's page is the busiest page of a campaign, and building the
+# statement cost as much as running it.
+_CANDIDATE_PAGE_QUERIES: dict[bool, Any] = {}
+
+
+def candidate_page(session: Session, slug: str, reference: str, voter_id: object = None
+                   ) -> CandidatePage | None:
+    """The call, its stage, the entry with that reference in the stage (with its nomination
+    and category), whether it has a public photo and, for a verified voter, their standing
+    vote in the entry's category: one query. None when there is no such call."""
+    with_voter = isinstance(voter_id, int) and not isinstance(voter_id, bool)
+    query = _CANDIDATE_PAGE_QUERIES.get(with_voter)
+    if query is None:
+        query = _CANDIDATE_PAGE_QUERIES[with_voter] = _candidate_page_query(with_voter)
+    params = {"slug": slug, "reference": reference}
+    if with_voter:
+        params["voter_id"] = voter_id
+    row = session.execute(query, params).first()
     if row is None:
         return None
     page = CandidatePage(call=row[0], stage=row[1], entry=row[2], photo_id=row[3])
@@ -189,20 +205,30 @@ def eligible_nominations(session: Session, call: Call) -> list[Nomination]:
     ))
 
 
+def _public_answers_query():
+    return (
+        select(FormField, Answer.value)
+        .outerjoin(Answer, and_(Answer.field_id == FormField.id,
+                                Answer.nomination_id == bindparam("nomination_id")))
+        .where(FormField.call_id == bindparam("call_id"), FormField.is_public.is_(True),
+               FormField.type != FieldType.FILE)
+        .order_by(FormField.position, FormField.id, Answer.id)
+    )
+
+
+_PUBLIC_ANSWERS: list = []
+
+
 def public_answers(session: Session, nomination: Nomination) -> list[tuple[str, Any, bool]]:
     """(label, value, is_long) for the answers the administrator marked public, files aside:
     the public fields and this nomination's answers to them in one query."""
     from awards.i18n import localized
     from awards.nominations.formbuilder import display_value
 
-    found = session.execute(
-        select(FormField, Answer.value)
-        .outerjoin(Answer, and_(Answer.field_id == FormField.id,
-                                Answer.nomination_id == nomination.id))
-        .where(FormField.call_id == nomination.call_id, FormField.is_public.is_(True),
-               FormField.type != FieldType.FILE)
-        .order_by(FormField.position, FormField.id, Answer.id)
-    ).all()
+    if not _PUBLIC_ANSWERS:
+        _PUBLIC_ANSWERS.append(_public_answers_query())
+    found = session.execute(_PUBLIC_ANSWERS[0], {"nomination_id": nomination.id,
+                                                 "call_id": nomination.call_id}).all()
     rows, seen = [], set()
     for definition, value in found:
         if definition.id in seen or not definition.applies_to(
