@@ -6,7 +6,8 @@
 # Expects the virtualenv with the test extras (make test installs it). Makes sure Debian's
 # Chromium is present for the browser tests, that axe-core is installed for the accessibility
 # tests (npm ci, from package-lock.json) and that a PostgreSQL server answers on 127.0.0.1:5432
-# (trust authentication, user postgres), starting the local cluster if needed.
+# (trust authentication, user postgres), starting the local cluster if needed, and Redis on
+# 127.0.0.1:6379 for the rate-limit tests (started if installed but down).
 # Without any PostgreSQL installed the PostgreSQL pass is skipped with a warning, except when
 # CI=true, where that is a failure.
 #
@@ -14,6 +15,7 @@
 #   AWARDS_TEST_DATABASE_URL  PostgreSQL server for the second pass
 #                             (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres;
 #                             the tests create and drop their own databases on it)
+#   AWARDS_TEST_REDIS_URL     Redis for the rate-limit tests (default redis://127.0.0.1:6379/15)
 #   TEST_WORKERS              pytest-xdist workers per pass (default 2; 0 runs serially)
 set -euo pipefail
 
@@ -120,6 +122,22 @@ ensure_postgres() {
         || die "PostgreSQL is installed but does not answer on $PG_HOST:$PG_PORT (see /var/log/postgresql/)"
 }
 
+# The rate-limit tests that count in Redis need a server on 127.0.0.1:6379; start the local
+# one if it is installed but down. Without Redis those tests skip (and fail under CI=true).
+ensure_redis() {
+    command -v redis-cli > /dev/null || return 0
+    redis-cli -h 127.0.0.1 -p 6379 ping > /dev/null 2>&1 && return 0
+    command -v redis-server > /dev/null || return 0
+    say "starting Redis"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+        > /dev/null 2>&1 || true
+    for i in $(seq 1 10); do
+        redis-cli -h 127.0.0.1 -p 6379 ping > /dev/null 2>&1 && return 0
+        sleep 1
+    done
+    echo "WARNING: Redis did not start; the tests that count in Redis will skip" >&2
+}
+
 # ---- the passes ----------------------------------------------------------------------------
 
 pytest_args=()
@@ -148,6 +166,7 @@ extra_args=("$@")
 
 ensure_chromium
 ensure_axe
+ensure_redis
 mkdir -p test-artifacts
 
 status=0
