@@ -167,19 +167,28 @@ def _candidate_page_query(with_voter: bool):
 _CANDIDATE_PAGE_QUERIES: dict[bool, Any] = {}
 
 
+def _first_row(runner: Session | Connection, queries: dict[bool, Any], build, *, slug: str,
+               reference: str, voter_id: object) -> tuple[Any, bool]:
+    """The first row of the statement for a call's entry, and for the browser's voter if the
+    session names one (an integer id); each shape of statement is built once, into
+    ``queries``. Returns (row or None, whether the voter was asked for)."""
+    with_voter = isinstance(voter_id, int) and not isinstance(voter_id, bool)
+    query = queries.get(with_voter)
+    if query is None:
+        query = queries[with_voter] = build(with_voter)
+    params = {"slug": slug, "reference": reference}
+    if with_voter:
+        params["voter_id"] = voter_id
+    return runner.execute(query, params).first(), with_voter
+
+
 def candidate_page(session: Session, slug: str, reference: str, voter_id: object = None
                    ) -> CandidatePage | None:
     """The call, its stage, the entry with that reference in the stage (with its nomination
     and category), whether it has a public photo and, for a verified voter, their standing
     vote in the entry's category: one query. None when there is no such call."""
-    with_voter = isinstance(voter_id, int) and not isinstance(voter_id, bool)
-    query = _CANDIDATE_PAGE_QUERIES.get(with_voter)
-    if query is None:
-        query = _CANDIDATE_PAGE_QUERIES[with_voter] = _candidate_page_query(with_voter)
-    params = {"slug": slug, "reference": reference}
-    if with_voter:
-        params["voter_id"] = voter_id
-    row = session.execute(query, params).first()
+    row, with_voter = _first_row(session, _CANDIDATE_PAGE_QUERIES, _candidate_page_query,
+                                 slug=slug, reference=reference, voter_id=voter_id)
     if row is None:
         return None
     page = CandidatePage(call=row[0], stage=row[1], entry=row[2], photo_id=row[3])
@@ -457,14 +466,8 @@ def ballot_for(conn: Connection, *, slug: str, reference: str, voter_id: object
                ) -> Ballot | None:
     """The call, its stage, the entry with that reference in the stage and the verified voter,
     in one query. None when there is no such call; the other parts are None when missing."""
-    with_voter = isinstance(voter_id, int) and not isinstance(voter_id, bool)
-    query = _BALLOT_QUERIES.get(with_voter)
-    if query is None:
-        query = _BALLOT_QUERIES[with_voter] = _ballot_query(with_voter)
-    params = {"slug": slug, "reference": reference}
-    if with_voter:
-        params["voter_id"] = voter_id
-    row = conn.execute(query, params).first()
+    row, _with_voter = _first_row(conn, _BALLOT_QUERIES, _ballot_query, slug=slug,
+                                  reference=reference, voter_id=voter_id)
     if row is None:
         return None
     return Ballot(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]), row[8],
