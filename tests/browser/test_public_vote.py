@@ -7,6 +7,7 @@ the translation catalogs."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -16,6 +17,8 @@ from tests.factories import arrange, read
 from tests.public_stage_factories import SLUG, public_world
 
 pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 def test_visitor_verifies_email_and_votes_once(app, page, outbox):
@@ -46,5 +49,7 @@ def test_visitor_verifies_email_and_votes_once(app, page, outbox):
     button.dblclick()
     expect(page.locator("#vote-status")).to_be_visible()
     expect(page.locator(".flash-success")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "public-vote-cast.png"), full_page=True)
     assert read(app, lambda s: s.scalar(select(func.count()).select_from(PublicVote))) == 1
     assert problems == []
