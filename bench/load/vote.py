@@ -216,6 +216,15 @@ def main() -> int:
 
     from awards.migrate import upgrade
 
+    if args.rate_limits.startswith("redis"):
+        import redis
+
+        try:
+            redis.Redis.from_url(args.rate_limits).ping()
+        except redis.RedisError as exc:
+            print(f"ERROR: Redis does not answer at {args.rate_limits} ({exc}); start it, or "
+                  f"measure without the rate limits: --rate-limits off", file=sys.stderr)
+            return 2
     voters_count = -(-args.votes // args.votes_per_voter)
     print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, gunicorn "
           f"{args.workers} x {args.worker_class}, {args.client_processes} client processes, "
