@@ -58,7 +58,7 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     engine = create_engine(url, **kwargs)
     if engine.dialect.name != "sqlite":
         _ping_idle_connections(engine)
-    if engine.dialect.name == "sqlite":
+    else:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
@@ -127,13 +127,18 @@ def _track_writes(factory: sessionmaker) -> None:
         if not state.is_select:
             state.session.info[WROTE] = True
 
-    def ended(session: Session, *_args) -> None:
+    def committed(session: Session) -> None:
         session.info.pop(WROTE, None)
+
+    def rolled_back(session: Session, previous_transaction) -> None:
+        # A savepoint rolled back leaves the writes of the transaction around it.
+        if not previous_transaction.nested:
+            session.info.pop(WROTE, None)
 
     event.listen(factory, "after_flush", wrote)
     event.listen(factory, "do_orm_execute", statement)
-    event.listen(factory, "after_commit", ended)
-    event.listen(factory, "after_soft_rollback", ended)
+    event.listen(factory, "after_commit", committed)
+    event.listen(factory, "after_soft_rollback", rolled_back)
 
 
 def end_session(session: Session, *, failed: bool = False) -> None:

@@ -19,7 +19,8 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 def retry_after() -> str | None:
     """For a request refused by a rate limit: the seconds until that limit lets the client in
-    again, for the ``Retry-After`` header (the X-RateLimit headers are off, see config.py)."""
+    again, for the ``Retry-After`` header (the X-RateLimit headers are off: see
+    ``register_extensions`` in ``awards/__init__.py``)."""
     current = limiter.current_limit
     if current is None or not current.breached:
         return None

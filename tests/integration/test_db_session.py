@@ -84,6 +84,21 @@ def test_an_update_statement_the_view_did_not_commit_is_rolled_back(app):
     assert _name(app, programme_id) == "P"
 
 
+def test_a_change_before_a_rolled_back_savepoint_is_still_rolled_back(app):
+    programme_id = _programme(app)
+
+    def change(session):
+        session.get(Programme, programme_id).name_en = "Changed"
+        session.flush()
+        savepoint = session.begin_nested()
+        session.get(Programme, programme_id).name_ru = "Изменено"
+        session.flush()
+        savepoint.rollback()
+
+    assert _ends(app, change)[-1] == "rollback"
+    assert _name(app, programme_id) == "P"
+
+
 def test_a_committed_change_then_a_read_keeps_the_change(app):
     programme_id = _programme(app)
 
