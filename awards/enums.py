@@ -14,14 +14,23 @@ if TYPE_CHECKING:
 
 
 class CallStatus(StrEnum):
+    """The phase of a call; ``awards.lifecycle`` holds the transitions between them."""
+
     DRAFT = "draft"
     OPEN = "open"
     CLOSED = "closed"
     SCREENING = "screening"
     PUBLIC_STAGE = "public_stage"
     JUDGING = "judging"
+    # Deliberation: the jury's work is done and the administrators decide the winners. The
+    # stored value keeps its first name, so existing databases need no migration.
     DECIDED = "decided"
+    DELIBERATION = "decided"
+    RESULTS_SCHEDULED = "results_scheduled"
     PUBLISHED = "published"
+    # A published result is being corrected: decisions may change, nothing else may; the next
+    # publication is a new version.
+    CORRECTING = "correcting"
     ARCHIVED = "archived"
 
 

@@ -39,3 +39,15 @@ def get_or_404(model, ident: int):
     if obj is None:
         abort(404)
     return obj
+
+
+def viewer():
+    """The signed-in person as the policy sees them, built once per request."""
+    from flask import g
+
+    from awards.policy import Viewer
+
+    found = g.get("_policy_viewer")
+    if found is None:
+        found = g._policy_viewer = Viewer(get_db(), current_user._get_current_object())
+    return found
