@@ -105,7 +105,8 @@ class _Any(Rule):
             decision = rule.check(ctx)
             if decision.ok:
                 return ALLOW
-            first = first or decision
+            if first is None:  # a refusal is falsy: keep the first one explicitly
+                first = decision
         assert first is not None
         return first
 
