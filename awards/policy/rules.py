@@ -100,15 +100,16 @@ class _Any(Rule):
         super().__init__("(" + " | ".join(r.name for r in flat) + ")", lambda ctx: True)
 
     def check(self, ctx) -> Decision:
-        first: Decision | None = None
+        # Alternatives are written from the broadest ("is an administrator") to the most
+        # particular ("is the assigned juror, and ..."): when all refuse, the last one's reason
+        # is the one that tells the person what they are missing.
+        last: Decision | None = None
         for rule in self.rules:
-            decision = rule.check(ctx)
-            if decision.ok:
+            last = rule.check(ctx)
+            if last.ok:
                 return ALLOW
-            if first is None:  # a refusal is falsy: keep the first one explicitly
-                first = decision
-        assert first is not None
-        return first
+        assert last is not None
+        return last
 
 
 class _Not(Rule):

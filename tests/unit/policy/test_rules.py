@@ -23,9 +23,9 @@ def test_and_of_passing_rules_allows():
     assert bool((yes & is_even).check(3)) is False
 
 
-def test_or_allows_when_any_part_allows():
+def test_or_allows_when_any_part_allows_else_gives_the_last_reason():
     assert (hidden | is_even).check(2).ok is True
-    assert (hidden | locked).check(2).reason == "not found"
+    assert (hidden | locked).check(2).reason == "locked in this phase"
 
 
 def test_negation_carries_its_own_reason():
