@@ -81,9 +81,11 @@ def call_detail(call, now: datetime) -> dict[str, Any]:
     }
 
 
-def attachment(a) -> dict[str, Any]:
+def attachment(a, name: str | None = None) -> dict[str, Any]:
+    """``name`` replaces the uploaded name where the reader may not see it (blind rounds)."""
     return {"id": a.id, "field": a.field.key if a.field else None,
-            "original_name": a.original_name, "content_type": a.content_type, "size": a.size}
+            "original_name": name or a.original_name, "content_type": a.content_type,
+            "size": a.size}
 
 
 def answers(nomination, keys: set[str] | None = None) -> dict[str, Any]:
@@ -168,18 +170,21 @@ def rubric(r) -> dict[str, Any] | None:
 
 def juror_entry(nomination, round_) -> dict[str, Any]:
     """What ``awards.jury.services.entry_view`` shows the juror, by key: in a blind round the
-    nominee's details and every identifying answer and file are left out."""
+    nominee's details and every identifying answer and file are left out, and the files that
+    remain are named "Attachment 2.pdf" as on the juror's page."""
     from awards.nominations.services import fields_for, question_fields
+    from awards.redaction import neutral_names
 
     fields = question_fields(fields_for(nomination))
     visible = [f for f in fields if not (round_.blind and f.is_identifying)]
     keys = {f.key for f in visible if f.type != FieldType.FILE}
     file_ids = {f.id for f in visible if f.type == FieldType.FILE}
+    files = [a for a in nomination.attachments if a.field_id in file_ids]
+    names = neutral_names(files) if round_.blind else {}
     return {
         "nominee": None if round_.blind else nominee(nomination),
         "answers": answers(nomination, keys),
-        "attachments": [attachment(a) for a in nomination.attachments
-                        if a.field_id in file_ids],
+        "attachments": [attachment(a, names.get(a.id)) for a in files],
     }
 
 

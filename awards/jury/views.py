@@ -14,7 +14,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import format_decimal
@@ -23,7 +22,9 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
+from awards import policy, redaction
 from awards.db import get_db, utcnow
+from awards.errors import render_error
 from awards.i18n import format_dt
 from awards.judging.totals import total_bounds
 from awards.jury import access, services
@@ -37,7 +38,8 @@ from awards.jury.forms import (
     score_name,
 )
 from awards.jury.models import Assignment
-from awards.storage import human_size, path_for
+from awards.storage import human_size
+from awards.views_common import viewer
 
 bp = Blueprint("jury", __name__, url_prefix="/jury")
 
@@ -53,11 +55,36 @@ def _score_text(value: float | None) -> str:
 def _helpers():
     return {"STATE_LABELS": STATE_LABELS, "STATE_BADGES": STATE_BADGES,
             "state_of": services.state_of, "score_text": _score_text,
-            "human_size": human_size, "score_name": score_name, "comment_name": comment_name}
+            "human_size": human_size, "score_name": score_name, "comment_name": comment_name,
+            "entry_title": _entry_title}
 
 
 def _user():
     return current_user._get_current_object()
+
+
+def _shows_identity(assignment: Assignment) -> bool:
+    return policy.shows_identity(viewer(), assignment.round)
+
+
+def _entry_title(assignment: Assignment) -> str:
+    """The entry as this juror may name it: the reference, and the nominee only when the
+    round shows identities to them."""
+    nomination = assignment.nomination
+    title = nomination.reference or f"#{nomination.id}"
+    if _shows_identity(assignment) and nomination.nominee_name:
+        title += f" — {nomination.nominee_name}"
+    return title
+
+
+def _file_names(assignment: Assignment) -> dict[int, str]:
+    """The entry's files as this juror sees them named: as uploaded, or in a blind round
+    "Attachment 2.pdf" (numbered among the files the juror may open, as in the API)."""
+    nomination = assignment.nomination
+    if _shows_identity(assignment):
+        return {a.id: a.original_name for a in nomination.attachments}
+    visible = services.entry_view(nomination, assignment.round).attachment_ids
+    return redaction.neutral_names(a for a in nomination.attachments if a.id in visible)
 
 
 def _assignment_or_404(assignment_id: int) -> Assignment:
@@ -169,6 +196,7 @@ def _render_score(assignment: Assignment, form=None, *, status: int = 200,
     return render_template(
         "jury/score.html", assignment=assignment, round=round_, call=round_.call,
         nomination=assignment.nomination, entry=services.entry_view(assignment.nomination, round_),
+        file_names=_file_names(assignment),
         rubric=rubric, form=form, review=review, editable=editable, closed=closed,
         bounds=bounds, notice=notice, notice_kind=notice_kind,
         can_reopen=review is not None and review.is_submitted and not closed,
@@ -338,14 +366,11 @@ def attachment(assignment_id: int, attachment_id: int):
     file = services.visible_attachment(assignment.nomination, assignment.round, attachment_id)
     if file is None:
         abort(404)
+    names = _file_names(assignment)
     try:
-        path = path_for(file.stored_name)
+        return redaction.send_attachment(file, name=names.get(file.id),
+                                         redact=not _shows_identity(assignment))
     except FileNotFoundError:
         abort(404)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype=file.content_type, as_attachment=True,
-                         download_name=file.original_name, max_age=0, etag=False)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    except redaction.RedactionError as refusal:
+        return render_error(422, str(refusal.message))
