@@ -30,6 +30,7 @@ from awards.jury.models import JuryMember, Panel
 from awards.nominations import formbuilder, services
 from awards.nominations.models import Nomination
 from awards.permissions import can_view_nomination
+from awards.views_common import viewer
 
 NOMINATION_ID = path_id("nomination_id", "The nomination's id.")
 
@@ -124,6 +125,14 @@ def get_nomination(nomination_id: int):
 
 
 def _refusal(exc: services.NominationError) -> ApiProblem:
+    if isinstance(exc, services.Refused):
+        if exc.status == 404:
+            return ApiProblem("not-found")
+        if exc.rule == "not_frozen":
+            return ApiProblem("results-published", exc.message)
+        if exc.status == 409:
+            return ApiProblem("not-editable", exc.message)
+        return ApiProblem("forbidden", exc.message)
     if isinstance(exc, services.DeadlinePassed):
         return ApiProblem("deadline-passed", _l(
             "The deadline passed at %(when)s (UTC). The nomination can no longer be submitted "
@@ -275,7 +284,8 @@ def _missing_errors(missing: list[str], fields) -> list[dict]:
 
 @operation(bp, "/nominations/{nomination_id}", "PATCH", tag="nominations", auth="token",
            params=[NOMINATION_ID], body="NominationUpdate",
-           problems=["email-not-verified", "deadline-passed", "not-editable", "stale"],
+           problems=["email-not-verified", "deadline-passed", "not-editable",
+                     "results-published", "stale"],
            summary="Change the nominee's details and answers (only those given)",
            description="A draft keeps what is valid and may stay incomplete. A nomination "
                        "already submitted changes all at once or not at all, must stay "
@@ -293,65 +303,58 @@ def update_nomination(nomination_id: int):
     if not isinstance(answers_in, dict):
         raise ApiProblem("validation-failed", errors=[field_error(
             "answers", _l("Give an object of answers by question key."))])
-    db = get_db()
-    services.lock_nomination(session=db, nomination=nomination)
-    now = utcnow()
+
+    def read(complete: bool) -> services.Changes:
+        """The body checked by the page's form over the stored answers; a wrong value
+        refuses the whole request (422), in a draft too."""
+        fields = services.fields_for(nomination)
+        questions = {q.key: q for q in services.question_fields(fields)}
+        rules = services.nominee_rules(nomination.nominator_kind, fields,
+                                       consent_required=nomination.nominee_consent_required)
+        formdata = _stored_formdata(nomination, fields)
+        errors = []
+        for name, value in nominee_in.items():
+            if name not in rules:
+                errors.append(field_error(f"nominee.{name}", _l(
+                    "This detail is not asked of this kind of nominator.")))
+            elif value is not None and not isinstance(value, str):
+                errors.append(field_error(f"nominee.{name}", _l("Give a text value.")))
+            else:
+                formdata.setlist(name, [value] if value else [])
+        for key, value in answers_in.items():
+            definition = questions.get(key)
+            if definition is None:
+                errors.append(field_error(f"answers.{key}", _l(
+                    "There is no such question in this nomination's form.")))
+            elif definition.type == FieldType.FILE:
+                errors.append(field_error(f"answers.{key}", _l(
+                    "Files are attached on the nomination's page, not through the API.")))
+            else:
+                try:
+                    formdata.setlist(formbuilder.field_name(definition),
+                                     _as_formdata(definition, value, f"answers.{key}"))
+                except ApiProblem as problem:
+                    errors += problem.errors or []
+        if errors:
+            raise ApiProblem("validation-failed", errors=errors)
+        form = _build_form(nomination, fields, formdata)
+        form.validate_as(final=complete)
+        errors = _form_errors(form)
+        if errors:
+            raise ApiProblem("validation-failed", errors=errors)
+        given_ids = {questions[key].id for key in answers_in}
+        return services.Changes(
+            answers={fid: v for fid, v in form.valid_answers().items() if fid in given_ids},
+            nominee={name: v for name, v in form.valid_nominee().items() if name in nominee_in})
+
     try:
-        services.check_editable(nomination, now)
+        services.save_nomination(session=get_db(), viewer=viewer(), nomination=nomination,
+                                 read=read, now=utcnow())
+    except services.Invalid as exc:
+        raise ApiProblem("validation-failed", errors=_missing_errors(
+            exc.missing, services.fields_for(nomination))) from None
     except services.NominationError as exc:
         raise _refusal(exc) from None
-
-    fields = services.fields_for(nomination)
-    questions = {q.key: q for q in services.question_fields(fields)}
-    rules = services.nominee_rules(nomination.nominator_kind, fields,
-                                   consent_required=nomination.nominee_consent_required)
-    formdata = _stored_formdata(nomination, fields)
-    errors = []
-    for name, value in nominee_in.items():
-        if name not in rules:
-            errors.append(field_error(f"nominee.{name}", _l(
-                "This detail is not asked of this kind of nominator.")))
-        elif value is not None and not isinstance(value, str):
-            errors.append(field_error(f"nominee.{name}", _l("Give a text value.")))
-        else:
-            formdata.setlist(name, [value] if value else [])
-    for key, value in answers_in.items():
-        definition = questions.get(key)
-        if definition is None:
-            errors.append(field_error(f"answers.{key}", _l(
-                "There is no such question in this nomination's form.")))
-        elif definition.type == FieldType.FILE:
-            errors.append(field_error(f"answers.{key}", _l(
-                "Files are attached on the nomination's page, not through the API.")))
-        else:
-            try:
-                formdata.setlist(formbuilder.field_name(definition),
-                                 _as_formdata(definition, value, f"answers.{key}"))
-            except ApiProblem as problem:
-                errors += problem.errors or []
-    if errors:
-        raise ApiProblem("validation-failed", errors=errors)
-
-    atomic = nomination.status not in (NominationStatus.DRAFT,
-                                       NominationStatus.CHANGES_REQUESTED)
-    form = _build_form(nomination, fields, formdata)
-    form.validate_as(final=atomic)
-    errors = _form_errors(form)
-    if errors:
-        raise ApiProblem("validation-failed", errors=errors)
-    given_ids = {questions[key].id for key in answers_in}
-    result = services.save_nomination(
-        session=db, nomination=nomination, actor=user,
-        answers={fid: value for fid, value in form.valid_answers().items() if fid in given_ids},
-        nominee={name: value for name, value in form.valid_nominee().items()
-                 if name in nominee_in},
-        now=now)
-    if atomic:
-        missing = services.missing_fields(nomination, fields)
-        if missing:
-            raise ApiProblem("validation-failed", errors=_missing_errors(missing, fields))
-        services.record_edit(session=db, nomination=nomination, actor=user, result=result,
-                             now=now)
     _commit()
     return json_response(serialize.nomination(nomination, utcnow()))
 
@@ -359,7 +362,7 @@ def update_nomination(nomination_id: int):
 @operation(bp, "/nominations/{nomination_id}/submit", "POST", tag="nominations",
            auth="token", params=[NOMINATION_ID], body="NominationSubmit",
            problems=["email-not-verified", "deadline-passed", "not-editable",
-                     "already-submitted", "stale"],
+                     "already-submitted", "results-published", "stale"],
            summary="Submit a draft (or resubmit after a request for changes)",
            description="Gives the reference on first submission and mails the applicant, as "
                        "on the page. Every required answer must be there; missing ones are "
@@ -373,24 +376,27 @@ def submit_nomination(nomination_id: int):
     if not isinstance(consent, bool):
         raise ApiProblem("validation-failed", errors=[field_error(
             "personal_data_consent", _l("Give true or false."))])
-    db = get_db()
-    services.lock_nomination(session=db, nomination=nomination)
     try:
-        services.submit_nomination(session=db, nomination=nomination, actor=user,
-                                   personal_data_consent=consent, now=utcnow())
-    except services.Incomplete as exc:
-        raise ApiProblem("validation-failed", errors=_missing_errors(
-            exc.missing, services.fields_for(nomination))) from None
+        outcome = services.submit_nomination(session=get_db(), viewer=viewer(),
+                                             nomination=nomination,
+                                             personal_data_consent=consent, now=utcnow())
     except services.NominationError as exc:
         raise _refusal(exc) from None
+    if not outcome.submitted:
+        raise ApiProblem("validation-failed", errors=_missing_errors(
+            outcome.missing, services.fields_for(nomination)))
     _commit()
     return json_response(serialize.nomination(nomination, utcnow()))
 
 
 @operation(bp, "/nominations/{nomination_id}/withdraw", "POST", tag="nominations",
            auth="token", params=[NOMINATION_ID], body="NominationWithdraw",
-           body_required=False, problems=["email-not-verified", "not-editable", "stale"],
+           body_required=False,
+           problems=["email-not-verified", "not-editable", "results-published", "stale"],
            summary="Withdraw a nomination",
+           description="Refused (409) once a decision (advance, award) stands on the "
+                       "nomination, and while the call's results are scheduled, published or "
+                       "being corrected.",
            responses={200: ("Nomination", "The withdrawn nomination.")})
 def withdraw_nomination(nomination_id: int):
     user = require_verified()
@@ -400,10 +406,8 @@ def withdraw_nomination(nomination_id: int):
     if not isinstance(reason, str) or len(reason) > 2000:
         raise ApiProblem("validation-failed", errors=[field_error(
             "reason", _l("Use at most %(n)d characters.", n=2000))])
-    db = get_db()
-    services.lock_nomination(session=db, nomination=nomination)
     try:
-        services.withdraw_nomination(session=db, nomination=nomination, actor=user,
+        services.withdraw_nomination(session=get_db(), viewer=viewer(), nomination=nomination,
                                      reason=reason, now=utcnow())
     except services.NominationError as exc:
         raise _refusal(exc) from None

@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.datastructures import FileStorage
 
-from awards import audit
+from awards import audit, policy
 from awards.calls.models import Call, Category, FormField
 from awards.db import utcnow
 from awards.enums import FieldType, NominationStatus, NominatorKind
@@ -329,7 +331,7 @@ class SaveResult:
         return bool(self.uploaded or self.removed)
 
 
-def save_nomination(
+def _store_changes(
     *,
     session: Session,
     nomination: Nomination,
@@ -347,7 +349,6 @@ def save_nomination(
     types of the answers (the form does). Audited as ``nomination.save_draft`` while a draft,
     ``nomination.edit`` afterwards, with the changed values before and after."""
     now = now or utcnow()
-    check_editable(nomination, now)
     result = SaveResult()
     fields = fields_for(nomination)
     by_id = {f.id: f for f in fields}
@@ -510,22 +511,14 @@ def _add_version(session: Session, nomination: Nomination, actor, **extra) -> No
     return version
 
 
-def submit_nomination(*, session: Session, nomination: Nomination, actor,
-                      personal_data_consent: bool,
-                      now: datetime | None = None) -> NominationVersion:
+def _submit(*, session: Session, nomination: Nomination, actor, personal_data_consent: bool,
+            now: datetime) -> NominationVersion:
     """First submission (a draft) or resubmission after a request for changes.
 
     The deadline is checked here, at the moment of submitting; a request for changes may be
     answered after it. Gives the reference on first submission, snapshots a version, and
-    mails the applicant (and, for someone else nominated, the nominee's consent request)."""
-    now = now or utcnow()
-    if nomination.applicant_id != getattr(actor, "id", None):
-        raise NotEditable("not the applicant")
-    if nomination.status not in (NominationStatus.DRAFT, NominationStatus.CHANGES_REQUESTED):
-        if nomination.is_submitted:
-            raise AlreadySubmitted("already submitted")
-        raise NotEditable("not submittable")
-    check_editable(nomination, now)
+    mails the applicant (and, for someone else nominated, the nominee's consent request).
+    The caller has locked the nomination and asked the policy (``submit_nomination``)."""
     if not personal_data_consent:
         raise Incomplete(["personal_data_consent"])
     missing = missing_fields(nomination)
@@ -561,8 +554,8 @@ def _needs_consent_request(nomination: Nomination) -> bool:
             and nomination.nominee_email.lower() != (nomination.applicant.email or "").lower())
 
 
-def record_edit(*, session: Session, nomination: Nomination, actor, result: SaveResult,
-                now: datetime | None = None) -> NominationVersion | None:
+def _record_edit(*, session: Session, nomination: Nomination, actor, result: SaveResult,
+                 now: datetime) -> NominationVersion | None:
     """After a saved change to a submitted nomination: a new version when anything changed.
     The status stays as it is. A changed nominee e-mail asks the new address for consent."""
     if not (result.changed or result.files_changed):
@@ -570,8 +563,7 @@ def record_edit(*, session: Session, nomination: Nomination, actor, result: Save
     missing = missing_fields(nomination)
     if missing:
         raise Incomplete(missing)
-    version = _add_version(session, nomination, actor,
-                           edited_at=(now or utcnow()).isoformat())
+    version = _add_version(session, nomination, actor, edited_at=now.isoformat())
     if "nominee.nominee_email" in result.changed and _needs_consent_request(nomination):
         nomination.nominee_consent_at = None
         nomination.nominee_declined_at = None
@@ -579,13 +571,8 @@ def record_edit(*, session: Session, nomination: Nomination, actor, result: Save
     return version
 
 
-def withdraw_nomination(*, session: Session, nomination: Nomination, actor, reason: str = "",
-                        now: datetime | None = None) -> StatusChange:
-    now = now or utcnow()
-    if nomination.applicant_id != getattr(actor, "id", None):
-        raise NotEditable("not the applicant")
-    if nomination.status not in WITHDRAWABLE or nomination.anonymised_at is not None:
-        raise NotEditable("not withdrawable")
+def _withdraw(*, session: Session, nomination: Nomination, actor, reason: str,
+              now: datetime) -> StatusChange:
     was_submitted = nomination.is_submitted
     change = change_status(session=session, nomination=nomination,
                            to_status=NominationStatus.WITHDRAWN, actor=actor,
@@ -599,6 +586,197 @@ def withdraw_nomination(*, session: Session, nomination: Nomination, actor, reas
                    language=applicant.preferred_language or "ru", nomination=nomination,
                    call=nomination.call, reason=change.reason)
     return change
+
+
+# ---- the applicant's actions: one function each, for the page and the API ---------------------
+#
+# Each takes the nomination's lock, asks the policy, validates, writes, versions, audits and
+# queues the mail; it returns what happened or raises a ``NominationError``. The page and the
+# API only read their input (through ``read``, a callable that checks the posted values with
+# the page's form and returns ``Changes``) and translate the outcome.
+
+
+@dataclass
+class Changes:
+    """What a request asks to change, read by the caller's form, which checked each value's
+    type: parsed answers by question id, nominee details, files to add and to remove.
+    ``errors``: the form found something wrong in what was posted (it keeps the messages)."""
+
+    answers: dict[int, Any] = field(default_factory=dict)
+    nominee: dict[str, str] = field(default_factory=dict)
+    uploads: dict[int, list[FileStorage]] = field(default_factory=dict)
+    remove_ids: list[int] = field(default_factory=list)
+    errors: bool = False
+
+
+# Called once the mode is known: complete=True when every required answer must be valid
+# (submitting, or editing a nomination already submitted).
+ReadChanges = Callable[[bool], Changes]
+
+
+@dataclass
+class Outcome:
+    """What a save or a submission did. ``mode`` is the form's mode when the request came:
+    "draft" (Save draft + Submit), "changes" (changes requested: Save + Resubmit) or
+    "submitted" (Save changes only)."""
+
+    mode: str
+    saved: SaveResult = field(default_factory=SaveResult)
+    missing: list[str] = field(default_factory=list)
+    # The version made by this request: the submission's, or a new one of an edit.
+    version: NominationVersion | None = None
+    submitted: bool = False
+    form_errors: bool = False
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.form_errors or self.saved.upload_errors or self.missing)
+
+
+class Invalid(NominationError):
+    """A nomination already submitted changes all at once or not at all: what was sent
+    cannot be stored. ``saved`` holds the files written meanwhile (``stored_names``, to be
+    discarded after the rollback) and their errors; ``missing`` the required answers."""
+
+    def __init__(self, saved: SaveResult | None = None, missing: list[str] | None = None):
+        super().__init__("invalid")
+        self.saved = saved or SaveResult()
+        self.missing = missing or []
+
+
+class Refused(NominationError):
+    """The rulebook said no: ``status`` (404: must not know it exists; 403; 409: not in this
+    phase, or not after a decision) and the reason to show."""
+
+    def __init__(self, decision: policy.Decision):
+        super().__init__(decision.reason)
+        self.status = decision.status
+        self.rule = decision.rule
+
+
+def form_mode(nomination: Nomination) -> str:
+    if nomination.status == NominationStatus.DRAFT:
+        return "draft"
+    if nomination.status == NominationStatus.CHANGES_REQUESTED:
+        return "changes"
+    return "submitted"
+
+
+def check_may_edit(viewer: policy.Viewer, nomination: Nomination, now: datetime) -> None:
+    """Raise unless ``viewer`` may change ``nomination`` now (the edit page asks it too)."""
+    decision = policy.allows(viewer, policy.Action.EDIT_NOMINATION, nomination, now=now)
+    if decision.ok:
+        return
+    if decision.rule == "nomination_editable":
+        check_editable(nomination, now)  # the particular refusal: deadline, withdrawn...
+    raise Refused(decision)
+
+
+def save_nomination(*, session: Session, viewer: policy.Viewer, nomination: Nomination,
+                    read: ReadChanges, now: datetime | None = None) -> Outcome:
+    """Save (a draft, or after a request for changes) or edit a submitted nomination.
+
+    A draft keeps what is valid even when something else is not, files included; the outcome
+    reports the rest. A nomination already submitted changes all at once or not at all and
+    must stay complete (``Invalid`` otherwise: the caller rolls back); each change is a new
+    version, audited as ``nomination.edit``."""
+    now = now or utcnow()
+    actor = viewer.user
+    lock_nomination(session=session, nomination=nomination)
+    check_may_edit(viewer, nomination, now)
+    mode = form_mode(nomination)
+    if mode != "submitted":
+        changes = read(False)
+        saved = _store(session, nomination, actor, changes, now)
+        return Outcome(mode, saved, form_errors=changes.errors)
+    changes = read(True)
+    if changes.errors:
+        raise Invalid()
+    saved = _store(session, nomination, actor, changes, now)
+    missing = missing_fields(nomination)
+    if saved.upload_errors or missing:
+        raise Invalid(saved, missing)
+    version = _record_edit(session=session, nomination=nomination, actor=actor, result=saved,
+                           now=now)
+    return Outcome(mode, saved, version=version)
+
+
+def _store(session: Session, nomination: Nomination, actor, changes: Changes,
+           now: datetime) -> SaveResult:
+    return _store_changes(session=session, nomination=nomination, actor=actor,
+                          answers=changes.answers, nominee=changes.nominee,
+                          uploads=changes.uploads, remove_ids=changes.remove_ids, now=now)
+
+
+def submit_nomination(*, session: Session, viewer: policy.Viewer, nomination: Nomination,
+                      personal_data_consent: bool, read: ReadChanges | None = None,
+                      now: datetime | None = None) -> Outcome:
+    """Submit a draft, or resubmit after a request for changes.
+
+    With ``read`` (the page's form), the posted changes are saved first, as a draft save:
+    they are kept even when the submission then fails, and the outcome lists what is missing
+    (``submitted`` False). ``AlreadySubmitted`` for a second click or a second tab."""
+    now = now or utcnow()
+    lock_nomination(session=session, nomination=nomination)
+    if (nomination.applicant_id == viewer.id and nomination.is_submitted
+            and nomination.status != NominationStatus.CHANGES_REQUESTED):
+        raise AlreadySubmitted("already submitted")
+    check_may_edit(viewer, nomination, now)
+    outcome = Outcome(form_mode(nomination))
+    if read is not None:
+        changes = read(True)
+        outcome.form_errors = changes.errors
+        outcome.saved = _store(session, nomination, viewer.user, changes, now)
+        outcome.missing = missing_fields(nomination)
+        if outcome.has_errors:
+            return outcome
+    try:
+        outcome.version = _submit(session=session, nomination=nomination, actor=viewer.user,
+                                  personal_data_consent=personal_data_consent, now=now)
+    except Incomplete as exc:
+        outcome.missing = exc.missing
+        return outcome
+    outcome.submitted = True
+    return outcome
+
+
+# Refusals about the nomination's own state (already withdrawn, ruled out), told as before;
+# the others (the call's phase, a decision) are the rulebook's.
+_STATE_RULES = frozenset({"not_withdrawn_yet", "withdrawable"})
+
+
+def withdrawal(viewer: policy.Viewer, nomination: Nomination, *, now: datetime
+               ) -> policy.Decision:
+    """May ``viewer`` withdraw ``nomination`` now, and if not, why: the page shows the reason
+    where the button would be, and ``withdraw_nomination`` refuses with it."""
+    decision = policy.allows(viewer, policy.Action.WITHDRAW_NOMINATION, nomination, now=now)
+    if decision.ok and (nomination.status not in WITHDRAWABLE
+                        or nomination.anonymised_at is not None):
+        return policy.Decision(False, _l("This nomination has been screened and can no longer "
+                                         "be withdrawn."), 409, "withdrawable")
+    return decision
+
+
+def check_may_withdraw(viewer: policy.Viewer, nomination: Nomination, *,
+                       now: datetime) -> None:
+    decision = withdrawal(viewer, nomination, now=now)
+    if decision.ok:
+        return
+    if decision.rule in _STATE_RULES:
+        raise NotEditable("not withdrawable")
+    raise Refused(decision)
+
+
+def withdraw_nomination(*, session: Session, viewer: policy.Viewer, nomination: Nomination,
+                        reason: str = "", now: datetime | None = None) -> StatusChange:
+    """Withdraw: refused once the call is frozen (results scheduled, published, in
+    correction, archived) or while a decision (advance, award) stands on the nomination, so
+    a published winner never disappears from the ranking behind the results."""
+    now = now or utcnow()
+    lock_nomination(session=session, nomination=nomination)
+    check_may_withdraw(viewer, nomination, now=now)
+    return _withdraw(session=session, nomination=nomination, actor=viewer.user,
+                     reason=reason, now=now)
 
 
 # ---- the nominee's consent --------------------------------------------------------------------

@@ -7,6 +7,8 @@ exists."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import (
     Blueprint,
     abort,
@@ -25,6 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from awards.calls.models import Call
 from awards.calls.views import countdown_text, format_call_dt, visible_call_or_404
+from awards import policy
 from awards.db import get_db, utcnow
 from awards.enums import FieldType, NominationStatus, NominatorKind
 from awards.extensions import limiter
@@ -42,6 +45,7 @@ from awards.nominations.forms import (
 from awards.nominations.models import Attachment, Nomination
 from awards.permissions import can_view_nomination, verified_required
 from awards.storage import human_size, path_for
+from awards.views_common import viewer
 
 bp = Blueprint("nominations", __name__, url_prefix="/nominations")
 
@@ -105,29 +109,54 @@ def _not_editable_message(nomination: Nomination) -> str:
 @login_required
 def mine():
     nominations = services.nominations_of(get_db(), current_user)
+    now = utcnow()
     return render_template("nominations/mine.html", nominations=nominations,
-                           awaiting=services.awaiting_nominee_consent)
+                           awaiting=services.awaiting_nominee_consent,
+                           withdrawals={n.id: _withdrawal_state(n, now) for n in nominations})
+
+
+@dataclass(frozen=True)
+class WithdrawalState:
+    """The Withdraw button, or why there is none (the policy's reason)."""
+
+    allowed: bool
+    reason: str = ""
+
+
+def _withdrawal_state(nomination: Nomination, now) -> WithdrawalState:
+    decision = services.withdrawal(viewer(), nomination, now=now)
+    if decision.ok:
+        return WithdrawalState(True)
+    # Nothing to explain about a nomination already withdrawn, or someone else's.
+    if decision.rule in ("not_withdrawn_yet", "is_applicant", "signed_in"):
+        return WithdrawalState(False)
+    return WithdrawalState(False, str(decision.reason))
 
 
 @bp.get("/<int:nomination_id>")
 @login_required
 def show(nomination_id: int):
-    nomination = _viewable_or_404(nomination_id)
+    return _render_show(_viewable_or_404(nomination_id))
+
+
+def _render_show(nomination: Nomination, status: int = 200, *, refusal: str = ""):
+    """The nomination's page; ``refusal``: why the action just asked for was refused."""
     now = utcnow()
     fields = services.fields_for(nomination)
-    is_owner = nomination.applicant_id == current_user.id
+    withdrawal = _withdrawal_state(nomination, now)
     return render_template(
         "nominations/show.html", nomination=nomination, call=nomination.call,
         rows=formbuilder.answer_rows(nomination, fields),
         timeline=services.timeline(nomination),
-        can_edit=is_owner and nomination.is_editable_at(now),
-        can_withdraw=is_owner and nomination.status in services.WITHDRAWABLE
-        and nomination.anonymised_at is None,
+        can_edit=policy.allows(viewer(), policy.Action.EDIT_NOMINATION, nomination,
+                               now=now).ok,
+        can_withdraw=withdrawal.allowed, withdraw_reason=withdrawal.reason,
+        refusal=refusal,
         awaiting_consent=services.awaiting_nominee_consent(nomination),
         deadline_passed=(nomination.status == NominationStatus.DRAFT
                          and nomination.call.has_closed_at(now)),
         changes_reason=_changes_reason(nomination),
-    )
+    ), status
 
 
 def _changes_reason(nomination: Nomination) -> str:
@@ -239,19 +268,10 @@ def _render_form(nomination: Nomination, form, fields, status: int = 200, *,
         "nominations/edit.html", nomination=nomination, call=call, form=form,
         questions=form.questions, files=files, deadline_error=deadline_error,
         file_hint=formbuilder.file_hint,
-        mode=_mode(nomination), countdown=_countdown(call, now, nomination),
+        mode=services.form_mode(nomination), countdown=_countdown(call, now, nomination),
         changes_reason=_changes_reason(nomination),
         consent_text=localized(call, "consent_text"), FieldType=FieldType,
     ), status
-
-
-def _mode(nomination: Nomination) -> str:
-    """draft: Save draft + Submit; changes: Save + Resubmit; submitted: Save changes only."""
-    if nomination.status == NominationStatus.DRAFT:
-        return "draft"
-    if nomination.status == NominationStatus.CHANGES_REQUESTED:
-        return "changes"
-    return "submitted"
 
 
 def _countdown(call: Call, now, nomination: Nomination) -> str:
@@ -265,13 +285,9 @@ def _countdown(call: Call, now, nomination: Nomination) -> str:
 def edit(nomination_id: int):
     nomination = _own_or_404(nomination_id)
     try:
-        services.check_editable(nomination, utcnow())
-    except services.DeadlinePassed:
-        flash(_deadline_message(nomination.call), "error")
-        return redirect(url_for(".show", nomination_id=nomination.id))
-    except services.NotEditable:
-        flash(_not_editable_message(nomination), "error")
-        return redirect(url_for(".show", nomination_id=nomination.id))
+        services.check_may_edit(viewer(), nomination, utcnow())
+    except services.NominationError as exc:
+        return _refused(nomination, exc, code=302)
     fields = services.fields_for(nomination)
     return _render_form(nomination, _build_form(nomination, fields), fields)
 
@@ -296,9 +312,10 @@ def _remove_ids() -> list[int]:
 
 
 def _handle_form(nomination: Nomination, *, final: bool):
-    """Both buttons of the form. Draft (and changes requested): what is valid is saved even
-    when something else is not, files included; Submit then needs everything. A nomination
-    already submitted changes all at once or not at all, and each change is a new version."""
+    """Both buttons of the form: the service does the work, this reads the form and shows
+    the outcome. Draft (and changes requested): what is valid is saved even when something
+    else is not, files included; Submit then needs everything. A nomination already
+    submitted changes all at once or not at all, and each change is a new version."""
     db = get_db()
     fields = services.fields_for(nomination)
     form = _build_form(nomination, fields)
@@ -306,86 +323,83 @@ def _handle_form(nomination: Nomination, *, final: bool):
     if form.csrf_failed:
         return _render_form(nomination, form, fields, 400)
 
+    def read(complete: bool) -> services.Changes:
+        form.validate_as(final=complete)
+        return services.Changes(answers=form.valid_answers(), nominee=form.valid_nominee(),
+                                uploads=form.uploads(), remove_ids=_remove_ids(),
+                                errors=_has_errors(form))
+
     now = utcnow()
-    user = _user()
-    services.lock_nomination(session=db, nomination=nomination)
-    resubmitting = nomination.status == NominationStatus.CHANGES_REQUESTED
-    if final and nomination.is_submitted and not resubmitting:
-        # A second click, or a second tab: the nomination stays as first submitted.
-        db.rollback()
-        if nomination.status == NominationStatus.SUBMITTED:
-            flash(_("This nomination has already been submitted (reference %(ref)s).",
-                    ref=nomination.reference), "info")
-        else:
-            flash(_not_editable_message(nomination), "error")
-        return redirect(url_for(".show", nomination_id=nomination.id), 303)
     try:
-        services.check_editable(nomination, now)
-    except services.DeadlinePassed:
+        if final:
+            consent = form.personal_data_consent.data if form.asks_consent else True
+            outcome = services.submit_nomination(
+                session=db, viewer=viewer(), nomination=nomination,
+                personal_data_consent=bool(consent), read=read, now=now)
+        else:
+            outcome = services.save_nomination(session=db, viewer=viewer(),
+                                               nomination=nomination, read=read, now=now)
+    except services.Invalid as exc:
         db.rollback()
+        services.discard_stored(exc.saved.stored_names)
+        _add_upload_errors(form, exc.saved)
+        _add_missing(form, exc.missing, fields)
+        return _render_form(nomination, form, fields, 400)
+    except services.NominationError as exc:
+        db.rollback()
+        return _refused(nomination, exc, form=form, fields=fields)
+
+    _add_upload_errors(form, outcome.saved)
+    _add_missing(form, outcome.missing, fields)
+    if not _commit(db, outcome.saved):
+        return redirect(url_for(".edit", nomination_id=nomination.id), 303)
+    if outcome.submitted:
+        return redirect(url_for(".confirmation", nomination_id=nomination.id), 303)
+    if outcome.mode == "submitted":
+        if outcome.version is None:
+            flash(_("Nothing was changed."), "info")
+        else:
+            flash(_("Your changes are saved (version %(n)d). The nomination stays submitted.",
+                    n=outcome.version.number), "success")
+        return redirect(url_for(".show", nomination_id=nomination.id), 303)
+    if _has_errors(form):
+        return _render_form(nomination, form, fields, 400)
+    result = outcome.saved
+    if result.removed and not result.changed and not result.uploaded:
+        flash(_("The file was removed."), "success")
+    else:
+        flash(_("Your draft is saved.") if outcome.mode == "draft"
+              else _("Your changes are saved."), "success")
+    return redirect(url_for(".edit", nomination_id=nomination.id), 303)
+
+
+def _refused(nomination: Nomination, exc: services.NominationError, *, form=None,
+             fields=None, code: int = 303):
+    """A service's refusal as the page shows it."""
+    if isinstance(exc, services.Refused):
+        if exc.status == 404:
+            abort(404)
+        return _render_show(nomination, exc.status, refusal=str(exc.message))
+    if isinstance(exc, services.DeadlinePassed) and form is not None:
         return _render_form(nomination, form, fields, 409,
                             deadline_error=_deadline_message(nomination.call))
-    except services.NotEditable:
-        db.rollback()
+    if isinstance(exc, services.DeadlinePassed):
+        flash(_deadline_message(nomination.call), "error")
+    elif (isinstance(exc, services.AlreadySubmitted)
+          and nomination.status == NominationStatus.SUBMITTED):
+        # A second click, or a second tab: the nomination stays as first submitted.
+        flash(_("This nomination has already been submitted (reference %(ref)s).",
+                ref=nomination.reference), "info")
+    else:
         flash(_not_editable_message(nomination), "error")
-        return redirect(url_for(".show", nomination_id=nomination.id), 303)
+    return redirect(url_for(".show", nomination_id=nomination.id), code)
 
-    mode = _mode(nomination)
-    atomic = mode == "submitted"
-    if atomic:
-        form.validate_as(final=True)
-        if _has_errors(form):
-            db.rollback()
-            return _render_form(nomination, form, fields, 400)
 
-    result = services.save_nomination(
-        session=db, nomination=nomination, actor=user, answers=form.valid_answers(),
-        nominee=form.valid_nominee(), uploads=form.uploads(), remove_ids=_remove_ids(), now=now)
+def _add_upload_errors(form, result: services.SaveResult) -> None:
     by_id = {q.id: q for q in form.questions}
     for field_id, messages in result.upload_errors.items():
         for message in messages:
             form.add_error(formbuilder.field_name(by_id[field_id]), message)
-    if final or atomic:
-        _add_missing(form, services.missing_fields(nomination, fields), fields)
-
-    if atomic:
-        if _has_errors(form):
-            db.rollback()
-            services.discard_stored(result.stored_names)
-            return _render_form(nomination, form, fields, 400)
-        version = services.record_edit(session=db, nomination=nomination, actor=user,
-                                       result=result, now=now)
-        if not _commit(db, result):
-            return redirect(url_for(".edit", nomination_id=nomination.id), 303)
-        if version is None:
-            flash(_("Nothing was changed."), "info")
-        else:
-            flash(_("Your changes are saved (version %(n)d). The nomination stays submitted.",
-                    n=version.number), "success")
-        return redirect(url_for(".show", nomination_id=nomination.id), 303)
-
-    if final and not _has_errors(form):
-        consent = (form.personal_data_consent.data if form.asks_consent else True)
-        try:
-            services.submit_nomination(session=db, nomination=nomination, actor=user,
-                                       personal_data_consent=bool(consent), now=now)
-        except services.Incomplete as exc:
-            _add_missing(form, exc.missing, fields)
-        else:
-            if not _commit(db, result):
-                return redirect(url_for(".edit", nomination_id=nomination.id), 303)
-            return redirect(url_for(".confirmation", nomination_id=nomination.id), 303)
-
-    if not _commit(db, result):
-        return redirect(url_for(".edit", nomination_id=nomination.id), 303)
-    if _has_errors(form):
-        return _render_form(nomination, form, fields, 400)
-    if result.removed and not result.changed and not result.uploaded:
-        flash(_("The file was removed."), "success")
-    else:
-        flash(_("Your draft is saved.") if mode == "draft" else _("Your changes are saved."),
-              "success")
-    return redirect(url_for(".edit", nomination_id=nomination.id), 303)
 
 
 def _has_errors(form) -> bool:
@@ -427,20 +441,19 @@ def _commit(db, result) -> bool:
 @verified_required
 def withdraw(nomination_id: int):
     nomination = _own_or_404(nomination_id)
-    if nomination.status not in services.WITHDRAWABLE or nomination.anonymised_at is not None:
-        flash(_not_editable_message(nomination), "error")
-        return redirect(url_for(".show", nomination_id=nomination.id))
+    try:
+        services.check_may_withdraw(viewer(), nomination, now=utcnow())
+    except services.NominationError as exc:
+        return _refused(nomination, exc, code=302)
     form = WithdrawForm()
     if request.method == "POST" and form.validate():
         db = get_db()
-        services.lock_nomination(session=db, nomination=nomination)
         try:
-            services.withdraw_nomination(session=db, nomination=nomination, actor=_user(),
+            services.withdraw_nomination(session=db, viewer=viewer(), nomination=nomination,
                                          reason=form.reason.data or "")
-        except services.NotEditable:
+        except services.NominationError as exc:
             db.rollback()
-            flash(_not_editable_message(nomination), "error")
-            return redirect(url_for(".show", nomination_id=nomination.id), 303)
+            return _refused(nomination, exc)
         db.commit()
         flash(_("The nomination is withdrawn."), "success")
         return redirect(url_for(".show", nomination_id=nomination.id), 303)
