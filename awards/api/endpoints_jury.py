@@ -156,6 +156,10 @@ def _save(assignment_id: int, *, submit: bool):
             field_error(f"scores.{key}", score_message(error, criteria[key])
                         if key in criteria else _l("This score is not part of the rubric."))
             for key, error in sorted(refusal.errors.items())]) from None
+    except services.NotAvailable:
+        raise ApiProblem("not-found") from None
+    except services.Frozen as refusal:
+        raise ApiProblem("results-published", refusal.message) from None
     except services.RoundClosed:
         raise ApiProblem("round-closed") from None
     except services.RoundNotOpen:
@@ -175,7 +179,8 @@ def _save(assignment_id: int, *, submit: bool):
     return json_response(_assignment_body(db.get(Assignment, assignment.id)))
 
 
-_REVIEW_PROBLEMS = ["round-closed", "round-not-open", "already-submitted", "stale"]
+_REVIEW_PROBLEMS = ["round-closed", "round-not-open", "results-published", "already-submitted",
+                    "stale"]
 
 
 @operation(bp, "/assignments/{assignment_id}/review", "PUT", tag="jury", auth="token",

@@ -1,10 +1,14 @@
-"""Who may see and do what in judging. Every juror page asks these on the server; templates
-only use them to hide what the user could not do anyway.
+"""Who may see and do what in judging, as the juror pages and the API ask it. The answers come
+from the rulebook (``awards.policy``); these helpers only adapt it to what the pages have at
+hand (a session and a user). Templates use them to hide what the user could not do anyway; the
+services ask the policy again before they write.
 
 A juror is a person with an *active* seat (status active, account linked) on a panel of the
 call; the round's panel decides who judges in that round. Anything that is not the user's own
-active assignment in a started scoring round, or that touches an entry they are conflicted
-with, is treated as if it did not exist (404): the answer must not tell that it exists."""
+active assignment in a started scoring round, or that touches an entry they are in conflict
+with (declared, recorded, or found: their own entry, their e-mail as the nominee's, their
+organisation), is treated as if it did not exist (404): the answer must not tell that it
+exists."""
 
 from __future__ import annotations
 
@@ -13,20 +17,30 @@ from datetime import datetime
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from awards.enums import (
-    AssignmentStatus,
-    JurorStatus,
-    NominationStatus,
-    RoundKind,
-    RoundStatus,
-)
-from awards.jury.models import Assignment, Conflict, JuryMember, Panel, Round
+from awards import policy
+from awards.enums import AssignmentStatus, JurorStatus, RoundKind, RoundStatus
+from awards.jury.models import Assignment, JuryMember, Panel, Round
 
 
 def _user_id(user) -> int | None:
     if user is None or not getattr(user, "is_authenticated", True):
         return None
     return getattr(user, "id", None)
+
+
+def viewer_for(session: Session, user) -> policy.Viewer:
+    """The policy's view of ``user``: the request's own when it is the signed-in person (its
+    conflicts are then loaded once per request), else a new one."""
+    if isinstance(user, policy.Viewer):
+        return user
+    from flask import g, has_app_context
+
+    if has_app_context():
+        cached = g.get("_policy_viewer")
+        if (cached is not None and cached.session is session
+                and cached.id is not None and cached.id == _user_id(user)):
+            return cached
+    return policy.Viewer(session, user)
 
 
 def _active_seats(user_id: int):
@@ -65,12 +79,16 @@ def seat_in_round(session: Session, user, round_: Round) -> JuryMember | None:
 
 
 def has_conflict(session: Session, user_id: int, nomination_id: int) -> bool:
-    """A conflict of interest, declared or recorded by an administrator; it holds in every
-    round."""
-    return session.scalar(
-        select(exists().where(Conflict.user_id == user_id,
-                              Conflict.nomination_id == nomination_id))
-    ) or False
+    """A conflict of interest of the user with the entry, declared, recorded or found (see
+    ``awards.policy.conflicts``); it holds in every round."""
+    from awards.auth.models import User
+    from awards.nominations.models import Nomination
+
+    user = session.get(User, user_id)
+    nomination = session.get(Nomination, nomination_id)
+    if user is None or nomination is None:
+        return False
+    return bool(policy.conflict_kinds(session, policy.Person.of(user), nomination))
 
 
 def round_has_started(round_: Round) -> bool:
@@ -80,41 +98,52 @@ def round_has_started(round_: Round) -> bool:
 
 
 def round_is_closed(round_: Round, now: datetime) -> bool:
-    return round_.status == RoundStatus.CLOSED or (
-        round_.closes_at is not None and now > round_.closes_at
-    )
+    """Closed to the jurors' changes: by its status, by its closing time, or because the call's
+    results are scheduled or published (the freeze: nothing that led to them may move)."""
+    return (round_.status == RoundStatus.CLOSED
+            or (round_.closes_at is not None and now > round_.closes_at)
+            or policy.call_is_frozen(round_.call))
 
 
 def assignment_is_visible(session: Session, user, assignment: Assignment | None) -> bool:
+    """The user's own active assignment, on an entry the policy lets them see."""
     user_id = _user_id(user)
     if assignment is None or user_id is None:
         return False
     if assignment.juror_id != user_id or assignment.status != AssignmentStatus.ACTIVE:
         return False
-    if not round_has_started(assignment.round):
-        return False
-    if assignment.nomination.status == NominationStatus.WITHDRAWN:
-        return False
-    if seat_in_round(session, user, assignment.round) is None:
-        return False
-    return not has_conflict(session, user_id, assignment.nomination_id)
+    viewer = viewer_for(session, user)
+    if viewer.is_admin:
+        # An administrator on the panel is a juror here: the juror's rule, not the admin's.
+        viewer = policy.Viewer(session, user)
+        viewer.is_admin = False
+    return bool(policy.allows(viewer, policy.Action.SEE_ENTRY, assignment,
+                              now=_now()))
+
+
+def _now() -> datetime:
+    from awards.db import utcnow
+
+    return utcnow()
 
 
 def visible_assignment(session: Session, user, assignment_id: int) -> Assignment | None:
     """The user's own active assignment in a started scoring round of a panel they sit on, for
-    an entry they are not conflicted with; ``None`` (the view answers 404) for anything else."""
+    an entry they are not in conflict with; ``None`` (the view answers 404) for anything
+    else."""
     assignment = session.get(Assignment, assignment_id)
     return assignment if assignment_is_visible(session, user, assignment) else None
 
 
 def can_score(session: Session, user, assignment: Assignment, now: datetime) -> bool:
-    """Visible, and the round is open now (between its dates, not closed)."""
-    return assignment_is_visible(session, user, assignment) and assignment.round.is_open_at(now)
+    """Visible, the round open now (between its dates, not closed) and the call not frozen."""
+    return assignment_is_visible(session, user, assignment) and bool(
+        policy.allows(viewer_for(session, user), policy.Action.SCORE, assignment, now=now))
 
 
 def can_see_panel_scores(session: Session, user, assignment: Assignment) -> bool:
     """A chair of the round's panel sees the panel's reviews of an entry assigned to them,
-    unless either the round or the call turned that off, or the chair is conflicted."""
+    unless either the round or the call turned that off, or the chair is in conflict."""
     if not assignment_is_visible(session, user, assignment):
         return False
     round_ = assignment.round

@@ -53,6 +53,7 @@ from awards.jury.models import Assignment, Conflict, Criterion, JuryMember, Pane
 from awards.jury.setup import JurySetupError
 from awards.nominations.models import Nomination
 from awards.permissions import admin_required
+from awards.policy import Action
 from awards.views_common import actor, check_csrf, form_status, get_or_404, show_error
 
 bp = Blueprint("jury_admin", __name__, url_prefix="/admin/jury")
@@ -119,6 +120,23 @@ def _language() -> str:
     return str(get_locale())
 
 
+def _refusal_status(exc: JurySetupError, default: int) -> int:
+    """The rulebook's answer (409 in a phase that forbids it) or the page's usual one."""
+    return getattr(exc, "status", default)
+
+
+def _frozen_notice(rnd: Round) -> str | None:
+    """Why assignments of the round cannot change now, or None when they can."""
+    decision = setup.refusal(get_db(), _actor(), Action.ASSIGN, rnd)
+    return str(decision.reason) if decision is not None else None
+
+
+def _conflict_text(conflicts: list[setup.EntryConflict]) -> str:
+    return "; ".join(
+        f"{c.nomination.reference or '#' + str(c.nomination.id)} ({', '.join(c.reasons)})"
+        for c in conflicts)
+
+
 def _jury_home() -> str:
     if "jury.dashboard" in current_app.view_functions:
         return url_for("jury.dashboard")
@@ -146,9 +164,11 @@ def rounds(call_id: int):
                         .options(selectinload(Panel.members)).order_by(Panel.id)).all()
     eligible = db.scalar(select(func.count(Nomination.id)).where(
         Nomination.call_id == call.id, Nomination.status == NominationStatus.ELIGIBLE)) or 0
+    frozen = setup.refusal(db, _actor(), Action.SET_UP_ROUND, call)
     return render_template("jury_admin/rounds.html", call=call, rounds=call.rounds,
                            panels=panels, entry_counts=entry_counts,
-                           assignment_counts=assignment_counts, eligible=eligible)
+                           assignment_counts=assignment_counts, eligible=eligible,
+                           frozen=str(frozen.reason) if frozen is not None else None)
 
 
 @bp.route("/calls/<int:call_id>/rounds/new", methods=["GET", "POST"])
@@ -156,6 +176,7 @@ def round_new(call_id: int):
     db = get_db()
     call = _call_or_404(call_id)
     form = RoundForm(panels=call.panels)
+    status = None
     if form.validate_on_submit():
         try:
             rnd = setup.create_round(session=db, actor=_actor(), call=call,
@@ -163,12 +184,13 @@ def round_new(call_id: int):
         except JurySetupError as exc:
             db.rollback()
             _show_error(form, exc)
+            status = _refusal_status(exc, 400)
         else:
             db.commit()
             flash(_("The round is created. Now set up its rubric."), "success")
             return redirect(url_for(".rubric", round_id=rnd.id))
     return render_template("jury_admin/round_form.html", form=form, call=call, round=None), \
-        _form_status(form)
+        status or _form_status(form)
 
 
 @bp.route("/rounds/<int:round_id>/edit", methods=["GET", "POST"])
@@ -181,6 +203,7 @@ def round_edit(round_id: int):
         form = RoundForm(**options)
     else:
         form = RoundForm(data=RoundForm.initial(rnd), **options)
+    status = None
     if form.validate_on_submit():
         try:
             changed = setup.update_round(session=db, actor=_actor(), round=rnd,
@@ -188,12 +211,13 @@ def round_edit(round_id: int):
         except JurySetupError as exc:
             db.rollback()
             _show_error(form, exc)
+            status = _refusal_status(exc, 400)
         else:
             db.commit()
             flash(_("The round is saved.") if changed else _("Nothing was changed."), "success")
             return redirect(url_for(".rounds", call_id=call.id))
     return render_template("jury_admin/round_form.html", form=form, call=call, round=rnd), \
-        _form_status(form)
+        status or _form_status(form)
 
 
 # ---- rubric -----------------------------------------------------------------------------------
@@ -301,10 +325,21 @@ def _render_entries(rnd: Round, *, add_form=None, status=200):
         assignments[a.nomination_id].append(a)
     members = setup.active_jurors(db, rnd.panel_id)
     is_first = (first := setup.first_round(db, rnd.call)) is not None and first.id == rnd.id
+    # Conflicts of the panel's jurors and of those already assigned (who may have left): a
+    # conflicted pair is never offered, and one assigned before the conflict was known is
+    # shown as such.
+    people = {m.user_id: m.user for m in members}
+    people.update({a.juror_id: a.juror for items in assignments.values() for a in items})
+    conflicts = setup.conflict_reasons(
+        db, setup.conflicted_pairs(db, rnd, people.values(), ids))
+    choices = _juror_choices(members)
+    offered = {i: [(uid, label) for uid, label in choices if (uid, i) not in conflicts]
+               for i in ids}
     return render_template(
         "jury_admin/entries.html", call=rnd.call, round=rnd, entries=entries, total=total,
         page=page, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), assignments=assignments,
-        jurors=_juror_choices(members), is_first=is_first,
+        jurors=choices, offered=offered, is_first=is_first, conflicts=conflicts,
+        frozen=_frozen_notice(rnd),
         add_form=add_form or AddEntriesForm(formdata=MultiDict()),
     ), status
 
@@ -368,6 +403,7 @@ def assignment_add(round_id: int):
         except JurySetupError as exc:
             db.rollback()
             flash(str(exc.message), "error")
+            return _render_entries(_round_or_404(round_id), status=_refusal_status(exc, 400))
         else:
             db.commit()
             flash(_("The juror is assigned."), "success")
@@ -393,6 +429,8 @@ def assignment_remove(assignment_id: int):
     except JurySetupError as exc:
         db.rollback()
         flash(str(exc.message), "error")
+        if isinstance(exc, setup.NotAllowed):
+            return _render_entries(_round_or_404(round_id), status=exc.status)
     else:
         db.commit()
         flash(_("The assignment is removed."), "success")
@@ -424,7 +462,7 @@ def _render_plan(rnd: Round, auto: setup.AutoPlan, status: int = 200):
     # replace the one just posted.
     form = AutoAssignForm(formdata=MultiDict(), data={"seed": auto.seed, "digest": auto.digest})
     return render_template("jury_admin/auto_assign.html", call=rnd.call, round=rnd, auto=auto,
-                           loads=loads, refs=refs, form=form), status
+                           loads=loads, refs=refs, form=form, frozen=_frozen_notice(rnd)), status
 
 
 @bp.get("/rounds/<int:round_id>/auto-assign")
@@ -450,7 +488,8 @@ def auto_assign_save(round_id: int):
         flash(str(exc.message), "error")
         rnd = _round_or_404(round_id)
         return _render_plan(rnd, setup.plan_assignment(session=db, round=rnd,
-                                                       seed=form.seed.data), 409)
+                                                       seed=form.seed.data),
+                            _refusal_status(exc, 409))
     except IntegrityError:
         # Someone saved assignments for the same pairs between our check and our insert.
         db.rollback()
@@ -521,7 +560,7 @@ def panel_new(call_id: int):
 
 def _render_panel(panel: Panel, form: InviteForm, status: int = 200):
     return render_template("jury_admin/panel.html", call=panel.call, panel=panel,
-                           form=form), status
+                           form=form, conflicts=setup.member_conflicts(get_db(), panel)), status
 
 
 @bp.get("/panels/<int:panel_id>")
@@ -547,8 +586,13 @@ def invite(panel_id: int):
             panel = _panel_or_404(panel_id)
             _show_error(form, exc)
         else:
+            conflicts = setup.entry_conflicts(db, panel.call, email=member.email)
             db.commit()
             flash(_("The invitation is sent to %(email)s.", email=member.email), "success")
+            if conflicts:
+                flash(_("%(email)s has a conflict of interest with %(n)d entries of this call, "
+                        "which they will never be given: %(entries)s.", email=member.email,
+                        n=len(conflicts), entries=_conflict_text(conflicts)), "warning")
             return redirect(url_for(".panel", panel_id=panel.id))
     elif form.csrf_token.errors:
         abort(400)

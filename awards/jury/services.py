@@ -1,9 +1,12 @@
 """The juror's side of judging: the list of assigned entries, what of an entry a juror may see,
 saving and submitting a review, reopening it, and recusing (declaring a conflict of interest).
 
-Services take keyword-only arguments, flush and audit; the caller commits. Who may call them is
-decided by ``awards.jury.access`` in the view; the services re-check what depends on time (the
-round being open) because that can change between the page and the post."""
+Services take keyword-only arguments, flush and audit; the caller commits. Saving, submitting,
+reopening and recusing each ask the rulebook (``awards.policy``) once, inside the service, so
+the page and the API give the same answer: not the juror's own assignment, or an entry they
+are in conflict with, is ``NotAvailable`` (404); a round not open is ``RoundNotOpen`` or
+``RoundClosed``; a call whose results are scheduled or published is ``Frozen`` (a
+``RoundClosed``: the round is closed to the jury for good)."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload
 
-from awards import audit
+from awards import audit, policy
 from awards.enums import (
     AssignmentStatus,
     ConflictSource,
@@ -26,7 +29,7 @@ from awards.enums import (
     RoundStatus,
 )
 from awards.judging import totals
-from awards.jury.access import round_is_closed
+from awards.jury.access import round_is_closed, viewer_for
 from awards.jury.models import (
     Assignment,
     Conflict,
@@ -38,6 +41,7 @@ from awards.jury.models import (
 )
 from awards.nominations import formbuilder
 from awards.nominations.models import Attachment, Nomination
+from awards.policy.conflicts import Person, conflict_condition
 
 # ---- refusals the view turns into messages ----------------------------------------------------
 
@@ -58,6 +62,24 @@ class RoundNotOpen(JuryRefusal):
     def __init__(self, round_: Round):
         super().__init__("round not open")
         self.round = round_
+
+
+class Frozen(RoundClosed):
+    """The call's results are scheduled or published: reviews stand as they were when the
+    results were decided. ``message`` says so in the juror's language."""
+
+    def __init__(self, round_: Round, message):
+        super().__init__(round_)
+        self.message = message
+
+
+class NotAvailable(JuryRefusal):
+    """Not the juror's own assignment any more (or an entry they are in conflict with): the
+    answer is "not found"."""
+
+    def __init__(self, message):
+        super().__init__("not available")
+        self.message = message
 
 
 class StaleReview(JuryRefusal):
@@ -104,6 +126,24 @@ def snapshot(review: Review | None) -> dict[str, Any] | None:
         return None
     return {"status": review.status.value, "total": review.total, "scores": scores_of(review),
             "overall_comment": review.overall_comment}
+
+
+def _require(session: Session, juror, action: policy.Action, assignment: Assignment,
+             now: datetime, viewer=None) -> None:
+    """Ask the rulebook; its refusal becomes the refusal the pages and the API already
+    show."""
+    viewer = viewer if viewer is not None else viewer_for(session, juror)
+    decision = policy.allows(viewer, action, assignment, now=now)
+    if decision.ok:
+        return
+    round_ = assignment.round
+    if decision.status == 404:
+        raise NotAvailable(decision.reason)
+    if decision.rule == "not_frozen":
+        raise Frozen(round_, decision.reason)
+    if round_is_closed(round_, now):
+        raise RoundClosed(round_)
+    raise RoundNotOpen(round_)
 
 
 def _check_open(round_: Round, now: datetime) -> None:
@@ -157,6 +197,7 @@ def save_review(
     expected_version: int | None = None,
     submit: bool,
     now: datetime,
+    viewer=None,
 ) -> SaveResult:
     """Save the juror's score sheet as a draft, or submit it.
 
@@ -168,6 +209,7 @@ def save_review(
     is a harmless repeat (a double click) and changes nothing."""
     comments = dict(comments or {})
     round_ = assignment.round
+    _require(session, juror, policy.Action.SCORE, assignment, now, viewer)
     _check_open(round_, now)
     review = _lock_assignment(session, assignment)
     if expected_version is not None and (review.version_id if review else 0) != expected_version:
@@ -232,9 +274,12 @@ def submit_review(*, session: Session, juror, assignment: Assignment, scores, no
 
 
 def reopen_review(*, session: Session, juror, assignment: Assignment,
-                  expected_version: int | None = None, now: datetime) -> Review:
-    """Back to draft, so the juror can change a submitted review while the round is open."""
+                  expected_version: int | None = None, now: datetime,
+                  viewer=None) -> Review:
+    """Back to draft, so the juror can change a submitted review while the round is open (and
+    the call's results are neither scheduled nor published)."""
     round_ = assignment.round
+    _require(session, juror, policy.Action.REOPEN_REVIEW, assignment, now, viewer)
     if round_is_closed(round_, now):
         raise RoundClosed(round_)
     review = _lock_assignment(session, assignment)
@@ -254,11 +299,12 @@ def reopen_review(*, session: Session, juror, assignment: Assignment,
 
 
 def recuse(*, session: Session, juror, assignment: Assignment, reason: str,
-           now: datetime) -> Conflict:
+           now: datetime, viewer=None) -> Conflict:
     """The juror withdraws from an entry because of a conflict of interest (before or after
     opening it). The conflict is recorded for every round; the juror's open assignments for the
     entry are recused and any review of theirs on it is removed so it never counts (its scores
     stay in the audit log). Finding a replacement juror is the administrators' job."""
+    _require(session, juror, policy.Action.RECUSE, assignment, now, viewer)
     if round_is_closed(assignment.round, now):
         raise RoundClosed(assignment.round)
     reason = reason.strip()
@@ -368,11 +414,11 @@ class RoundGroup:
 
 
 def my_assignments(*, session: Session, user) -> list[Assignment]:
-    """Every assignment the juror may open, soonest-closing round first."""
+    """Every assignment the juror may open, soonest-closing round first: never an entry they
+    are in conflict with (declared, recorded or found), the same rule as the entry's page."""
     seat = exists().where(JuryMember.panel_id == Round.panel_id, JuryMember.user_id == user.id,
                           JuryMember.status == JurorStatus.ACTIVE)
-    conflicted = exists().where(Conflict.user_id == user.id,
-                                Conflict.nomination_id == Assignment.nomination_id)
+    conflicted = conflict_condition(Person.of(user))
     return list(session.scalars(
         select(Assignment).join(Assignment.round).join(Assignment.nomination)
         .where(Assignment.juror_id == user.id, Assignment.status == AssignmentStatus.ACTIVE,

@@ -28,7 +28,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from awards import audit
+from awards import audit, policy
 from awards.audit import AuditEvent
 from awards.auth.models import User
 from awards.calls.models import Call, Category
@@ -65,6 +65,13 @@ from awards.jury.models import (
 )
 from awards.mail import queue_mail
 from awards.nominations.models import Nomination
+from awards.policy.conflicts import (
+    REASON_LABELS,
+    Person,
+    conflict_kinds,
+    conflicted_entries,
+    conflicted_ids,
+)
 from awards.timeutil import utc_to_local
 
 Pair = tuple[int, int]  # (juror user id, nomination id), as in awards.judging.assignment
@@ -85,6 +92,38 @@ class JurySetupError(Exception):
 
 class PlanChanged(JurySetupError):
     """What a preview showed is no longer what saving would do."""
+
+
+class NotAllowed(JurySetupError):
+    """The rulebook refuses the change (for example: the call's results are scheduled or
+    published, so the jury's work is frozen); ``status`` is the HTTP answer (409 for a phase,
+    403 otherwise)."""
+
+    def __init__(self, decision: policy.Decision):
+        super().__init__(decision.reason)
+        self.status = decision.status
+
+
+def admin_viewer(session: Session, actor) -> policy.Viewer:
+    """The policy's view of the administrator acting. A command run on the server (no actor)
+    acts with the operator's full rights."""
+    viewer = policy.Viewer(session, actor)
+    if actor is None:
+        viewer.is_admin = True
+    return viewer
+
+
+def refusal(session: Session, actor, action: policy.Action, subject) -> policy.Decision | None:
+    """Why ``actor`` may not do ``action`` now (None when they may): for the pages, which show
+    the reason instead of the buttons."""
+    decision = policy.allows(admin_viewer(session, actor), action, subject, now=utcnow())
+    return None if decision.ok else decision
+
+
+def _require(session: Session, actor, action: policy.Action, subject) -> None:
+    decision = refusal(session, actor, action, subject)
+    if decision is not None:
+        raise NotAllowed(decision)
 
 
 ROUND_FIELDS = (
@@ -141,10 +180,13 @@ def _check_round_values(session: Session, call: Call, values: Mapping[str, Any])
 
 
 def create_round(*, session: Session, actor, call: Call, values: Mapping[str, Any]) -> Round:
+    _require(session, actor, policy.Action.SET_UP_ROUND, call)
     values = dict(values)
     status = RoundStatus(values.pop("status", RoundStatus.DRAFT))
     if status == RoundStatus.CLOSED:
         raise JurySetupError(_l("A new round cannot start closed."), field="status")
+    if status == RoundStatus.OPEN:
+        _require(session, actor, policy.Action.OPEN_ROUND, call)
     _check_round_values(session, call, values)
     position = (session.scalar(select(func.max(Round.position)).where(Round.call_id == call.id))
                 or 0) + 1
@@ -163,9 +205,12 @@ def create_round(*, session: Session, actor, call: Call, values: Mapping[str, An
 
 def update_round(*, session: Session, actor, round: Round, values: Mapping[str, Any]) -> bool:
     values = dict(values)
+    _require(session, actor, policy.Action.SET_UP_ROUND, round)
     if "status" in values:
         new = RoundStatus(values["status"])
         old = RoundStatus(round.status)
+        if new != old and new == RoundStatus.OPEN:
+            _require(session, actor, policy.Action.OPEN_ROUND, round)
         if new != old and new not in ROUND_TRANSITIONS[old]:
             if old == RoundStatus.CLOSED:
                 message = _l("The round is closed; closing is final.")
@@ -234,6 +279,7 @@ def _check_criterion_key(session: Session, rubric: Rubric, key: str,
 
 def add_criterion(*, session: Session, actor, round: Round,
                   values: Mapping[str, Any]) -> Criterion:
+    _require(session, actor, policy.Action.SET_UP_ROUND, round)
     rubric = ensure_rubric(session=session, round=round)
     _check_rubric_editable(session, rubric)
     _check_criterion_key(session, rubric, values["key"], None)
@@ -254,6 +300,7 @@ def add_criterion(*, session: Session, actor, round: Round,
 
 def update_criterion(*, session: Session, actor, criterion: Criterion,
                      values: Mapping[str, Any]) -> bool:
+    _require(session, actor, policy.Action.SET_UP_ROUND, criterion.rubric.call)
     _check_rubric_editable(session, criterion.rubric)
     _check_criterion_key(session, criterion.rubric, values.get("key", criterion.key),
                          criterion.id)
@@ -270,6 +317,7 @@ def update_criterion(*, session: Session, actor, criterion: Criterion,
 
 def delete_criterion(*, session: Session, actor, criterion: Criterion) -> None:
     rubric = criterion.rubric
+    _require(session, actor, policy.Action.SET_UP_ROUND, rubric.call)
     _check_rubric_editable(session, rubric)
     before = {**snapshot(criterion, CRITERION_FIELDS), "rubric_id": rubric.id}
     criterion_id = criterion.id
@@ -293,6 +341,7 @@ def add_entries(*, session: Session, actor, round: Round,
     """Add eligible nominations of the round's call: all of them (``nomination_ids`` None,
     first round only) or those chosen. Entries already in the round are left as they are.
     Returns how many were added."""
+    _require(session, actor, policy.Action.SET_UP_ROUND, round)
     call = round.call
     query = select(Nomination.id).where(Nomination.call_id == call.id,
                                         Nomination.status == NominationStatus.ELIGIBLE)
@@ -404,10 +453,62 @@ def _send_invitation(session: Session, *, member: JuryMember, token: str, invite
     )
 
 
+@dataclass(frozen=True)
+class EntryConflict:
+    """An entry of the call a (future) juror is in conflict with, and why."""
+
+    nomination: Nomination
+    kinds: tuple[str, ...]
+
+    @property
+    def reasons(self) -> list[str]:
+        return [str(REASON_LABELS[k]) for k in self.kinds]
+
+
+def _person_for(session: Session, email: str, user: User | None = None) -> Person:
+    """Who the conflict rule looks at: the account when there is one, else the bare address
+    (an invitee without an account can still be an entry's nominee)."""
+    user = user or account_for_email(session, email)
+    if user is not None:
+        return Person.of(user)
+    return Person.of(_Invitee(email))
+
+
+@dataclass(frozen=True)
+class _Invitee:
+    email: str
+    id: int = 0  # no account: matches no applicant and no declared conflict
+    organisation: str = ""
+
+
+def entry_conflicts(session: Session, call: Call, *, email: str,
+                    user: User | None = None) -> list[EntryConflict]:
+    """The call's entries the person with this address (or account) is in conflict with: for
+    the warning at invitation and on the panel's page."""
+    person = _person_for(session, email, user)
+    return [EntryConflict(n, tuple(conflict_kinds(session, person, n)))
+            for n in conflicted_entries(session, person, call.id)]
+
+
+def member_conflicts(session: Session, panel: Panel) -> dict[int, list[EntryConflict]]:
+    """Per seat of the panel (not left), the entries its juror is in conflict with; an
+    account linked after the invitation is looked at as soon as it is."""
+    found = {}
+    for member in panel.members:
+        if member.status == JurorStatus.LEFT:
+            continue
+        conflicts = entry_conflicts(session, panel.call, email=member.email, user=member.user)
+        if conflicts:
+            found[member.id] = conflicts
+    return found
+
+
 def invite_juror(*, session: Session, actor, panel: Panel, email: str, is_chair: bool = False,
                  category_ids: Iterable[int] = (), language: str = "ru") -> JuryMember:
     """Add a seat on the panel and e-mail a link to accept it. Only the token's SHA-256 is
-    kept, so the link cannot be rebuilt from the database."""
+    kept, so the link cannot be rebuilt from the database. The entries the invitee is in
+    conflict with are not a reason to refuse (they will never get them), but the audit record
+    lists them and the page warns the administrator (``entry_conflicts``)."""
     email = _normalise_email(email)
     if session.scalar(select(JuryMember.id).where(JuryMember.panel_id == panel.id,
                                                   JuryMember.email == email)):
@@ -420,9 +521,11 @@ def invite_juror(*, session: Session, actor, panel: Panel, email: str, is_chair:
     member.categories = categories
     session.add(member)
     session.flush()
+    conflicts = entry_conflicts(session, panel.call, email=email)
     audit.record(session, action="jury.member_invite", object_type="jury_member",
                  object_id=member.id, actor=actor, call_id=panel.call_id,
-                 after={**_member_snapshot(member), "panel_id": panel.id})
+                 after={**_member_snapshot(member), "panel_id": panel.id,
+                        "conflicts": {str(c.nomination.id): list(c.kinds) for c in conflicts}})
     _send_invitation(session, member=member, token=token, inviter=actor, language=language)
     return member
 
@@ -522,7 +625,7 @@ class RoundContext:
     round: Round
     entries: list[EntryToAssign]
     jurors: list[JurorToAssign]
-    conflicts: set[Pair]  # declared and administrator conflicts of this round's entries
+    conflicts: set[Pair]  # every conflict of the jurors with the round's entries (the policy's)
     inactive: set[Pair]  # removed or recused assignments: never given back automatically
     active: dict[Pair, int]  # active assignment -> its id
     submitted: set[Pair]  # active assignments whose review is submitted
@@ -555,6 +658,35 @@ def active_jurors(session: Session, panel_id: int | None) -> list[JuryMember]:
     ))
 
 
+def conflicted_pairs(session: Session, round: Round, users: Iterable[User | None],
+                     nomination_ids: Collection[int]) -> set[Pair]:
+    """(juror, entry) pairs among these people and entries that are in conflict, found as well
+    as declared (``awards.policy.conflicts``): a hard constraint for every assignment."""
+    wanted = set(nomination_ids)
+    pairs: set[Pair] = set()
+    for user in users:
+        if user is None or not wanted:
+            continue
+        pairs.update((user.id, nid) for nid in
+                     conflicted_ids(session, Person.of(user), round.call_id) & wanted)
+    return pairs
+
+
+def conflict_reasons(session: Session, pairs: Iterable[Pair]) -> dict[Pair, list[str]]:
+    """Why each pair is in conflict, in the reader's language, for the administrator's
+    pages."""
+    pairs = list(pairs)
+    if not pairs:
+        return {}
+    users = {u.id: u for u in session.scalars(
+        select(User).where(User.id.in_({j for j, _e in pairs})))}
+    nominations = {n.id: n for n in session.scalars(
+        select(Nomination).where(Nomination.id.in_({e for _j, e in pairs})))}
+    return {(j, e): [str(REASON_LABELS[k]) for k in
+                     conflict_kinds(session, Person.of(users[j]), nominations[e])]
+            for j, e in pairs if j in users and e in nominations}
+
+
 def load_context(session: Session, round: Round) -> RoundContext:
     entries = [
         EntryToAssign(row.nomination_id, row.category_id)
@@ -570,14 +702,8 @@ def load_context(session: Session, round: Round) -> RoundContext:
         JurorToAssign(m.user_id, frozenset(c.id for c in m.categories) or None)
         for m in members
     ]
-    conflicts = {
-        (row.user_id, row.nomination_id)
-        for row in session.execute(
-            select(Conflict.user_id, Conflict.nomination_id)
-            .join(RoundEntry, RoundEntry.nomination_id == Conflict.nomination_id)
-            .where(RoundEntry.round_id == round.id)
-        )
-    }
+    conflicts = conflicted_pairs(session, round, [m.user for m in members],
+                                 {e.id for e in entries})
     active: dict[Pair, int] = {}
     inactive: set[Pair] = set()
     submitted: set[Pair] = set()
@@ -669,6 +795,7 @@ def save_assignment(*, session: Session, actor, round: Round, seed: int,
     """Store exactly the plan the administrator previewed. The plan is computed again with
     the same seed (the algorithm is deterministic) and must have the same digest: if entries,
     jurors, conflicts or assignments changed in between, nothing is saved."""
+    _require(session, actor, policy.Action.ASSIGN, round)
     if round.status == RoundStatus.CLOSED:
         raise JurySetupError(_l("The round is closed; assignments can no longer change."))
     auto = plan_assignment(session=session, round=round, seed=seed)
@@ -698,6 +825,9 @@ def _conflict_message(conflict: Conflict, name: str):
 
 def add_assignment(*, session: Session, actor, round: Round, nomination_id: int,
                    juror_id: int) -> Assignment:
+    """One juror to one entry, by hand. Refused for a pair in conflict of interest, however
+    the request was made (the page never offers such a pair)."""
+    _require(session, actor, policy.Action.ASSIGN, round)
     if round.status == RoundStatus.CLOSED:
         raise JurySetupError(_l("The round is closed; assignments can no longer change."))
     entry = session.scalar(
@@ -720,6 +850,12 @@ def add_assignment(*, session: Session, actor, round: Round, nomination_id: int,
     if conflict is not None:
         raise JurySetupError(_conflict_message(conflict, name), field="juror_id")
     nomination = entry.nomination
+    kinds = conflict_kinds(session, Person.of(member.user), nomination)
+    if kinds:
+        raise JurySetupError(_l(
+            "%(name)s has a conflict of interest with this entry (%(reasons)s), so they cannot "
+            "judge it.", name=name, reasons=", ".join(str(REASON_LABELS[k]) for k in kinds)),
+            field="juror_id")
     if not member.covers_category(nomination.category_id):
         raise JurySetupError(
             _l("%(name)s does not judge the category “%(category)s”.", name=name,
@@ -755,6 +891,7 @@ def add_assignment(*, session: Session, actor, round: Round, nomination_id: int,
 
 
 def remove_assignment(*, session: Session, actor, assignment: Assignment) -> None:
+    _require(session, actor, policy.Action.ASSIGN, assignment.round)
     if assignment.round.status == RoundStatus.CLOSED:
         raise JurySetupError(_l("The round is closed; assignments can no longer change."))
     if assignment.status != AssignmentStatus.ACTIVE:
@@ -837,6 +974,8 @@ def remove_member(*, session: Session, actor, member: JuryMember,
     if member.status == JurorStatus.LEFT:
         raise JurySetupError(_l("This juror has already left the panel."))
     moves = plan_member_leave(session=session, member=member)
+    for move in moves:
+        _require(session, actor, policy.Action.ASSIGN, move.round)
     if digest is not None and leave_digest(moves) != digest:
         raise PlanChanged(_l("Assignments changed since the preview, so nothing was saved. "
                              "Check the new preview and confirm again."))
@@ -870,7 +1009,9 @@ def block_juror(*, session: Session, actor, call: Call, juror_id: int, nominatio
                 reason: str) -> tuple[Conflict, list[RoundMove]]:
     """An administrator's conflict of interest: the juror never gets the entry, and an
     assignment they already have to it (in a round not yet closed) ends and is given to
-    someone else."""
+    someone else. Refused once the call's results are scheduled or published: the reviews
+    that decided them stand (a correction of the decisions is the way to go)."""
+    _require(session, actor, policy.Action.SET_UP_ROUND, call)
     nomination = session.get(Nomination, nomination_id)
     if nomination is None or nomination.call_id != call.id:
         raise JurySetupError(_l("No nomination of this call has this reference."),

@@ -21,14 +21,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from awards import audit
+from awards import audit, policy
 from awards.auth.models import User
 from awards.db import utcnow
 from awards.enums import AssignmentStatus, JurorStatus, ReviewStatus
 from awards.judging import ScoreError, check_score, review_total
 from awards.jury.models import (
     Assignment,
-    Conflict,
     Criterion,
     JuryMember,
     Review,
@@ -37,6 +36,7 @@ from awards.jury.models import (
     Score,
 )
 from awards.nominations.models import Nomination
+from awards.policy.conflicts import REASON_LABELS, Person, conflict_kinds, conflicted_ids
 from awards.ranking.services import NOT_RANKED, judging_criteria
 
 COLUMNS = ("entry", "juror", "criterion", "score")
@@ -169,6 +169,13 @@ def import_scores(*, session: Session, actor, round: Round, content: bytes,
     (and writes nothing) or the counts."""
     lines, errors, count = parse(content)
     result = ImportResult(ok=False, lines=count)
+    viewer = policy.Viewer(session, actor)
+    if actor is None:
+        viewer.is_admin = True  # a command run on the server: the operator's rights
+    decision = policy.allows(viewer, policy.Action.IMPORT_SCORES, round, now=utcnow())
+    if not decision.ok:
+        result.errors = [LineError(0, str(decision.reason))]
+        return result
     if any(e.line <= 1 for e in errors):
         result.errors = errors
         return result
@@ -197,10 +204,19 @@ def import_scores(*, session: Session, actor, round: Round, content: bytes,
         panel_users = set(session.scalars(select(JuryMember.user_id).where(
             JuryMember.panel_id == round.panel_id, JuryMember.status == JurorStatus.ACTIVE,
             JuryMember.user_id.is_not(None))))
-    user_ids = [u.id for u in users.values()]
-    conflicts = {(row.user_id, row.nomination_id) for row in session.execute(
-        select(Conflict.user_id, Conflict.nomination_id).where(Conflict.user_id.in_(user_ids)))
-    } if user_ids else set()
+    # Conflicts found as well as declared (their own entry, their e-mail as the nominee's,
+    # their organisation), the same rule as the assignment and the jurors' pages.
+    conflicts = {(user.id, nid) for user in users.values()
+                 for nid in conflicted_ids(session, Person.of(user), call.id)}
+    reasons: dict[tuple[int, int], str] = {}
+
+    def conflict_reason(user: User, nomination_id: int) -> str:
+        if (user.id, nomination_id) not in reasons:
+            kinds = conflict_kinds(session, Person.of(user),
+                                   session.get(Nomination, nomination_id))
+            reasons[(user.id, nomination_id)] = ", ".join(str(REASON_LABELS[k])
+                                                          for k in kinds)
+        return reasons[(user.id, nomination_id)]
 
     seen: dict[tuple[int, int, str], int] = {}
     pairs: dict[tuple[int, int], dict[str, float]] = {}
@@ -224,8 +240,9 @@ def import_scores(*, session: Session, actor, round: Round, content: bytes,
             line_errors.append(_l("unknown criterion “%(key)s”", key=ln.criterion))
         if nomination is not None and user is not None \
                 and (user.id, nomination.id) in conflicts:
-            line_errors.append(_l("%(email)s has a conflict of interest with %(ref)s",
-                                  email=ln.juror, ref=ln.entry))
+            line_errors.append(_l("%(email)s has a conflict of interest with %(ref)s "
+                                  "(%(reason)s)", email=ln.juror, ref=ln.entry,
+                                  reason=conflict_reason(user, nomination.id)))
         if criterion is not None:
             error = check_score(ln.score, criterion.min_score, criterion.max_score,
                                 criterion.step)
