@@ -45,6 +45,13 @@ def almaty(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
     return datetime(year, month, day, hour, minute, second, tzinfo=ALMATY)
 
 
+def by_the_clock(opens_at: datetime, closes_at: datetime) -> CallStatus:
+    """The phase a call with these dates stands in today: open until its deadline, closed
+    after (as ``lifecycle.sync`` would have moved it), so the demo is consistent whenever it
+    is loaded and loading it writes nothing to the audit log."""
+    return CallStatus.OPEN if utcnow() <= closes_at else CallStatus.CLOSED
+
+
 def seed_demo(session: Session) -> bool:
     """Create whatever part of the demo is missing; True if anything was created."""
     created = False
@@ -259,7 +266,7 @@ def _seed_volunteer_of_the_year(session: Session) -> None:
         consent_text_en=VOY_CONSENT[2],
         opens_at=almaty(2026, 10, 1),
         closes_at=almaty(2026, 11, 30, 23, 59, 59),
-        status=CallStatus.OPEN,
+        status=by_the_clock(almaty(2026, 10, 1), almaty(2026, 11, 30, 23, 59, 59)),
         requires_nominee_consent=True,
         allowed_nominator_kinds=[NominatorKind.SELF, NominatorKind.OTHER,
                                  NominatorKind.ORGANISATION],
@@ -441,7 +448,7 @@ def _seed_abai_prize(session: Session) -> None:
         rules_kk=ABAI_RULES[0], rules_ru=ABAI_RULES[1], rules_en=ABAI_RULES[2],
         opens_at=almaty(2026, 1, 1),
         closes_at=almaty(2027, 3, 1, 23, 59, 59),
-        status=CallStatus.OPEN,
+        status=by_the_clock(almaty(2026, 1, 1), almaty(2027, 3, 1, 23, 59, 59)),
         requires_nominee_consent=False,
         allowed_nominator_kinds=[NominatorKind.ORGANISATION],
         has_public_stage=True,

@@ -20,9 +20,11 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from awards import lifecycle
 from awards.calls import services
 from awards.calls.forms import (
     CALL_STATUS_LABELS,
@@ -38,7 +40,7 @@ from awards.calls.forms import (
 )
 from awards.calls.models import AwardLevel, Call, Category, FormField, Programme
 from awards.calls.services import CallSetupError, StaleCallError
-from awards.db import get_db
+from awards.db import get_db, utcnow
 from awards.enums import FieldType, NominationStatus, NominatorKind
 from awards.i18n import localized
 from awards.nominations.models import Answer, Nomination
@@ -250,16 +252,107 @@ def call_new():
 def call_detail(call_id: int):
     db = get_db()
     call = _call_or_404(call_id)
-    counts = {
-        "categories": len(call.categories),
-        "fields": len(call.fields),
-        "nominations": db.scalar(select(func.count(Nomination.id)).where(
-            Nomination.call_id == call.id, Nomination.status != NominationStatus.DRAFT)) or 0,
-        "drafts": db.scalar(select(func.count(Nomination.id)).where(
-            Nomination.call_id == call.id, Nomination.status == NominationStatus.DRAFT)) or 0,
-    }
+    now = utcnow()
+    if lifecycle.sync(db, call, now):
+        db.commit()
+    counts = _nomination_counts(call)
+    counts.update({"categories": len(call.categories), "fields": len(call.fields)})
+    moves = lifecycle.available(db, call, now)
+    forward = [m for m in moves if not m.backward]
     return render_template("admin/call_detail.html", call=call, counts=counts,
-                           related=_related_links(call))
+                           related=_related_links(call), steps=lifecycle.steps(call),
+                           primary=forward[0] if forward else None,
+                           secondary=[m for m in moves if m is not (forward[0] if forward
+                                                                     else None)],
+                           progress=_progress(call, counts),
+                           move_url=_move_url)
+
+
+def _nomination_counts(call: Call) -> dict[str, int]:
+    db = get_db()
+    by_status = dict(db.execute(
+        select(Nomination.status, func.count(Nomination.id))
+        .where(Nomination.call_id == call.id).group_by(Nomination.status)).all())
+    applicants = db.scalar(select(func.count(func.distinct(Nomination.applicant_id))).where(
+        Nomination.call_id == call.id,
+        Nomination.status.not_in((NominationStatus.DRAFT, NominationStatus.WITHDRAWN)))) or 0
+    drafts = by_status.get(NominationStatus.DRAFT, 0)
+    return {
+        "nominations": sum(by_status.values()) - drafts,
+        "drafts": drafts,
+        "waiting": by_status.get(NominationStatus.SUBMITTED, 0),
+        "screened": sum(by_status.get(s, 0) for s in (
+            NominationStatus.ELIGIBLE, NominationStatus.INELIGIBLE,
+            NominationStatus.CHANGES_REQUESTED)),
+        "eligible": by_status.get(NominationStatus.ELIGIBLE, 0),
+        "applicants": applicants,
+    }
+
+
+def _progress(call: Call, counts: dict[str, int]) -> list[tuple[str, bool]]:
+    """What is done so far, as the admin checks it before the next step."""
+    from awards.enums import RoundStatus
+
+    rounds = list(call.rounds)
+    closed = sum(1 for r in rounds if r.status == RoundStatus.CLOSED)
+    return [
+        (ngettext("%(num)d category", "%(num)d categories", counts["categories"]),
+         counts["categories"] > 0),
+        (ngettext("%(num)d question in the application form",
+                  "%(num)d questions in the application form", counts["fields"]),
+         counts["fields"] > 0),
+        (ngettext("%(num)d nomination submitted", "%(num)d nominations submitted",
+                  counts["nominations"]), counts["nominations"] > 0),
+        (_("%(done)d screened, %(waiting)d waiting for screening",
+           done=counts["screened"], waiting=counts["waiting"]),
+         counts["nominations"] > 0 and counts["waiting"] == 0),
+        (_("%(closed)d of %(total)d jury rounds closed", closed=closed, total=len(rounds)),
+         bool(rounds) and closed == len(rounds)),
+    ]
+
+
+def _move_url(call: Call, move) -> str:
+    if move.via == "results":
+        return url_for("results_admin.overview", call_id=call.id) + "#publish"
+    return url_for(".call_move", call_id=call.id, action=move.action)
+
+
+@bp.route("/calls/<int:call_id>/phase/<action>", methods=["GET", "POST"])
+def call_move(call_id: int, action: str):
+    """One move of the call's lifecycle. GET shows what it will do and what blocks it (the
+    confirmation page); POST, with its CSRF token, takes it."""
+    db = get_db()
+    call = _call_or_404(call_id)
+    now = utcnow()
+    if lifecycle.sync(db, call, now):
+        db.commit()
+    if action not in lifecycle.ACTION_LABELS or lifecycle.VIA.get(action) == "clock":
+        abort(404)
+    if lifecycle.VIA.get(action) == "results":
+        return redirect(url_for("results_admin.overview", call_id=call.id) + "#publish")
+    status = 200
+    if request.method == "POST":
+        _check_csrf()
+        try:
+            lifecycle.advance(session=db, call=call, action=action, actor=_actor(), now=now)
+        except lifecycle.LifecycleError as exc:
+            db.rollback()
+            call = _call_or_404(call_id)
+            for reason in exc.reasons:
+                flash(str(reason), "error")
+            status = exc.status
+        else:
+            db.commit()
+            flash(_("The call is now in the phase “%(phase)s”.",
+                    phase=lifecycle.PHASE_LABELS[call.status]), "success")
+            return redirect(url_for(".call_detail", call_id=call.id), code=303)
+    target = lifecycle.TRANSITIONS[call.status].get(action)
+    return render_template(
+        "admin/call_move.html", call=call, action=action,
+        label=lifecycle.ACTION_LABELS[action], target=target,
+        blockers=lifecycle.blockers(db, call, action, now) if target else [],
+        notes=lifecycle.notes(db, call, action, now) if target else [],
+        counts=_nomination_counts(call), steps=lifecycle.steps(call)), status
 
 
 # Other administration areas of a call, linked once their blueprints are registered.
@@ -280,8 +373,7 @@ def _related_links(call: Call) -> list[tuple[str, str]]:
 def call_edit(call_id: int):
     db = get_db()
     call = _call_or_404(call_id)
-    options = {"programmes": _programme_choices(db),
-               "statuses": services.allowed_statuses(call.status),
+    options = {"programmes": _programme_choices(db), "editing": True,
                "current_timezone": call.timezone}
     if request.method == "POST":
         form = CallForm(**options)

@@ -33,24 +33,17 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from awards.enums import CallStatus, FieldType, NominatorKind
+from awards.enums import FieldType, NominatorKind
 from awards.forms import BaseForm
+from awards.lifecycle import PHASE_LABELS
 from awards.timeutil import DEFAULT_TZ, local_to_utc, utc_to_local_naive
 
 LANGS = ("kk", "ru", "en")
 MB = 1024 * 1024
 
-CALL_STATUS_LABELS = {
-    CallStatus.DRAFT: _l("Draft"),
-    CallStatus.OPEN: _l("Open for nominations"),
-    CallStatus.CLOSED: _l("Closed"),
-    CallStatus.SCREENING: _l("Screening"),
-    CallStatus.PUBLIC_STAGE: _l("Public stage"),
-    CallStatus.JUDGING: _l("Judging"),
-    CallStatus.DECIDED: _l("Decided"),
-    CallStatus.PUBLISHED: _l("Published"),
-    CallStatus.ARCHIVED: _l("Archived"),
-}
+# The phases' names live with the state machine; kept here under their old name for the pages
+# that import them from the forms.
+CALL_STATUS_LABELS = PHASE_LABELS
 
 NOMINATOR_KIND_LABELS = {
     NominatorKind.SELF: _l("Self-nomination"),
@@ -206,8 +199,9 @@ class ProgrammeForm(BaseForm):
 
 
 class CallForm(BaseForm):
-    """Create and edit a call. ``status`` and ``version_id`` only matter when editing; the view
-    removes them from the creation form."""
+    """Create and edit a call. ``version_id`` only matters when editing; the view removes it
+    from the creation form. The phase is not a setting: it moves through ``awards.lifecycle``
+    on the call's page."""
 
     programme_id = SelectField(_l("Programme"), coerce=int, validators=[InputRequired()])
     slug = _slug_field(_l("Address name"))
@@ -239,7 +233,6 @@ class CallForm(BaseForm):
         validators=[InputRequired(message=_l("Enter the closing date and time."))],
         description=_l("The last moment a nomination is accepted, local time in the call's "
                        "time zone (e.g. 30 November, 23:59)."))
-    status = SelectField(_l("Status"))
     allowed_nominator_kinds = MultiCheckboxField(
         _l("Who may nominate"),
         choices=_kind_choices(),
@@ -252,7 +245,7 @@ class CallForm(BaseForm):
         _l("The call has a public stage (online vote or public discussion)"))
     version_id = HiddenField()
 
-    def __init__(self, *args, programmes=(), statuses=None, current_timezone=None, **kwargs):
+    def __init__(self, *args, programmes=(), editing=False, current_timezone=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.programme_id.choices = [SelectChoice(p.id, label) for p, label in programmes]
         zones = list(TIMEZONES)
@@ -260,11 +253,8 @@ class CallForm(BaseForm):
             zones.insert(0, current_timezone)  # a call set up elsewhere keeps its own zone
         self.timezone.choices = [SelectChoice(name, f"{name} ({_offset(name)})")
                                  for name in zones]
-        if statuses is None:
-            del self.status
+        if not editing:
             del self.version_id
-        else:
-            self.status.choices = [SelectChoice(s.value, CALL_STATUS_LABELS[s]) for s in statuses]
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -310,8 +300,6 @@ class CallForm(BaseForm):
         for prefix in ("title", "rules", "consent_text"):
             for code in LANGS:
                 values[f"{prefix}_{code}"] = _text(getattr(self, f"{prefix}_{code}").data)
-        if self.status is not None:
-            values["status"] = CallStatus(self.status.data)
         return values
 
     @staticmethod
@@ -322,7 +310,6 @@ class CallForm(BaseForm):
             *(f"{p}_{c}" for p in ("title", "rules", "consent_text") for c in LANGS))}
         data["opens_at"] = utc_to_local_naive(call.opens_at, call.timezone)
         data["closes_at"] = utc_to_local_naive(call.closes_at, call.timezone)
-        data["status"] = CallStatus(call.status).value
         data["allowed_nominator_kinds"] = list(call.allowed_nominator_kinds or [])
         return data
 

@@ -2,7 +2,7 @@
 application form, and cloning a call into next year's edition.
 
 Every function takes keyword-only arguments, checks the rules a form cannot check alone
-(uniqueness, status transitions, things still in use), flushes, writes an audit event and
+(uniqueness, things still in use), flushes, writes an audit event and
 leaves the commit to the caller. A broken rule raises :class:`CallSetupError` *before* anything
 is changed, naming the form field the message belongs to."""
 
@@ -50,9 +50,11 @@ CALL_FIELDS = (
     "programme_id", "slug", "reference_prefix", "year",
     "title_kk", "title_ru", "title_en", "rules_kk", "rules_ru", "rules_en",
     "consent_text_kk", "consent_text_ru", "consent_text_en",
-    "timezone", "opens_at", "closes_at", "status",
+    "timezone", "opens_at", "closes_at",
     "allowed_nominator_kinds", "requires_nominee_consent", "has_public_stage",
 )
+# What the audit log records of a call: its settings and its phase.
+CALL_AUDIT_FIELDS = (*CALL_FIELDS, "status")
 CATEGORY_FIELDS = (
     "code", "name_kk", "name_ru", "name_en", "description_kk", "description_ru",
     "description_en", "winners_count",
@@ -64,27 +66,6 @@ FORM_FIELD_FIELDS = (
     "max_length", "file_types", "file_max_bytes", "file_max_count", "is_identifying",
     "is_public",
 )
-
-# Status changes an administrator may make by hand. "published" is not among the targets:
-# it is reached by publishing the results (which records what was published), never by a
-# status switch; "archived" hides a finished (or abandoned) call.
-CALL_TRANSITIONS: dict[CallStatus, tuple[CallStatus, ...]] = {
-    CallStatus.DRAFT: (CallStatus.OPEN, CallStatus.ARCHIVED),
-    CallStatus.OPEN: (CallStatus.CLOSED, CallStatus.DRAFT),
-    CallStatus.CLOSED: (CallStatus.OPEN, CallStatus.SCREENING),
-    CallStatus.SCREENING: (CallStatus.PUBLIC_STAGE, CallStatus.JUDGING, CallStatus.CLOSED),
-    CallStatus.PUBLIC_STAGE: (CallStatus.JUDGING,),
-    CallStatus.JUDGING: (CallStatus.DECIDED,),
-    CallStatus.DECIDED: (CallStatus.JUDGING,),
-    CallStatus.PUBLISHED: (CallStatus.ARCHIVED,),
-    CallStatus.ARCHIVED: (),
-}
-
-
-def allowed_statuses(current: CallStatus) -> list[CallStatus]:
-    """The current status first, then those it may move to."""
-    return [CallStatus(current), *CALL_TRANSITIONS[CallStatus(current)]]
-
 
 def _plain(value: Any) -> Any:
     if isinstance(value, enum.Enum):
@@ -205,33 +186,8 @@ def _check_titles(values: Mapping[str, Any], call: Call | None = None) -> None:
         raise CallSetupError(_l("Enter the title in at least one language."), field="title_ru")
 
 
-def _check_transition(session: Session, call: Call, new: CallStatus,
-                      values: Mapping[str, Any]) -> None:
-    old = CallStatus(call.status)
-    if new == old:
-        return
-    if new not in CALL_TRANSITIONS[old]:
-        raise CallSetupError(_l("A call cannot move from this status to the one chosen."),
-                             field="status")
-    if new == CallStatus.OPEN and not call.categories:
-        raise CallSetupError(_l("Add at least one category before opening the call."),
-                             field="status")
-    if new == CallStatus.DRAFT:
-        has_nominations = session.scalar(
-            select(func.count(Nomination.id)).where(Nomination.call_id == call.id)
-        )
-        if has_nominations:
-            raise CallSetupError(
-                _l("The call already has nominations, so it cannot go back to draft. "
-                   "Close it instead."), field="status")
-    if new == CallStatus.PUBLIC_STAGE and not values.get("has_public_stage",
-                                                         call.has_public_stage):
-        raise CallSetupError(_l("This call has no public stage; tick it in the settings first."),
-                             field="status")
-
-
 def create_call(*, session: Session, actor, values: Mapping[str, Any]) -> Call:
-    """A new call always starts as a draft; it is opened by an edit once it has categories."""
+    """A new call always starts as a draft; it moves on through ``awards.lifecycle``."""
     values = dict(values)
     values.pop("status", None)
     _check_call_slug(session, values["slug"], None)
@@ -245,13 +201,14 @@ def create_call(*, session: Session, actor, values: Mapping[str, Any]) -> Call:
     session.add(call)
     session.flush()
     audit.record(session, action="call.create", object_type="call", object_id=call.id,
-                 call_id=call.id, actor=actor, after=snapshot(call, CALL_FIELDS))
+                 call_id=call.id, actor=actor, after=snapshot(call, CALL_AUDIT_FIELDS))
     return call
 
 
 def update_call(*, session: Session, actor, call: Call, values: Mapping[str, Any],
                 expected_version: int | None) -> bool:
-    """Apply the edited settings. ``expected_version`` is the version the editor loaded; if the
+    """Apply the edited settings (never the phase: that moves through ``awards.lifecycle``).
+    ``expected_version`` is the version the editor loaded; if the
     call has moved on since, nothing is written and :class:`StaleCallError` is raised (the
     mapper's version counter catches a change that lands between this check and the flush)."""
     if expected_version is not None and expected_version != call.version_id:
@@ -265,8 +222,9 @@ def update_call(*, session: Session, actor, call: Call, values: Mapping[str, Any
         _check_kinds(values["allowed_nominator_kinds"])
     if "programme_id" in values and session.get(Programme, values["programme_id"]) is None:
         raise CallSetupError(_l("Choose a programme."), field="programme_id")
-    if "status" in values:
-        _check_transition(session, call, CallStatus(values["status"]), values)
+    if values.get("has_public_stage") is False and call.status == CallStatus.PUBLIC_STAGE:
+        raise CallSetupError(_l("The call is in its public stage, so the public stage cannot "
+                                "be switched off now."), field="has_public_stage")
     before, after = _apply(call, CALL_FIELDS, values)
     if not after:
         return False
@@ -276,13 +234,8 @@ def update_call(*, session: Session, actor, call: Call, values: Mapping[str, Any
         raise StaleCallError(_l("Someone else changed this call while you were editing it. "
                                 "Reload the page to see their changes, then make yours "
                                 "again.")) from exc
-    action = "call.status" if set(after) == {"status"} else "call.update"
-    audit.record(session, action=action, object_type="call", object_id=call.id,
+    audit.record(session, action="call.update", object_type="call", object_id=call.id,
                  call_id=call.id, actor=actor, before=before, after=after)
-    if after.get("status") == CallStatus.OPEN.value:
-        from awards.announcements.services import draft_for_opened_call
-
-        draft_for_opened_call(session=session, call=call, actor=actor)
     return True
 
 
@@ -622,7 +575,7 @@ def clone_call(*, session: Session, call: Call, year: int, slug: str, actor,
         session, action="call.clone", object_type="call", object_id=new.id, call_id=new.id,
         actor=actor, before={"source_call_id": call.id, "source_slug": call.slug},
         after={
-            **snapshot(new, CALL_FIELDS),
+            **snapshot(new, CALL_AUDIT_FIELDS),
             "cloned_from_id": call.id,
             "categories": {str(old): c.id for old, c in category_map.items()},
             "form_fields": len(new.fields),

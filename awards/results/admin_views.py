@@ -1,4 +1,5 @@
-"""Administrators prepare citations and photos, publish a call's results now or at a set time, and publish corrections."""
+"""Administrators prepare citations and photos, publish a call's results now or at a set time
+(through a confirmation page that says what will happen), and publish corrections."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from awards import lifecycle
 from awards.calls.models import Call
 from awards.db import get_db, utcnow
 from awards.enums import CallStatus, DecisionKind
@@ -57,6 +59,15 @@ def _version_or_404(call: Call, version: int):
     return publication
 
 
+def _synced(call_id: int) -> Call:
+    """The call, its phase brought up to date with the clock (scheduled results gone public)."""
+    db = get_db()
+    call = get_or_404(Call, call_id)
+    if lifecycle.sync(db, call, utcnow()):
+        db.commit()
+    return call
+
+
 def _render(call: Call, *, status: int = 200, publish_form=None, correction_form=None,
             reschedule_form=None):
     db = get_db()
@@ -67,7 +78,7 @@ def _render(call: Call, *, status: int = 200, publish_form=None, correction_form
     pending = services.pending_publication(db, call, now)
     token = services.state_token(db, call)
     if publish_form is None:
-        publish_form = PublishForm(formdata=None, data={"state": token})
+        publish_form = PublishForm(formdata=None, meta={"csrf": False})
     if correction_form is None:
         correction_form = CorrectionForm(formdata=None, data={"state": token})
     if reschedule_form is None and pending is not None:
@@ -81,11 +92,12 @@ def _render(call: Call, *, status: int = 200, publish_form=None, correction_form
     can_publish = call.status in services.PUBLISHABLE_STATUSES
     return render_template(
         "results_admin/overview.html", call=call, groups=groups,
-        warnings=services.warnings_for(groups), publications=publications, current=current,
-        pending=pending, now=now, token=token, publish_form=publish_form,
+        warnings=services.checklist(db, call, groups), publications=publications,
+        current=current, pending=pending, now=now, token=token, publish_form=publish_form,
         correction_form=correction_form, reschedule_form=reschedule_form,
         state_form=StateForm(formdata=None, data={"state": token}),
         is_correction=is_correction, can_publish=can_publish,
+        phase_label=lifecycle.PHASE_LABELS[CallStatus(call.status)],
         can_correct=(call.status == CallStatus.PUBLISHED and current is not None
                      and pending is None),
         winners_count=sum(len(g.winners) for g in groups), pick=services.pick,
@@ -109,7 +121,44 @@ def _back(call: Call):
 
 @bp.get("/calls/<int:call_id>")
 def overview(call_id: int):
-    return _render(get_or_404(Call, call_id))
+    return _render(_synced(call_id))
+
+
+def _confirmation(call: Call, form: PublishForm, *, status: int = 200):
+    """What publishing will do: the version, when, the winners per category, what is missing,
+    who is e-mailed, and what cannot be undone."""
+    db = get_db()
+    now = utcnow()
+    summary = services.preview(db, call, now=now)
+    token = services.state_token(db, call)
+    state_form = StateForm(formdata=None, data={"state": token})
+    state_form.state.data = token
+    return render_template(
+        "results_admin/confirm_publish.html", call=call, form=form, summary=summary,
+        state_form=state_form,
+        when=form.when(call.timezone), pick=services.pick,
+        phase_label=lifecycle.PHASE_LABELS[CallStatus(call.status)],
+        can_publish=call.status in services.PUBLISHABLE_STATUSES), status
+
+
+@bp.get("/calls/<int:call_id>/publish")
+def confirm_publish(call_id: int):
+    """The confirmation page (changes nothing): the publish form of the overview leads here."""
+    call = _synced(call_id)
+    form = PublishForm(request.args, meta={"csrf": False},
+                       data={"state": services.state_token(get_db(), call)})
+    if not form.validate():
+        return _render(call, status=400, publish_form=form)
+    when = form.when(call.timezone)
+    if when is not None and when <= utcnow():
+        form.scheduled_for.errors = [_("The publication time must be in the future. To "
+                                       "publish at once, choose “Publish now”.")]
+        return _render(call, status=400, publish_form=form)
+    if call.status not in services.PUBLISHABLE_STATUSES:
+        flash(_("The results are published from the deliberation phase: end the judging on "
+                "the call's page first."), "error")
+        return _render(call, status=409, publish_form=form)
+    return _confirmation(call, form)
 
 
 @bp.post("/calls/<int:call_id>/publish")
@@ -126,6 +175,11 @@ def publish(call_id: int):
                                        scheduled_for=form.when(call.timezone),
                                        notes=form.notes(), token=form.state.data)
     except ResultsError as exc:
+        db.rollback()
+        if isinstance(exc, services.PhaseRefused) and call.status in \
+                services.PUBLISHABLE_STATUSES:
+            flash(str(exc.message), "error")
+            return _confirmation(call, form, status=exc.status)
         return _refused(call, exc, publish_form=form)
     db.commit()
     if publication.published_at is not None:

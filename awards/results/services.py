@@ -2,10 +2,12 @@
 (now or at a set time), corrections, the outcome e-mails and the winners' certificates.
 
 A publication freezes everything its page shows in ``snapshot``; nothing published is ever
-edited. Publishing (or scheduling) moves the call to "published", which freezes the decisions
-on the ranking pages; a correction first moves the call back to "decided" (while the current
-version stays public), then publishes the next version with a note. Services take keyword-only
-arguments, flush and audit; the caller commits.
+edited. Publishing moves the call from deliberation to "published" (or "results scheduled"
+until the publication time), which freezes everything that led to the results; a correction
+moves the call to "correcting" (while the current version stays public), then publishes the
+next version with a note. The phase moves are the lifecycle's (``awards.lifecycle``): its guard
+for publishing is this page's checklist. Services take keyword-only arguments, flush and audit;
+the caller commits.
 
 Every action carries a *state token* of what the administrator saw (the call's status and
 version, the publications, the active awards); it is recomputed under a lock on the call row,
@@ -27,7 +29,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
-from awards import audit
+from awards import audit, lifecycle
 from awards.auth.models import User
 from awards.calls.models import Call, Category
 from awards.db import utcnow
@@ -42,8 +44,8 @@ LANGS = ("kk", "ru", "en")
 # Crockford's base32: no I, L, O or U, so a code read aloud or typed from paper is unambiguous.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 12
-# Results are published once the jury has finished; earlier statuses still have entries moving.
-PUBLISHABLE_STATUSES = (CallStatus.JUDGING, CallStatus.DECIDED)
+# Results are published once the jury has finished (deliberation), or again after a correction.
+PUBLISHABLE_STATUSES = (CallStatus.DELIBERATION, CallStatus.CORRECTING)
 PHOTO_TYPES = ["png", "jpeg", "webp"]
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 MAIL_KIND_PREFIX = "results:"
@@ -67,6 +69,12 @@ class ResultsError(Exception):
 
 
 class StaleResults(ResultsError):
+    status = 409
+
+
+class PhaseRefused(ResultsError):
+    """Not in this phase of the call, or not ready for the move (the lifecycle's reasons)."""
+
     status = 409
 
 
@@ -258,12 +266,15 @@ def decided_winners(session: Session, call: Call) -> list[CategoryWinners]:
     return groups
 
 
-def warnings_for(groups: list[CategoryWinners]) -> list[str]:
-    """What an administrator should look at before publishing; none of it blocks."""
+def warnings_for(groups: list[CategoryWinners], competing: set[int] | None = None) -> list[str]:
+    """What stands between the decided winners and a publication: a category without a winner
+    (only those with entries in competition, when ``competing`` is given) and each missing
+    citation. The results page shows it as its checklist; the lifecycle's guard for publishing
+    is the same list."""
     out = []
     for group in groups:
         name = localized(group.category, "name") or group.category.code
-        if not group.winners:
+        if not group.winners and (competing is None or group.category.id in competing):
             out.append(str(_l("“%(category)s” has no winner.", category=name)))
         for w in group.winners:
             missing = [lang for lang in LANGS
@@ -273,6 +284,31 @@ def warnings_for(groups: list[CategoryWinners]) -> list[str]:
                                   "%(languages)s.", name=recipient_name(w.nomination),
                                   category=name, languages=", ".join(missing).upper())))
     return out
+
+
+def competing_categories(session: Session, call: Call) -> set[int]:
+    """Categories with at least one entry still in competition (submitted, not refused)."""
+    return set(session.scalars(select(Nomination.category_id).where(
+        Nomination.call_id == call.id,
+        Nomination.status.in_((NominationStatus.SUBMITTED, NominationStatus.ELIGIBLE)))
+        .distinct()))
+
+
+def checklist(session: Session, call: Call,
+              groups: list[CategoryWinners] | None = None) -> list[str]:
+    groups = decided_winners(session, call) if groups is None else groups
+    return warnings_for(groups, competing_categories(session, call))
+
+
+def publish_blockers(session: Session, call: Call) -> list[str]:
+    """The lifecycle's guard for publishing or scheduling: nothing decided, a category with
+    entries but no winner, a missing citation."""
+    groups = decided_winners(session, call)
+    out = []
+    if not any(g.winners for g in groups):
+        out.append(str(_l("Nothing is decided yet: award at least one entry on the ranking "
+                          "page before publishing.")))
+    return out + checklist(session, call, groups)
 
 
 def build_snapshot(call: Call, groups: list[CategoryWinners]) -> dict[str, Any]:
@@ -331,18 +367,6 @@ def _lock(session: Session, call: Call, token: str | None) -> None:
         raise StaleResults(_l("The results of this call were changed after you opened the page "
                               "(perhaps by another administrator, or by sending the form "
                               "twice). Nothing was done; review the page and try again."))
-
-
-def _set_call_status(session: Session, call: Call, status: CallStatus, *, actor,
-                     reason: str = "") -> None:
-    before = str(call.status)
-    call.status = status
-    session.flush()
-    after: dict[str, Any] = {"status": str(status)}
-    if reason:
-        after["reason"] = reason
-    audit.record(session, action="call.status", object_type="call", object_id=call.id,
-                 actor=actor, call_id=call.id, before={"status": before}, after=after)
 
 
 # ---- citations --------------------------------------------------------------------------------
@@ -404,12 +428,12 @@ def publish(*, session: Session, actor, call: Call, scheduled_for: datetime | No
     now = now or utcnow()
     _lock(session, call, token)
     notes = {lang: (notes or {}).get(lang, "").strip() for lang in LANGS}
-    if call.status == CallStatus.PUBLISHED:
-        raise ResultsError(_l("The results of this call are already published or scheduled. "
+    if call.status in (CallStatus.PUBLISHED, CallStatus.RESULTS_SCHEDULED):
+        raise PhaseRefused(_l("The results of this call are already published or scheduled. "
                               "To change them, open a correction first."))
     if call.status not in PUBLISHABLE_STATUSES:
-        raise ResultsError(_l("The results can be published only once the call is being "
-                              "judged or decided."))
+        raise PhaseRefused(_l("The results are published from the deliberation phase: end "
+                              "the judging on the call's page first."))
     if scheduled_for is not None and scheduled_for <= now:
         raise ResultsError(_l("The publication time must be in the future. To publish at "
                               "once, choose “Publish now”."), field="scheduled_for")
@@ -418,6 +442,11 @@ def publish(*, session: Session, actor, call: Call, scheduled_for: datetime | No
     if not winners:
         raise ResultsError(_l("Nothing is decided yet: award at least one entry on the ranking "
                               "page before publishing."))
+    action = "schedule" if scheduled_for else "publish"
+    blocked = lifecycle.blockers(session, call, action, now)
+    if blocked:
+        raise PhaseRefused(_l("The results cannot be published yet: %(reasons)s",
+                              reasons=" ".join(str(r) for r in blocked)))
     previous = publications_of(session, call)
     if previous and not all(notes.values()):
         raise ResultsError(_l("A correction must say what was corrected and why, in Kazakh, "
@@ -438,7 +467,8 @@ def publish(*, session: Session, actor, call: Call, scheduled_for: datetime | No
         _supersede_older(session, call, publication)
     changed = _changed_nominations(previous[-1] if previous else None, publication)
     mails = _queue_outcome_mails(session, call, publication, only=changed)
-    _set_call_status(session, call, CallStatus.PUBLISHED, actor=actor)
+    lifecycle.advance(session=session, call=call, action=action, actor=actor, now=now,
+                      via="results", check=False)
     session.flush()
     audit.record(session, action="results.publish", object_type="publication",
                  object_id=publication.id, actor=actor, call_id=call.id,
@@ -503,13 +533,64 @@ def _changed_nominations(old: Publication | None, new: Publication) -> set[int] 
     (everyone hears)."""
     if old is None:
         return None
+    return _changed_between(old.snapshot, new.snapshot)
 
-    def awards(p: Publication) -> dict[int, tuple]:
+
+def _changed_between(old: dict[str, Any], new: dict[str, Any]) -> set[int]:
+    def awards(snapshot: dict[str, Any]) -> dict[int, tuple]:
         return {w["nomination_id"]: (w["award_level_id"], w["name"])
-                for w in snapshot_winners(p.snapshot)}
+                for w in snapshot_winners(snapshot)}
 
     a, b = awards(old), awards(new)
     return {n for n in set(a) | set(b) if a.get(n) != b.get(n)}
+
+
+def _outcome_recipients(session: Session, call: Call,
+                        only: set[int] | None) -> dict[int, list[Nomination]]:
+    """The entries each applicant hears about (applicants whose account was erased hear
+    nothing: there is nobody to write to)."""
+    nominations = list(session.scalars(
+        select(Nomination).where(Nomination.call_id == call.id,
+                                 Nomination.status.not_in(NOT_IN_COMPETITION),
+                                 Nomination.applicant_id.is_not(None))
+        .options(selectinload(Nomination.applicant), selectinload(Nomination.category))
+        .order_by(Nomination.applicant_id, Nomination.id)))
+    by_applicant: dict[int, list[Nomination]] = {}
+    for n in nominations:
+        if (only is None or n.id in only) and n.applicant is not None \
+                and getattr(n.applicant, "deleted_at", None) is None:
+            by_applicant.setdefault(n.applicant_id, []).append(n)
+    return by_applicant
+
+
+@dataclass
+class Preview:
+    """What publishing now (or at ``scheduled_for``) would do, for the confirmation page."""
+
+    groups: list[CategoryWinners]
+    blockers: list[str]
+    version: int
+    is_correction: bool
+    applicants: int
+    entries: int
+    winners: int
+
+
+def preview(session: Session, call: Call, *, now: datetime) -> Preview:
+    groups = decided_winners(session, call)
+    previous = publications_of(session, call)
+    only = None
+    if previous:
+        only = _changed_between(previous[-1].snapshot, build_snapshot(call, groups))
+    recipients = _outcome_recipients(session, call, only)
+    action = "publish"
+    blocked = lifecycle.blockers(session, call, action, now) \
+        if call.status in PUBLISHABLE_STATUSES else []
+    return Preview(groups=groups, blockers=[str(b) for b in blocked],
+                   version=(previous[-1].version + 1) if previous else 1,
+                   is_correction=bool(previous), applicants=len(recipients),
+                   entries=sum(len(v) for v in recipients.values()),
+                   winners=sum(len(g.winners) for g in groups))
 
 
 def _queue_outcome_mails(session: Session, call: Call, publication: Publication,
@@ -519,16 +600,7 @@ def _queue_outcome_mails(session: Session, call: Call, publication: Publication,
     from awards.urls import external_url
 
     won = {w["nomination_id"]: w for w in snapshot_winners(publication.snapshot)}
-    nominations = list(session.scalars(
-        select(Nomination).where(Nomination.call_id == call.id,
-                                 Nomination.status.not_in(NOT_IN_COMPETITION),
-                                 Nomination.applicant_id.is_not(None))
-        .options(selectinload(Nomination.applicant), selectinload(Nomination.category))
-        .order_by(Nomination.applicant_id, Nomination.id)))
-    by_applicant: dict[int, list[Nomination]] = {}
-    for n in nominations:
-        if only is None or n.id in only:
-            by_applicant.setdefault(n.applicant_id, []).append(n)
+    by_applicant = _outcome_recipients(session, call, only)
     if not by_applicant:
         return []
     correction = publication.version > 1
@@ -541,8 +613,6 @@ def _queue_outcome_mails(session: Session, call: Call, publication: Publication,
     mails = []
     for entries in by_applicant.values():
         applicant: User = entries[0].applicant
-        if applicant is None or getattr(applicant, "deleted_at", None) is not None:
-            continue
         language = applicant.preferred_language or default_language
         rows = [{"reference": n.reference or f"#{n.id}", "nominee": recipient_name(n),
                  "category": localized(n.category, "name", language),
@@ -605,11 +675,16 @@ def reschedule(*, session: Session, actor, publication: Publication, scheduled_f
 def withdraw(*, session: Session, actor, publication: Publication, token: str | None,
              now: datetime | None = None) -> None:
     """Take back a version that is not public yet: its certificates and unsent e-mails go, the
-    certificates it would have revoked stay valid, and the call is "decided" again."""
+    certificates it would have revoked stay valid, and the call is back in deliberation (or in
+    its correction, when an earlier version is public)."""
     now = now or utcnow()
     call = publication.call
     _lock(session, call, token)
     _not_live(publication, now)
+    if call.status == CallStatus.RESULTS_SCHEDULED:
+        earlier = len(publications_of(session, call)) > 1
+        lifecycle.advance(session=session, call=call, actor=actor, now=now, via="results",
+                          action="unschedule_correction" if earlier else "unschedule")
     revoked_ids = publication.snapshot.get("revoked_certificates", [])
     if revoked_ids:
         session.execute(update(Certificate).where(Certificate.id.in_(revoked_ids))
@@ -627,7 +702,6 @@ def withdraw(*, session: Session, actor, publication: Publication, token: str | 
     audit.record(session, action="results.withdraw", object_type="publication",
                  object_id=publication_id, actor=actor, call_id=call.id, before=data,
                  after={"withdrawn": True})
-    _set_call_status(session, call, CallStatus.DECIDED, actor=actor)
 
 
 def open_correction(*, session: Session, actor, call: Call, reason: str, token: str | None,
@@ -643,14 +717,16 @@ def open_correction(*, session: Session, actor, call: Call, reason: str, token: 
     reason = reason.strip()
     if not reason:
         raise ResultsError(_l("Say why the results need a correction."), field="reason")
-    _set_call_status(session, call, CallStatus.DECIDED, actor=actor, reason=reason)
+    lifecycle.advance(session=session, call=call, action="correct", actor=actor, now=now,
+                      reason=reason, via="results")
     audit.record(session, action="results.correction_open", object_type="call",
                  object_id=call.id, actor=actor, call_id=call.id, after={"reason": reason})
 
 
 def settle_due(*, session: Session, now: datetime | None = None) -> list[Publication]:
     """Record as published the versions whose time has come (they are already visible; this
-    keeps the statuses truthful for exports and the admin pages)."""
+    keeps the statuses truthful for exports and the admin pages), and bring their calls'
+    phase up to date (results scheduled -> published)."""
     now = now or utcnow()
     due = list(session.scalars(select(Publication).where(
         Publication.status == PublicationStatus.SCHEDULED, Publication.scheduled_for <= now)
@@ -664,5 +740,6 @@ def settle_due(*, session: Session, now: datetime | None = None) -> list[Publica
                      object_id=publication.id, actor=None, call_id=publication.call_id,
                      after={"version": publication.version,
                             "published_at": publication.scheduled_for.isoformat()})
+        lifecycle.sync(session, publication.call, now)
     session.flush()
     return due

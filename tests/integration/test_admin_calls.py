@@ -522,54 +522,25 @@ def test_update_call_saved_by_another_between_check_and_write_raises_stale(app, 
     assert audit_events(app) == []
 
 
-def test_call_edit_opening_without_categories_is_refused(app, admin_client):
-    programme_id = _programme(app)
-    post_form(admin_client, "/admin/calls/new", call_form_data(programme_id=str(programme_id)))
-    with in_db(app) as db:
-        call_id = db.scalar(select(Call.id))
-    response = post_form(admin_client, f"/admin/calls/{call_id}/edit",
-                         edit_data(app, call_id, status="open"))
-    assert response.status_code == 400
-    assert error_of(text_of(response), "status") == (
-        "Add at least one category before opening the call.")
-    with in_db(app) as db:
-        assert db.get(Call, call_id).status == CallStatus.DRAFT
+def test_call_edit_form_has_no_status_dropdown(admin_client, seeded):
+    page = text_of(admin_client.get(f"/admin/calls/{seeded['call']}/edit"))
+    assert re.search(r'<select[^>]*name="status"', page) is None
+    assert ("The phase of the call (open, closed, screening, judging…) is not a setting: it "
+            "moves one step at a time on the call's page, where each step says what it "
+            "needs.") in page
 
 
-def test_call_edit_opens_call_with_categories_and_audits_status(app, admin_client, seeded):
+@pytest.mark.parametrize("status", ["open", "judging", "published"])
+def test_call_edit_posting_a_status_does_not_move_the_call(app, admin_client, seeded, status):
+    """The old dropdown's field, sent by hand: the settings are saved, the phase stays."""
     response = post_form(admin_client, f"/admin/calls/{seeded['call']}/edit",
-                         edit_data(app, seeded["call"], status="open"))
+                         edit_data(app, seeded["call"], status=status, title_en="Renamed"))
     assert response.status_code == 302
     with in_db(app) as db:
-        assert db.get(Call, seeded["call"]).status == CallStatus.OPEN
-    [ev] = audit_events(app, "call.status")
-    assert (ev.before_data(), ev.after_data()) == ({"status": "draft"}, {"status": "open"})
-
-
-def test_call_edit_offers_only_allowed_statuses(admin_client, seeded):
-    page = text_of(admin_client.get(f"/admin/calls/{seeded['call']}/edit"))
-    select_html = re.search(r'<select[^>]*name="status".*?</select>', page, re.S).group(0)
-    assert re.findall(r'value="([^"]+)"', select_html) == ["draft", "open", "archived"]
-
-
-def test_call_edit_skipping_a_stage_is_refused(app, admin_client, seeded):
-    response = post_form(admin_client, f"/admin/calls/{seeded['call']}/edit",
-                         edit_data(app, seeded["call"], status="judging"))
-    assert response.status_code == 400
-    assert error_of(text_of(response), "status") == "Not a valid choice."
-
-
-def test_call_edit_back_to_draft_with_nominations_is_refused(app, admin_client, seeded):
-    with in_db(app) as db:
-        db.get(Call, seeded["call"]).status = CallStatus.OPEN
-        db.add(Nomination(call_id=seeded["call"], category_id=seeded["category"],
-                          nominator_kind=NominatorKind.SELF))
-        db.commit()
-    response = post_form(admin_client, f"/admin/calls/{seeded['call']}/edit",
-                         edit_data(app, seeded["call"], status="draft"))
-    assert response.status_code == 400
-    assert error_of(text_of(response), "status") == (
-        "The call already has nominations, so it cannot go back to draft. Close it instead.")
+        call = db.get(Call, seeded["call"])
+        assert (call.status, call.title_en) == (CallStatus.DRAFT, "Renamed")
+    assert audit_events(app, "call.phase_changed") == []
+    assert audit_events(app, "call.status") == []
 
 
 # ---- categories and award levels --------------------------------------------------------------
