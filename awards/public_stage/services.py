@@ -16,19 +16,30 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, func, insert, null, select
+from sqlalchemy import and_, bindparam, delete, func, insert, null, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from awards import audit
+from awards.audit import AuditEvent
+from awards.auth.models import User
 from awards.calls.models import Call, Category, FormField
 from awards.db import utcnow
-from awards.enums import CallStatus, CommentStatus, FieldType, NominationStatus, StageKind
+from awards.enums import (
+    AssignmentStatus,
+    CallStatus,
+    CommentStatus,
+    DecisionKind,
+    FieldType,
+    NominationStatus,
+    StageKind,
+)
 from awards.judging.public_vote import Candidate, InvalidChoice, select_advancing
-from awards.jury.models import Round, RoundEntry
+from awards.jury.models import Assignment, Review, Round, RoundEntry
 from awards.nominations.models import Answer, Attachment, Nomination
 from awards.public_stage import integrity
+from awards.ranking.models import Decision
 from awards.public_stage.models import (
     CommentReport,
     PublicStage,
@@ -683,6 +694,7 @@ def close_stage(*, session: Session, actor, stage: PublicStage,
                     "tied": sorted(k for _c, _e, r in outcome for k in r.tied_at_cut),
                     "choices": {str(k): sorted(v) for k, v in (choices or {}).items()}})
     _call_moves_on_to_judging(session, actor, stage)
+    _record_advances(session, actor, stage, now)
     return advance_to_first_round(session=session, actor=actor, stage=stage)
 
 
@@ -700,34 +712,111 @@ def _call_moves_on_to_judging(session: Session, actor, stage: PublicStage) -> No
                  after={"status": str(CallStatus.JUDGING)})
 
 
+def _decider(session: Session, actor, stage: PublicStage) -> User | None:
+    """Who a decision of the vote's close is recorded as taken by.
+
+    The administrator who closed the stage; for the scheduled close (cron, no person), the
+    administrator who last set the stage up (its closing time and entries are what made the
+    close happen), read from the audit log; failing that (a stage written straight to the
+    database), the first active administrator. ``Decision.decided_by_id`` stays NOT NULL: a
+    decision always has a person answerable for it, and the audit log still says the close
+    itself was the system's."""
+    if getattr(actor, "id", None) is not None:
+        return actor
+    configured = session.scalar(
+        select(AuditEvent.actor_id).where(AuditEvent.object_type == "public_stage",
+                                          AuditEvent.object_id == str(stage.id),
+                                          AuditEvent.actor_id.is_not(None))
+        .order_by(AuditEvent.id.desc()).limit(1))
+    user = session.get(User, configured) if configured is not None else None
+    if user is not None and user.is_admin:
+        return user
+    return session.scalar(select(User).where(User.is_admin.is_(True), User.active.is_(True),
+                                             User.deleted_at.is_(None))
+                          .order_by(User.id).limit(1))
+
+
+def _record_advances(session: Session, actor, stage: PublicStage, now: datetime) -> None:
+    """An "advance" decision for each entry the vote sends on, the same record as advancing
+    from a jury round (``ranking.services.advance``); ``round_id`` is empty: no jury round
+    was left. Written at the close, whether or not the first round exists yet."""
+    advanced = [e for e in stage.entries if e.advanced]
+    if stage.kind != StageKind.VOTE or not advanced:
+        return
+    decider = _decider(session, actor, stage)
+    if decider is None:  # no administrator at all: nobody to be answerable, nothing to record
+        return
+    for entry in advanced:
+        session.add(Decision(call_id=stage.call_id, category_id=entry.category_id,
+                             round_id=None, nomination_id=entry.nomination_id,
+                             kind=DecisionKind.ADVANCE, note="", decided_by_id=decider.id,
+                             decided_at=now))
+    session.flush()
+    audit.record(session, action="public_stage.decisions", object_type="public_stage",
+                 object_id=stage.id, actor=actor, call_id=stage.call_id,
+                 after={"kind": str(DecisionKind.ADVANCE), "decided_by": decider.id,
+                        "nomination_ids": sorted(e.nomination_id for e in advanced)})
+
+
 def first_round(session: Session, call_id: int) -> Round | None:
     return session.scalar(select(Round).where(Round.call_id == call_id)
                           .order_by(Round.position, Round.id).limit(1))
 
 
 def advance_to_first_round(*, session: Session, actor, stage: PublicStage) -> int:
-    """Add the advanced entries to the call's first round (by position). Entries already there
-    are left alone, so running it again adds nothing."""
+    """Apply the vote's outcome to the call's first round (by position), once: add the
+    advanced entries and take out those that did not advance (added before the close, e.g.
+    "all eligible"), with their assignments. An entry someone already reviewed there stays,
+    and the audit says so. A round created after the close gets the outcome on the next run;
+    once applied, the round is the administrators' again, so running it again changes
+    nothing. Returns how many entries were added."""
     if stage.closed_at is None or stage.kind != StageKind.VOTE:
         return 0
     target = first_round(session, stage.call_id)
-    if target is None:
+    if target is None or _outcome_applied(session, target):
         return 0
-    advanced = [e.nomination_id for e in stage.entries if e.advanced]
+    advanced = {e.nomination_id for e in stage.entries if e.advanced}
     present = set(session.scalars(select(RoundEntry.nomination_id)
                                   .where(RoundEntry.round_id == target.id)))
-    ids = sorted(set(advanced) - present)
-    if not ids:
-        return 0
+    ids = sorted(advanced - present)
     now = utcnow()
-    session.execute(insert(RoundEntry), [
-        {"round_id": target.id, "nomination_id": nid, "added_at": now,
-         "added_by_id": getattr(actor, "id", None)} for nid in ids
-    ])
+    if ids:
+        session.execute(insert(RoundEntry), [
+            {"round_id": target.id, "nomination_id": nid, "added_at": now,
+             "added_by_id": getattr(actor, "id", None)} for nid in ids
+        ])
+    removed, kept = _trim(session, target, present - advanced)
     audit.record(session, action="public_stage.advance", object_type="round",
                  object_id=target.id, actor=actor, call_id=stage.call_id,
-                 after={"added": len(ids), "nomination_ids": ids, "public_stage_id": stage.id})
+                 after={"added": len(ids), "nomination_ids": ids, "public_stage_id": stage.id,
+                        "removed": removed, "kept_reviewed": kept})
     return len(ids)
+
+
+def _outcome_applied(session: Session, round_: Round) -> bool:
+    return session.scalar(select(AuditEvent.id).where(
+        AuditEvent.action == "public_stage.advance", AuditEvent.object_type == "round",
+        AuditEvent.object_id == str(round_.id)).limit(1)) is not None
+
+
+def _trim(session: Session, round_: Round, not_advanced: set[int]) -> tuple[list[int], list[int]]:
+    """Take the entries that did not advance out of ``round_`` (their active assignments
+    too), except those already reviewed there. Returns (removed, kept) nomination ids."""
+    if not not_advanced:
+        return [], []
+    reviewed = set(session.scalars(
+        select(Assignment.nomination_id).join(Review, Review.assignment_id == Assignment.id)
+        .where(Assignment.round_id == round_.id, Assignment.nomination_id.in_(not_advanced))))
+    removed = sorted(not_advanced - reviewed)
+    if removed:
+        session.execute(delete(RoundEntry).where(RoundEntry.round_id == round_.id,
+                                                 RoundEntry.nomination_id.in_(removed)))
+        session.execute(update(Assignment).where(
+            Assignment.round_id == round_.id, Assignment.nomination_id.in_(removed),
+            Assignment.status == AssignmentStatus.ACTIVE).values(
+            status=AssignmentStatus.REMOVED), execution_options={"synchronize_session": False})
+        session.expire_all()
+    return removed, sorted(reviewed)
 
 
 def due_stages(session: Session, now: datetime) -> list[PublicStage]:
