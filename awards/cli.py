@@ -106,6 +106,46 @@ def audit_verify(expect: str | None) -> None:
         click.echo(f"head {result.head_id}:{result.head_hash}")
 
 
+@awards_cli.group("lifecycle")
+def lifecycle_group() -> None:
+    """The phases of calls."""
+
+
+@lifecycle_group.command("sync-due")
+def lifecycle_sync_due() -> None:
+    """Take the moves whose time has come (safe to run from cron, and twice at once): calls
+    past their deadline close, scheduled results whose time came are recorded as published."""
+    from awards import lifecycle
+    from awards.db import utcnow
+    from awards.results import services as results
+
+    session = get_db()
+    due = results.settle_due(session=session)
+    moved = lifecycle.sync_due(session, utcnow())
+    session.commit()
+    for publication in due:
+        click.echo(f"published {publication.call.slug} v{publication.version}")
+    for call in moved:
+        click.echo(f"{call.slug}: now {call.status.value}")
+    click.echo(f"versions recorded as published: {len(due)}; calls moved: {len(moved)}")
+
+
+@lifecycle_group.command("status")
+@click.argument("call_ref", metavar="CALL")
+def lifecycle_status(call_ref: str) -> None:
+    """Where CALL stands and the moves open to it, with what blocks each."""
+    from awards import lifecycle
+    from awards.db import utcnow
+    from awards.results.cli import _call
+
+    session = get_db()
+    call = _call(session, call_ref)
+    click.echo(f"{call.slug}: {call.status.value}")
+    for move in lifecycle.available(session, call, utcnow()):
+        state = "ready" if move.ok else "blocked: " + "; ".join(str(r) for r in move.blockers)
+        click.echo(f"  {move.action} -> {move.target.value}\t{state}")
+
+
 @awards_cli.group("mail")
 def mail_group() -> None:
     """Outgoing e-mail."""

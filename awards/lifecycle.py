@@ -65,7 +65,7 @@ PHASE_HINTS = {
 # What a visitor of the call's page reads about where the call stands (None: nothing to say,
 # the page already shows it: the countdown, the results).
 PUBLIC_PHASE_TEXT = {
-    CallStatus.CLOSED: _l("Nominations are closed; the entries are being checked."),
+    CallStatus.CLOSED: _l("Nominations for this call are closed."),
     CallStatus.SCREENING: _l("Nominations are closed; the entries are being checked."),
     CallStatus.PUBLIC_STAGE: _l("Nominations are closed; the public stage is under way."),
     CallStatus.JUDGING: _l("Nominations are closed; the jury is at work."),

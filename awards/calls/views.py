@@ -81,10 +81,15 @@ def index():
 
 @bp.get("/<slug>")
 def show(slug: str):
+    from awards import lifecycle
+
     call = visible_call_or_404(slug)
     now = utcnow()
+    if lifecycle.sync(get_db(), call, now):
+        get_db().commit()
     return render_template(
         "calls/show.html", call=call, now=now, is_open=call.is_open_at(now),
+        phase_text=lifecycle.PUBLIC_PHASE_TEXT.get(CallStatus(call.status)),
         countdown=countdown_text(call, now) if call.is_open_at(now) else "",
         upcoming=call.status == CallStatus.OPEN and now < call.opens_at,
         kind_labels={kind: KIND_LABELS.get(kind, kind)

@@ -51,14 +51,15 @@ def status(call_ref: str) -> None:
 
 @results_cli.command("publish-due")
 def publish_due() -> None:
-    """Record as published the versions whose time has come (safe to run from cron).
+    """Record as published the versions whose time has come, and move their calls on (safe to
+    run from cron). The same as ``flask awards lifecycle sync-due`` for results only.
 
     Scheduled results become visible at their time without this command; it keeps the stored
-    statuses truthful."""
+    statuses and the call's phase truthful."""
     from awards.results import services
 
     session = get_db()
-    due = services.settle_due(session=session)
+    due = services.settle_due(session=session)  # moves the calls through the lifecycle
     session.commit()
     for p in due:
         click.echo(f"published {p.call.slug} v{p.version}")

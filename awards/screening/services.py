@@ -1,8 +1,9 @@
 """Eligibility screening: which submitted nominations a call has, and the administrator's
 decision on each (eligible, ineligible, changes requested) with the reason the applicant reads.
 
-Every status change goes through ``nominations.lifecycle.change_status`` (timeline + audit).
-Services flush and never commit; a refusal raises before anything is written, and the caller
+Every status change goes through ``nominations.lifecycle.change_status`` (timeline + audit),
+and only in the call's screening phase (the policy's ``Action.SCREEN``: not while nominations
+are still open, not once the jury is at work). Services flush and never commit; a refusal raises before anything is written, and the caller
 rolls back whatever a batch had already done."""
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from awards import policy
 from awards.auth.models import User
 from awards.calls.models import Call
+from awards.db import utcnow
 from awards.enums import CallStatus, NominationStatus
 from awards.i18n import localized
 from awards.mail import queue_mail
@@ -154,6 +157,19 @@ def check_decision(
                "and the nominee has not given it.", ref=_label(nomination)), nomination)
 
 
+def may_screen(*, session: Session, call: Call, actor: User, viewer=None,
+               now=None) -> policy.Decision:
+    """Whether screening decisions may be taken on ``call`` now (and why not)."""
+    viewer = viewer if viewer is not None else policy.Viewer(session, actor)
+    return policy.allows(viewer, policy.Action.SCREEN, call, now=now or utcnow())
+
+
+def _require_screening(*, session: Session, call: Call, actor: User, viewer=None,
+                       now=None) -> None:
+    viewer = viewer if viewer is not None else policy.Viewer(session, actor)
+    policy.require(viewer, policy.Action.SCREEN, call, now=now or utcnow())
+
+
 def decide(
     *,
     session: Session,
@@ -163,14 +179,19 @@ def decide(
     reason: str = "",
     note: str = "",
     expected_version: int | None = None,
+    viewer=None,
+    now=None,
 ) -> StatusChange:
     """Record a screening decision: status, the reason on the applicant's timeline and in an
     e-mail in their language, and optionally an internal note only administrators see.
 
     ``expected_version`` is the ``version_id`` the administrator's page was built from; a
-    different current version means someone changed the entry meanwhile."""
+    different current version means someone changed the entry meanwhile. Outside the call's
+    screening phase the policy refuses (``policy.Forbidden``, 409) before anything changes."""
     reason = reason.strip()
     note = note.strip()
+    _require_screening(session=session, call=nomination.call, actor=actor, viewer=viewer,
+                       now=now)
     check_decision(nomination=nomination, decision=decision, reason=reason,
                    expected_version=expected_version)
     label = _label(nomination)  # read now: a failed flush leaves the object unreadable
@@ -231,11 +252,17 @@ def decide_many(
     decision: NominationStatus,
     actor: User,
     reason: str = "",
+    viewer=None,
+    now=None,
 ) -> list[StatusChange]:
     """Apply one decision to several entries of ``call``: all of them or none.
 
     ``items`` are (nomination id, version the page showed). Every entry is checked before the
-    first is changed; ``BatchRefused`` lists each refusal."""
+    first is changed; ``BatchRefused`` lists each refusal. Outside the screening phase the
+    policy refuses the whole batch (``policy.Forbidden``)."""
+    viewer = viewer if viewer is not None else policy.Viewer(session, actor)
+    now = now or utcnow()
+    _require_screening(session=session, call=call, actor=actor, viewer=viewer, now=now)
     ids = [nomination_id for nomination_id, _version in items]
     nominations = {
         n.id: n for n in session.scalars(
@@ -262,7 +289,7 @@ def decide_many(
         raise BatchRefused(problems)
     return [
         decide(session=session, nomination=nominations[nomination_id], decision=decision,
-               actor=actor, reason=reason, expected_version=version)
+               actor=actor, reason=reason, expected_version=version, viewer=viewer, now=now)
         for nomination_id, version in items
     ]
 

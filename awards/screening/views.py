@@ -19,13 +19,15 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from awards.db import get_db
+from awards.db import get_db, utcnow
 from awards.enums import FieldType, NominationStatus
 from awards.i18n import localized
 from awards.nominations.models import Attachment, Nomination
 from awards.permissions import admin_required
+from awards.policy import Forbidden
 from awards.screening import services
 from awards.screening.forms import BulkDecisionForm, DecisionForm, FilterForm
+from awards.views_common import viewer
 
 bp = Blueprint("screening", __name__, url_prefix="/admin/screening")
 
@@ -80,6 +82,19 @@ def index():
     return render_template("screening/index.html", overview=overview, **_helpers())
 
 
+def _phase_allows(call):
+    """The policy's answer for screening this call now: the pages say why not and offer no
+    decision form then."""
+    return services.may_screen(session=get_db(), call=call, actor=current_user,
+                               viewer=viewer(), now=utcnow())
+
+
+def _refused_by_phase(refusal: Forbidden, target: str):
+    get_db().rollback()
+    flash(str(refusal.message), "error")
+    return redirect(target, 303)
+
+
 def _render_list(call, bulk_form: BulkDecisionForm, *, problems=(), message=None, status=200):
     db = get_db()
     filters = FilterForm(request.args)
@@ -98,6 +113,7 @@ def _render_list(call, bulk_form: BulkDecisionForm, *, problems=(), message=None
     return render_template(
         "screening/list.html", call=call, page=page, filters=filters, bulk_form=bulk_form,
         selected=selected, problems=problems, message=message, args=args,
+        screening_allowed=_phase_allows(call),
         args_without_page={k: v for k, v in args.items() if k != "page"}, **_helpers(),
     ), status
 
@@ -129,8 +145,11 @@ def bulk(call_id: int):
         changes = services.decide_many(
             session=db, call=call, items=services.parse_items(form.selected.data),
             decision=decision, actor=current_user._get_current_object(),
-            reason=form.reason.data or "",
+            reason=form.reason.data or "", viewer=viewer(), now=utcnow(),
         )
+    except Forbidden as refusal:
+        return _refused_by_phase(
+            refusal, url_for("screening.list", call_id=call_id, **_filter_args()))
     except services.ScreeningRefused as refusal:
         db.rollback()
         call = _call_or_404(call_id)
@@ -186,6 +205,7 @@ def _render_show(nomination: Nomination, form: DecisionForm, *, message=None, st
         answers=answers,
         other_attachments=[a for a in nomination.attachments if a.id not in attached_to_answers],
         screenable=nomination.status in services.SCREENABLE_FROM,
+        screening_allowed=_phase_allows(nomination.call),
         decisions=[d for d in services.DECISIONS if d != nomination.status],
         **_helpers(),
     ), status
@@ -213,7 +233,10 @@ def decide(nomination_id: int):
             session=db, nomination=nomination, decision=decision,
             actor=current_user._get_current_object(), reason=form.reason.data or "",
             note=form.note.data or "", expected_version=form.version.data,
+            viewer=viewer(), now=utcnow(),
         )
+    except Forbidden as refusal:
+        return _refused_by_phase(refusal, url_for("screening.show", nomination_id=nomination_id))
     except services.ScreeningRefused as refusal:
         db.rollback()
         nomination = _nomination_or_404(nomination_id)
