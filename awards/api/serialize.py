@@ -106,15 +106,18 @@ def nominee(nomination) -> dict[str, str]:
 
 def nomination(n, now: datetime) -> dict[str, Any]:
     from awards.nominations import services
+    from awards.policy import call_is_frozen
 
+    # As the page: nothing changes once the call's results are scheduled or published.
+    editable = n.is_editable_at(now) and not call_is_frozen(n.call)
     return {
         "id": n.id, "reference": n.reference or None, "call": call_ref(n.call),
         "category": category_ref(n.category), "applicant_id": n.applicant_id,
         "nominator_kind": n.nominator_kind.value, "status": n.status.value,
         "nominee": nominee(n), "answers": answers(n),
         "attachments": [attachment(a) for a in n.attachments],
-        "missing": services.missing_fields(n) if n.is_editable_at(now) else [],
-        "editable": n.is_editable_at(now),
+        "missing": services.missing_fields(n) if editable else [],
+        "editable": editable,
         "created_at": dt(n.created_at), "updated_at": dt(n.updated_at),
         "submitted_at": dt(n.submitted_at), "withdrawn_at": dt(n.withdrawn_at),
         "timeline": [{"at": dt(e.at), "kind": e.kind,

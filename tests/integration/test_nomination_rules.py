@@ -279,6 +279,7 @@ def test_edit_refused_while_the_call_is_frozen(app, client, login_as, world, tok
                        json={"answers": {"title": "Changed"}})
     api_submit = client.post(f"/api/v1/nominations/{entry}/submit", headers=bearer(token),
                              json={"personal_data_consent": True})
+    api_read = client.get(f"/api/v1/nominations/{entry}", headers=bearer(token))
 
     assert f'href="/nominations/{entry}/edit"' not in _page(shown)
     assert [r.status_code for r in (form, saved, resubmitted)] == [409, 409, 409]
@@ -287,5 +288,6 @@ def test_edit_refused_while_the_call_is_frozen(app, client, login_as, world, tok
         assert response.status_code == 409
         assert (response.get_json()["type"], response.get_json()["detail"]) == (
             "/api/v1/problems/results-published", FROZEN)
+    assert (api_read.get_json()["editable"], api_read.get_json()["missing"]) == (False, [])
     assert _status(app, entry) == "changes_requested"
     assert read(app, lambda s: s.get(Nomination, entry).answers[0].value) == before
