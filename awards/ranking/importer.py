@@ -70,6 +70,7 @@ class ImportResult:
     assignments_reactivated: int = 0
     scores: int = 0
     truncated: bool = False
+    status: int = 400  # the HTTP answer when not ok: 409 when the call's phase forbids it
 
     def summary(self) -> dict[str, Any]:
         return {"lines": self.lines, "reviews": self.pairs,
@@ -175,6 +176,7 @@ def import_scores(*, session: Session, actor, round: Round, content: bytes,
     decision = policy.allows(viewer, policy.Action.IMPORT_SCORES, round, now=utcnow())
     if not decision.ok:
         result.errors = [LineError(0, str(decision.reason))]
+        result.status = decision.status
         return result
     if any(e.line <= 1 for e in errors):
         result.errors = errors
