@@ -42,7 +42,7 @@ from awards.jury.models import (
 from awards.nominations.models import Attachment, Nomination
 from awards.storage import path_for
 from tests.conftest import PASSWORD
-from tests.factories import PDF, field_of, make_call, make_nomination
+from tests.factories import field_of, make_call, make_nomination
 
 NOMINEE = "Aigerim Sadykova"
 ORGANISATION = "Steppe Rescue Team"
@@ -157,13 +157,26 @@ def add_attachment(session: Session, nomination: Nomination, field_key: str,
     stored = secrets.token_hex(16) + ".pdf"
     path = path_for(stored)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(PDF)
+    data = one_page_pdf()  # a real PDF: blind rounds serve a cleaned copy, which must parse
+    path.write_bytes(data)
     attachment = Attachment(nomination=nomination, field=field_of(nomination.call, field_key),
                             original_name=name, stored_name=stored,
-                            content_type="application/pdf", size=len(PDF), sha256="0" * 64)
+                            content_type="application/pdf", size=len(data), sha256="0" * 64)
     session.add(attachment)
     session.flush()
     return attachment
+
+
+def one_page_pdf() -> bytes:
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
 
 
 def assign(session: Session, round_: Round, nomination: Nomination, juror: User,

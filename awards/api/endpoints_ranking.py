@@ -1,8 +1,9 @@
 """Rankings of judging rounds and award decisions, through ``awards.ranking.services``.
 
-As on the ranking pages: administrators read and decide; the chair of one of the call's
-panels may read a round's ranking when the round and the call show scores to chairs, and
-nothing else. Decisions are frozen once the results are published (409)."""
+As on the ranking pages, the policy decides: administrators read and decide; the chair of the
+round's panel may read its ranking when the round and the call show scores to chairs, without
+the entries they are in conflict with. Decisions follow the call's phase (409 once the results
+are scheduled or published)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ from awards.api.blueprint import bp
 from awards.api.http import json_body, json_response, query_choice, query_int
 from awards.api.problems import ApiProblem, field_error
 from awards.api.spec import Param, operation, path_id, path_str
+from awards import policy
 from awards.calls.models import Call
 from awards.db import get_db, utcnow
 from awards.enums import AggregationMethod, DecisionKind
-from awards.jury.access import is_chair
 from awards.jury.models import Round
 from awards.ranking import services
 from awards.ranking.models import Decision
@@ -45,14 +46,16 @@ def round_ranking(round_id: int):
     rnd = db.get(Round, round_id)
     if rnd is None:
         raise ApiProblem("not-found")
-    if not user.is_admin and not (rnd.show_scores_to_chairs and rnd.call.show_scores_to_chairs
-                                  and is_chair(db, user, rnd.call)):
-        raise ApiProblem("forbidden")
     method = query_choice("method", METHODS)
     category_id = query_int("category")
-    result = services.round_ranking(
-        session=db, round=rnd, method=AggregationMethod(method or rnd.call.aggregation_method),
-        category_id=category_id, stability=False)
+    try:
+        result = services.round_ranking(
+            session=db, round=rnd,
+            method=AggregationMethod(method or rnd.call.aggregation_method),
+            category_id=category_id, stability=False, viewer=policy.Viewer(db, user))
+    except policy.Forbidden as refusal:
+        raise ApiProblem("not-found" if refusal.status == 404 else "forbidden",
+                         refusal.message) from None
     return json_response(serialize.ranking(result, rnd, utcnow()))
 
 
@@ -92,6 +95,8 @@ def _refused(exc: services.RankingError) -> ApiProblem:
         return ApiProblem("results-published", exc.message)
     if isinstance(exc, services.StaleState):
         return ApiProblem("stale", exc.message)
+    if exc.status == 403:
+        return ApiProblem("forbidden", exc.message)
     if exc.status == 409:
         return ApiProblem("conflict", exc.message)
     return ApiProblem("validation-failed", exc.message,

@@ -184,9 +184,14 @@ def confirmation(nomination_id: int):
 @bp.get("/<int:nomination_id>/attachments/<int:attachment_id>")
 @login_required
 def attachment(nomination_id: int, attachment_id: int):
-    nomination = _viewable_or_404(nomination_id)
+    """The file as uploaded, for the applicant and administrators (the policy's
+    ``DOWNLOAD_FILE``); jurors download through their own route, which redacts."""
+    from awards import policy
+    from awards.views_common import viewer
+
     file = get_db().get(Attachment, attachment_id)
-    if file is None or file.nomination_id != nomination.id:
+    if file is None or file.nomination_id != nomination_id or not policy.allows(
+            viewer(), policy.Action.DOWNLOAD_FILE, file, now=utcnow()):
         abort(404)
     try:
         path = path_for(file.stored_name)

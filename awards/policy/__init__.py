@@ -271,7 +271,8 @@ RULES: dict[Action, Rule] = {
                            & round_open_now),
     Action.RECUSE: (signed_in & own_assignment & round_started & sits_on_panel
                     & entry_not_withdrawn & not_frozen),
-    Action.SEE_RANKING: is_admin | (signed_in & sits_on_panel & chairs_panel & chairs_see_scores),
+    # A round's ranking page is no secret (403, not 404): only who may read it is.
+    Action.SEE_RANKING: is_admin | (signed_in & chairs_panel & chairs_see_scores),
     Action.VIEW_NOMINATION: is_admin | (signed_in & is_applicant),
     Action.EDIT_NOMINATION: signed_in & is_applicant & not_frozen & nomination_editable,
     Action.WITHDRAW_NOMINATION: (signed_in & is_applicant & not_withdrawn_yet & not_frozen

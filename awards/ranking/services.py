@@ -21,10 +21,10 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, literal_column, select, union_all, update
 from sqlalchemy.orm import Session, selectinload
 
-from awards import audit
+from awards import audit, policy
 from awards.auth.models import User
 from awards.calls.models import AwardLevel, Call, Category
 from awards.db import utcnow
@@ -57,12 +57,11 @@ from awards.judging import Criterion as JCriterion
 from awards.judging import Review as JReview
 from awards.jury.models import Assignment, Criterion, Review, Round, RoundEntry, Score
 from awards.nominations.models import Nomination
+from awards.policy.conflicts import Person, conflict_condition
 from awards.ranking.models import Decision
 
 # Entries that left the competition after they were added to a round are not ranked.
 NOT_RANKED = (NominationStatus.WITHDRAWN, NominationStatus.INELIGIBLE)
-# Decisions are final once the results are out; a correction is a new publication.
-CLOSED_CALL_STATUSES = (CallStatus.PUBLISHED, CallStatus.ARCHIVED)
 # The bootstrap costs iterations x reviews; a large category gets fewer resamples so the page
 # stays fast (the flags need only two decimals of precision).
 BOOTSTRAP_BUDGET = 400_000
@@ -92,6 +91,14 @@ class StaleState(RankingError):
 
 class CallPublished(RankingError):
     status = 409
+
+
+class NotInThisPhase(RankingError):
+    """The call's phase (or the person) does not allow it; ``status`` comes from the policy."""
+
+    def __init__(self, message, status: int = 409):
+        super().__init__(message)
+        self.status = status
 
 
 class LevelFull(RankingError):
@@ -139,6 +146,8 @@ class RoundData:
     reviews: list[ReviewRow]  # of active assignments, drafts included (they are reported)
     scores: dict[int, dict[str, float | None]] | None  # review id -> criterion key -> value
     jurors: dict[int, User]
+    # Reviews left out because their juror is in conflict with the entry (declared or found).
+    excluded: list[ReviewRow] = field(default_factory=list)
 
     def entries_of(self, category_id: int) -> list[EntryInfo]:
         return [e for e in self.entries.values() if e.category_id == category_id]
@@ -155,10 +164,16 @@ def judging_criteria(criteria: Iterable[Criterion]) -> tuple[JCriterion, ...]:
 
 
 def load_round(session: Session, round_: Round, *, with_scores: bool = False,
-               entry_ids: Collection[int] | None = None) -> RoundData:
+               entry_ids: Collection[int] | None = None,
+               viewer: policy.Viewer | None = None) -> RoundData:
     """Bulk-load a round: its categories and award levels, rubric, entries, reviews of active
     assignments, the jurors, and (``with_scores``) every criterion score. The number of queries
-    does not depend on the number of entries or reviews."""
+    does not depend on the number of entries or reviews.
+
+    A review whose juror is in conflict with the entry never counts: it is moved to
+    ``excluded``. With a ``viewer``, only the entries the policy lets them see are loaded
+    (``policy.entry_condition``: a chair never meets an entry they are in conflict with), and in
+    a blind round the nominee and organisation are blanked unless the viewer may see them."""
     call = round_.call
     categories = list(session.scalars(
         select(Category).where(Category.call_id == call.id)
@@ -186,16 +201,26 @@ def load_round(session: Session, round_: Round, *, with_scores: bool = False,
     if entry_ids is not None:
         entry_query = entry_query.where(Nomination.id.in_(list(entry_ids)))
         review_query = review_query.where(Assignment.nomination_id.in_(list(entry_ids)))
+    if viewer is not None:
+        entry_query = entry_query.where(policy.entry_condition(viewer, round_))
+    identity = viewer is None or policy.shows_identity(viewer, round_)
     entries = {
-        row.id: EntryInfo(row.id, row.reference or "", row.nominee_name,
-                          row.organisation_name, row.category_id, row.status)
+        row.id: EntryInfo(row.id, row.reference or "", row.nominee_name if identity else "",
+                          row.organisation_name if identity else "", row.category_id,
+                          row.status)
         for row in session.execute(entry_query)
     }
-    reviews = [
+    loaded = [
         ReviewRow(row.id, row.assignment_id, row.nomination_id, row.juror_id,
                   row.status == ReviewStatus.SUBMITTED, row.total, row.imported)
         for row in session.execute(review_query) if row.nomination_id in entries
     ]
+    juror_ids = sorted({r.juror_id for r in loaded})
+    jurors = {u.id: u for u in session.scalars(select(User).where(User.id.in_(juror_ids)))} \
+        if juror_ids else {}
+    conflicted = juror_conflicts(session, call.id, jurors.values())
+    reviews = [r for r in loaded if (r.juror_id, r.entry_id) not in conflicted]
+    excluded = [r for r in loaded if (r.juror_id, r.entry_id) in conflicted]
     scores: dict[int, dict[str, float | None]] | None = None
     if with_scores and reviews:
         scores = {r.review_id: {} for r in reviews}
@@ -213,11 +238,27 @@ def load_round(session: Session, round_: Round, *, with_scores: bool = False,
                 scores[row.review_id][row.key] = row.value
     elif with_scores:
         scores = {}
-    juror_ids = sorted({r.juror_id for r in reviews})
-    jurors = {u.id: u for u in session.scalars(select(User).where(User.id.in_(juror_ids)))} \
-        if juror_ids else {}
+    counted_jurors = {r.juror_id for r in reviews}
+    jurors = {uid: user for uid, user in jurors.items() if uid in counted_jurors}
     return RoundData(round_, call, categories, criteria, total_method, entries, reviews,
-                     scores, jurors)
+                     scores, jurors, excluded)
+
+
+def juror_conflicts(session: Session, call_id: int,
+                    jurors: Iterable[User]) -> set[tuple[int, int]]:
+    """(juror id, nomination id) for every entry of the call each juror is in conflict with,
+    by the policy's rule (declared, applicant, nominee e-mail, organisation), in one query
+    whatever the size of the panel."""
+    parts = [
+        select(literal_column(str(int(user.id))).label("juror_id"),
+               Nomination.id.label("nomination_id"))
+        .where(Nomination.call_id == call_id, conflict_condition(Person.of(user)))
+        for user in jurors
+    ]
+    if not parts:
+        return set()
+    query = parts[0] if len(parts) == 1 else union_all(*parts)
+    return {(int(row.juror_id), row.nomination_id) for row in session.execute(query)}
 
 
 # ---- ranking ----------------------------------------------------------------------------------
@@ -277,6 +318,7 @@ class CategoryRanking:
     top_n: int
     stability: Stability | None
     compare_ranking: Ranking | None = None
+    excluded: int = 0  # reviews left out for a conflict of interest
 
     @property
     def left_to_jury(self) -> list[list[int]]:
@@ -341,6 +383,9 @@ def rank_round(data: RoundData, *, method: AggregationMethod,
     by_entry: dict[int, list[ReviewRow]] = {}
     for r in data.reviews:
         by_entry.setdefault(r.entry_id, []).append(r)
+    excluded_by_entry: dict[int, int] = {}
+    for r in data.excluded:
+        excluded_by_entry[r.entry_id] = excluded_by_entry.get(r.entry_id, 0) + 1
     for category in data.categories:
         if category_id is not None and category.id != category_id:
             continue
@@ -380,18 +425,25 @@ def rank_round(data: RoundData, *, method: AggregationMethod,
         result.categories.append(CategoryRanking(
             category=category, rows=out_rows, ranking=ranking,
             agreement=agreement_report(counted), top_n=n, stability=stab,
-            compare_ranking=compare_ranking))
+            compare_ranking=compare_ranking,
+            excluded=sum(excluded_by_entry.get(e, 0) for e in entry_ids)))
     return result
 
 
 def round_ranking(*, session: Session, round: Round, method: AggregationMethod | None = None,
                   compare: AggregationMethod | None = None, top_n: int | None = None,
-                  category_id: int | None = None, stability: bool = True) -> RoundRanking:
-    """Load and rank a round in one go (the page, the exports and the command use this)."""
+                  category_id: int | None = None, stability: bool = True,
+                  viewer: policy.Viewer | None = None) -> RoundRanking:
+    """Load and rank a round in one go (the page, the exports, the API and the command use
+    this). With a ``viewer``, the policy decides whether they may see the ranking at all
+    (``policy.Forbidden``) and which entries and names they meet; without one (the command,
+    advancing the top N) every entry is ranked."""
     call = round.call
+    if viewer is not None:
+        policy.require(viewer, policy.Action.SEE_RANKING, round, now=utcnow())
     method = AggregationMethod(method or call.aggregation_method)
     needs_scores = any(str(t).startswith("criterion:") for t in (call.tiebreak or ()))
-    data = load_round(session, round, with_scores=needs_scores)
+    data = load_round(session, round, with_scores=needs_scores, viewer=viewer)
     return rank_round(data, method=method, compare=compare, top_n=top_n,
                       category_id=category_id, stability=stability)
 
@@ -416,13 +468,18 @@ class EntryExplanation:
     reviews: list[ReviewDetail]
     round_steps: list  # the method and the scales of this entry's jurors
     juror_numbers: dict[int, int]
+    excluded: int = 0  # this entry's reviews left out for a conflict of interest
 
 
 def explain_entry(*, session: Session, round: Round, nomination_id: int,
-                  method: AggregationMethod | None = None) -> EntryExplanation | None:
+                  method: AggregationMethod | None = None,
+                  viewer: policy.Viewer | None = None) -> EntryExplanation | None:
     """The reviews behind one entry and the method's steps, ranked among its category. None if
-    the entry is not ranked in this round."""
+    the entry is not ranked in this round, or (``viewer``) is not one they may see: the same
+    rule as the list, so the two never disagree."""
     call = round.call
+    if viewer is not None:
+        policy.require(viewer, policy.Action.SEE_RANKING, round, now=utcnow())
     method = AggregationMethod(method or call.aggregation_method)
     category_id = session.scalar(
         select(Nomination.category_id).where(Nomination.id == nomination_id,
@@ -430,7 +487,7 @@ def explain_entry(*, session: Session, round: Round, nomination_id: int,
     if category_id is None:
         return None
     needs_means = any(str(t).startswith("criterion:") for t in (call.tiebreak or ()))
-    data = load_round(session, round, with_scores=needs_means)
+    data = load_round(session, round, with_scores=needs_means, viewer=viewer)
     if nomination_id not in data.entries:
         return None
     if data.scores is None:
@@ -441,6 +498,7 @@ def explain_entry(*, session: Session, round: Round, nomination_id: int,
     row = ranking.row(nomination_id)
     if row is None:
         return None
+    excluded = sum(1 for r in data.excluded if r.entry_id == nomination_id)
     rows = sorted((r for r in data.reviews if r.entry_id == nomination_id),
                   key=lambda r: r.juror_id)
     numbers = {r.juror_id: i for i, r in enumerate(rows, start=1)}
@@ -454,7 +512,7 @@ def explain_entry(*, session: Session, round: Round, nomination_id: int,
             value=rv.value if rv else None, dropped=bool(rv and rv.dropped)))
     category = ranking.categories[0]
     aggregation_steps = _round_steps(category, method, data, set(numbers))
-    return EntryExplanation(ranking, row, details, aggregation_steps, numbers)
+    return EntryExplanation(ranking, row, details, aggregation_steps, numbers, excluded)
 
 
 def _round_steps(category: CategoryRanking, method, data: RoundData, jurors: set[int]):
@@ -492,10 +550,31 @@ def category_digests(session: Session, call: Call) -> dict[int, str]:
     return {cid: state_digest(ds) for cid, ds in by_category.items()}
 
 
-def _check_not_published(call: Call) -> None:
-    if call.status in CLOSED_CALL_STATUSES:
-        raise CallPublished(_l("The results of this call are published: decisions can no "
-                               "longer be changed. Publish a correction instead."))
+FROZEN_MESSAGES = {
+    CallStatus.RESULTS_SCHEDULED: _l("The results of this call are scheduled for publication: "
+                                     "decisions can no longer be changed. Cancel the schedule "
+                                     "or publish a correction instead."),
+    CallStatus.PUBLISHED: _l("The results of this call are published: decisions can no "
+                             "longer be changed. Publish a correction instead."),
+    CallStatus.ARCHIVED: _l("The results of this call are published: decisions can no "
+                            "longer be changed. Publish a correction instead."),
+    CallStatus.CORRECTING: _l("The results of this call are being corrected: only the award "
+                              "decisions may change, entries no longer move between rounds."),
+}
+
+
+def _require(session: Session, actor, action: policy.Action, subject: Round | Call) -> None:
+    """Ask the policy whether ``actor`` may decide or advance in this phase of the call. A
+    refusal because the results are scheduled or out says so (``CallPublished``); any other
+    gives the policy's reason."""
+    viewer = actor if isinstance(actor, policy.Viewer) else policy.Viewer(session, actor)
+    decision = policy.allows(viewer, action, subject, now=utcnow())
+    if decision.ok:
+        return
+    phase = CallStatus(getattr(subject, "call", subject).status)
+    if decision.status == 409 and phase in FROZEN_MESSAGES:
+        raise CallPublished(FROZEN_MESSAGES[phase])
+    raise NotInThisPhase(decision.reason, decision.status)
 
 
 def _lock_category(session: Session, category: Category, digest: str | None) -> list[Decision]:
@@ -551,7 +630,7 @@ def advance(*, session: Session, actor, round: Round, nomination_ids: Collection
     """Put the chosen entries of ``round`` into the next round (by position) and record an
     "advance" decision for each. Entries already there are left as they are."""
     call = round.call
-    _check_not_published(call)
+    _require(session, actor, policy.Action.ADVANCE, round)
     target = next_round(session, round)
     if target is None:
         raise RankingError(_l("This is the last round of the call: there is no next round to "
@@ -599,7 +678,7 @@ def decide_award(*, session: Session, actor, round: Round, nomination_id: int,
     its category: an earlier one is revoked in the same step. A level is given at most
     ``AwardLevel.count`` times per category."""
     call = round.call
-    _check_not_published(call)
+    _require(session, actor, policy.Action.DECIDE, round)
     nomination = session.get(Nomination, nomination_id)
     in_round = session.scalar(select(RoundEntry.id).where(
         RoundEntry.round_id == round.id, RoundEntry.nomination_id == nomination_id))
@@ -651,7 +730,7 @@ def revoke_decision(*, session: Session, actor, decision: Decision,
     """Revoke (never delete) a decision; the entry can then be decided again. An "advance"
     revoked takes the entry out of the next round only if nobody has judged it there yet."""
     call = decision.call
-    _check_not_published(call)
+    _require(session, actor, policy.Action.DECIDE, decision.round or call)
     _lock_category(session, decision.category, digest)
     session.refresh(decision)
     if decision.revoked_at is not None:

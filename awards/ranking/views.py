@@ -2,9 +2,11 @@
 explanation of one entry, advancing entries, award decisions, importing paper ballots and
 exporting the tables.
 
-Administrators do everything; the chair of one of the call's panels may read the ranking and
-the explanations (without jurors' names) but not decide, import or export. Views stay thin:
-the services in ``awards.ranking`` do the work, the view commits."""
+Administrators do everything; the chair of the round's panel may read the ranking and the
+explanations (without jurors' names, without the entries they are in conflict with, and with
+references only in a blind round) but not decide, import or export. Who sees what is the
+policy's answer (``awards.policy``), asked inside the services. Views stay thin: the services
+in ``awards.ranking`` do the work, the view commits."""
 
 from __future__ import annotations
 
@@ -28,11 +30,12 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
-from awards.db import get_db
+from awards import policy
+from awards.db import get_db, utcnow
 from awards.enums import AggregationMethod, DecisionKind
+from awards.errors import render_error
 from awards.i18n import localized
 from awards.judging import StepCode
-from awards.jury.access import has_conflict, is_chair
 from awards.jury.models import Round, RoundEntry
 from awards.permissions import is_admin
 from awards.ranking import charts, exports, services
@@ -48,6 +51,7 @@ from awards.ranking.forms import (
 from awards.ranking.importer import import_scores
 from awards.ranking.models import Decision
 from awards.ranking.services import RankingError
+from awards.views_common import viewer
 
 bp = Blueprint("ranking", __name__, url_prefix="/admin/ranking")
 
@@ -101,14 +105,17 @@ def _guard():
         rnd = get_db().get(Round, (request.view_args or {}).get("round_id"))
         if rnd is None:
             abort(404)
-        if _chair_may_see(rnd):
+        decision = policy.allows(viewer(), policy.Action.SEE_RANKING, rnd, now=utcnow())
+        if decision.ok:
             return None
+        return render_error(decision.status, str(decision.reason))
     abort(403)
 
 
-def _chair_may_see(rnd: Round) -> bool:
-    return bool(rnd.show_scores_to_chairs and rnd.call.show_scores_to_chairs
-                and is_chair(get_db(), current_user, rnd.call))
+@bp.errorhandler(policy.Forbidden)
+def _forbidden(refusal: policy.Forbidden):
+    get_db().rollback()
+    return render_error(refusal.status, str(refusal.message))
 
 
 def _round_or_404(round_id: int) -> Round:
@@ -307,7 +314,7 @@ def _render_round(rnd: Round, *, status: int = 200, advance_form=None):
     call = rnd.call
     method, compare, top = _method_args(call)
     ranking = services.round_ranking(session=db, round=rnd, method=method, compare=compare,
-                                     top_n=top)
+                                     top_n=top, viewer=viewer())
     admin = is_admin(current_user)
     decisions = services.active_decisions(db, call) if admin else []
     by_entry = services.decisions_by_entry(decisions)
@@ -336,7 +343,14 @@ def _render_round(rnd: Round, *, status: int = 200, advance_form=None):
         entry_label={e.id: e.label for e in ranking.data.entries.values()},
         tie_breaks_text=", ".join(tie_break_label(t) for t in ranking.tie_breaks) or "—",
         row_limit=None if show_all else ROW_LIMIT, show_all=show_all,
+        excluded_notes={c.category.id: _excluded_note(c.excluded)
+                        for c in ranking.categories if admin and c.excluded},
     ), status
+
+
+def _excluded_note(count: int) -> str:
+    return ngettext("%(num)d review excluded: conflict of interest",
+                    "%(num)d reviews excluded: conflict of interest", count)
 
 
 @bp.get("/rounds/<int:round_id>")
@@ -352,11 +366,9 @@ def entry(round_id: int, nomination_id: int):
     db = get_db()
     rnd = _round_or_404(round_id)
     admin = is_admin(current_user)
-    if not admin and has_conflict(db, current_user.id, nomination_id):
-        abort(404)
     method, _compare, _top = _method_args(rnd.call)
     explanation = services.explain_entry(session=db, round=rnd, nomination_id=nomination_id,
-                                         method=method)
+                                         method=method, viewer=viewer())
     if explanation is None:
         abort(404)
     numbers = explanation.juror_numbers
@@ -385,6 +397,9 @@ def entry(round_id: int, nomination_id: int):
     return render_template(
         "ranking/entry.html", call=rnd.call, round=rnd, explanation=explanation, row=row,
         steps=steps, juror=juror, method=method, admin=admin,
+        heading_name=row.entry.nominee_name or row.entry.organisation_name,
+        excluded_note=_excluded_note(explanation.excluded)
+        if admin and explanation.excluded else "",
         criteria=explanation.ranking.data.criteria,
         category=explanation.ranking.categories[0].category)
 
@@ -413,7 +428,7 @@ def advance(round_id: int):
     try:
         if form.mode.data == "top":
             ranking = services.round_ranking(session=db, round=rnd, method=_method_args(
-                rnd.call)[0], stability=False)
+                rnd.call)[0], stability=False, viewer=viewer())
             chosen = [n for ids in services.top_entries(ranking, form.top_n.data).values()
                       for n in ids]
         else:
@@ -514,11 +529,11 @@ def export(round_id: int, fmt: str):
     if what == "ranking":
         method, compare, top = _method_args(rnd.call)
         ranking = services.round_ranking(session=db, round=rnd, method=method, compare=compare,
-                                         top_n=top)
+                                         top_n=top, viewer=viewer())
         header, rows = exports.ranking_table(ranking)
         name = exports.export_filename(ranking, what, fmt, method.value)
     elif what == "scores":
-        data = services.load_round(db, rnd, with_scores=True)
+        data = services.load_round(db, rnd, with_scores=True, viewer=viewer())
         header, rows = exports.scores_table(data)
         name = exports.export_filename(data, what, fmt)
     else:

@@ -57,7 +57,10 @@ def test_blind_round_hides_identity_on_page_and_downloads(app, client, login_as)
     for secret in IDENTITY:
         assert secret not in body, secret
     assert "Clean rivers" in body  # the entry itself is there
-    assert f'/jury/assignments/{target}/attachments/{files["report.pdf"]}">report.pdf</a>' in body
+    # Files keep their extension only: "report.pdf" could have been "Aigerim_Sadykova.pdf".
+    assert (f'/jury/assignments/{target}/attachments/{files["report.pdf"]}">Attachment 1.pdf</a>'
+            in body)
+    assert "report.pdf" not in body
     dashboard = client.get("/jury/").get_data(as_text=True)
     assert NOMINEE not in dashboard
 
@@ -65,6 +68,7 @@ def test_blind_round_hides_identity_on_page_and_downloads(app, client, login_as)
     document = client.get(f"/jury/assignments/{target}/attachments/{files['report.pdf']}")
     assert (photo.status_code, document.status_code) == (404, 200)
     assert document.headers["Cache-Control"] == "private, no-store"
+    assert document.headers["Content-Disposition"] == 'attachment; filename="Attachment 1.pdf"'
 
 
 def test_open_round_shows_identity_and_identifying_answers(app, client, login_as):
