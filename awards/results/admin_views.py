@@ -154,6 +154,10 @@ def confirm_publish(call_id: int):
         form.scheduled_for.errors = [_("The publication time must be in the future. To "
                                        "publish at once, choose “Publish now”.")]
         return _render(call, status=400, publish_form=form)
+    if call.status in (CallStatus.PUBLISHED, CallStatus.RESULTS_SCHEDULED):
+        flash(_("The results of this call are already published or scheduled. To change "
+                "them, open a correction first."), "error")
+        return _render(call, status=409, publish_form=form)
     if call.status not in services.PUBLISHABLE_STATUSES:
         flash(_("The results are published from the deliberation phase: end the judging on "
                 "the call's page first."), "error")

@@ -93,7 +93,7 @@ def test_correction_needs_an_open_correction(client, app, world):
     publish(client, world)
     english(client)
     response = publish(client, world, notes=NOTES)
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "open a correction first" in response.get_data(as_text=True)
 
 
@@ -101,9 +101,9 @@ def test_open_correction_unfreezes_and_is_audited(client, app, world):
     login(client, world.admin_email)
     publish(client, world)
     assert open_correction(client, world).status_code == 303
-    assert call_status(app, world) == "decided"
+    assert call_status(app, world) == "correcting"
     assert audit_actions(app) == ["results.publish", "results.correction_open"]
-    assert "call.status" in audit_actions(app, "call.")
+    assert audit_actions(app, "call.") == ["call.phase_changed", "call.phase_changed"]
     # the published version stays public meanwhile
     logout(client)
     assert client.get(f"/results/{world.call_slug}").status_code == 200
@@ -190,13 +190,12 @@ def test_scheduled_correction_keeps_old_certificate_valid_until_the_time(client,
     publish(client, world)
     open_correction(client, world)
     revoke_and_award(app, world, "D", "B", "laureate")
-    html = client.get(overview_url(world)).get_data(as_text=True)
     when = (utcnow() + timedelta(days=1)).astimezone(
         __import__("zoneinfo").ZoneInfo("Asia/Almaty")).replace(second=0, microsecond=0)
-    response = client.post(f"{overview_url(world)}/publish", data={
-        "csrf_token": csrf_from(html), "state": state_of(html), "mode": "schedule",
-        "scheduled_for": when.strftime("%Y-%m-%dT%H:%M"), **NOTES})
+    response = publish(client, world, mode="schedule", when=when.strftime("%Y-%m-%dT%H:%M"),
+                       notes=NOTES)
     assert response.status_code == 303
+    assert call_status(app, world) == "results_scheduled"
     from awards.results import services
 
     def valid(s):
@@ -214,6 +213,7 @@ def test_scheduled_correction_keeps_old_certificate_valid_until_the_time(client,
                 data={"csrf_token": csrf_from(html), "state": state_of(html)})
     assert read(app, lambda s: s.scalar(select(Certificate.revoked_at).where(
         Certificate.nomination_id == world.entries["D"]))) is None
+    assert call_status(app, world) == "correcting"  # the correction is open again
 
 
 # ---- e-mails ----------------------------------------------------------------------------------

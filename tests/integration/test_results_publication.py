@@ -12,11 +12,11 @@ from sqlalchemy import select
 from awards.audit import AuditEvent
 from awards.calls.models import Call
 from awards.db import utcnow
-from awards.enums import PublicationStatus
+from awards.enums import CallStatus, PublicationStatus
 from awards.results.models import Certificate, Publication
 from tests.conftest import csrf_from, login
 from tests.factories import arrange, english, read
-from tests.results_factories import CITATION, decided_call
+from tests.results_factories import CITATION, decided_call, give_citation
 
 
 @pytest.fixture
@@ -34,8 +34,20 @@ def state_of(html: str) -> str:
     return match.group(1)
 
 
+def confirm_page(client, world, *, mode="now", when="", notes=None):
+    """The confirmation page the overview's publish form leads to (a GET: changes nothing)."""
+    query = {"mode": mode, "scheduled_for": when, **(notes or {})}
+    return client.get(f"{overview_url(world)}/publish", query_string=query)
+
+
 def publish(client, world, *, mode="now", when="", notes=None, html=None):
-    html = html or client.get(overview_url(world)).get_data(as_text=True)
+    """Publish as the administrator does: the overview's form, then the confirmation page's
+    button. ``html``: a confirmation page already shown (to send its form twice)."""
+    if html is None:
+        page = confirm_page(client, world, mode=mode, when=when, notes=notes)
+        html = page.get_data(as_text=True)
+        if page.status_code != 200 or 'name="state"' not in html:
+            return page
     data = {"csrf_token": csrf_from(html), "state": state_of(html), "mode": mode,
             "scheduled_for": when}
     data.update(notes or {})
@@ -46,6 +58,12 @@ def audit_actions(app, prefix="results.") -> list[str]:
     return read(app, lambda s: list(s.scalars(
         select(AuditEvent.action).where(AuditEvent.action.like(prefix + "%"))
         .order_by(AuditEvent.id))))
+
+
+def current_token(app, world) -> str:
+    from awards.results import services
+
+    return read(app, lambda s: services.state_token(s, s.get(Call, world.call_id)))
 
 
 def call_status(app, world) -> str:
@@ -92,11 +110,11 @@ def test_schedule_stores_time_typed_in_call_zone(client, app, world):
     login(client, world.admin_email)
     response, when = schedule(client, world)
     assert response.status_code == 303
+    assert call_status(app, world) == "results_scheduled"
     stored = read(app, lambda s: s.scalar(select(Publication.scheduled_for)))
     assert stored == when
     assert read(app, lambda s: s.scalar(select(Publication.status))) == \
         PublicationStatus.SCHEDULED
-    assert call_status(app, world) == "published"
 
 
 @pytest.mark.parametrize("who", ["anonymous", "applicant", "juror"])
@@ -194,7 +212,7 @@ def test_decisions_frozen_while_scheduled(client, app, world):
 
 def test_double_submit_publishes_once(client, app, world):
     login(client, world.admin_email)
-    html = client.get(overview_url(world)).get_data(as_text=True)
+    html = confirm_page(client, world).get_data(as_text=True)
     assert publish(client, world, html=html).status_code == 303
     english(client)
     second = publish(client, world, html=html)
@@ -210,7 +228,7 @@ def test_schedule_in_the_past_is_refused(client, app, world):
     assert response.status_code == 400
     assert "must be in the future" in response.get_data(as_text=True)
     assert read(app, lambda s: s.scalar(select(Publication.id))) is None
-    assert call_status(app, world) == "judging"
+    assert call_status(app, world) == "decided"  # still in deliberation
 
 
 def test_schedule_without_time_is_refused_and_keeps_notes(client, world):
@@ -224,13 +242,19 @@ def test_schedule_without_time_is_refused_and_keeps_notes(client, world):
 def test_publish_without_decisions_is_refused(client, app):
     from tests.ranking_factories import scored_round
 
-    rank = arrange(app, scored_round)
+    def deliberating(s):
+        world = scored_round(s)
+        s.get(Call, world.call_id).status = CallStatus.DELIBERATION
+        return world
+    rank = arrange(app, deliberating)
     login(client, rank.admin_email)
     english(client)
-    html = client.get(f"/admin/results/calls/{rank.call_id}").get_data(as_text=True)
-    assert "has no winner" in html
+    html = client.get(f"/admin/results/calls/{rank.call_id}/publish",
+                      query_string={"mode": "now"}).get_data(as_text=True)
+    assert "Nothing is decided yet" in html and "has no winner" in html
+    assert 'name="state"' not in html  # blocked: the page offers no button
     response = client.post(f"/admin/results/calls/{rank.call_id}/publish", data={
-        "csrf_token": csrf_from(html), "state": state_of(html), "mode": "now"})
+        "csrf_token": csrf_from(html), "state": current_token(app, rank), "mode": "now"})
     assert response.status_code == 400
     assert "Nothing is decided yet" in response.get_data(as_text=True)
 
@@ -294,7 +318,7 @@ def test_admin_posts_refuse_non_admins(client, app, world):
 
 def test_publish_without_csrf_is_refused(client, app, world):
     login(client, world.admin_email)
-    html = client.get(overview_url(world)).get_data(as_text=True)
+    html = confirm_page(client, world).get_data(as_text=True)
     response = client.post(f"{overview_url(world)}/publish",
                            data={"state": state_of(html), "mode": "now"})
     assert response.status_code == 400
@@ -389,11 +413,29 @@ def test_citation_editor_404_for_entry_not_awarded(client, world):
     assert client.get(url).status_code == 404
 
 
-def test_pre_publication_checklist_goes_once_published(client, app, world):
+def test_pre_publication_checklist_blocks_until_citations_are_written(client, app, world):
+    def drop_citation(s):
+        from awards.results.models import Citation
+
+        s.delete(s.scalar(select(Citation).where(Citation.nomination_id == world.entries["D"])))
+    arrange(app, drop_citation)
     login(client, world.admin_email)
     english(client)
-    assert "Check before publishing:" in client.get(overview_url(world)).get_data(as_text=True)
-    assert publish(client, world).status_code == 303
+    missing = "Nominee D (Social Helper): the citation is missing in KK, RU, EN."
+    overview = client.get(overview_url(world)).get_data(as_text=True)
+    assert "Check before publishing:" in overview and missing in overview
+    page = confirm_page(client, world)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "The results cannot be published yet:" in html and missing in html
+    assert 'name="state"' not in html  # no button to publish
+    forced = client.post(f"{overview_url(world)}/publish", data={
+        "csrf_token": csrf_from(html), "state": current_token(app, world), "mode": "now"})
+    assert forced.status_code == 409
+    assert missing in forced.get_data(as_text=True)
+    assert read(app, lambda s: s.scalar(select(Publication.id))) is None
 
+    arrange(app, lambda s: give_citation(s, world, "D"))
+    assert publish(client, world).status_code == 303
     assert "Check before publishing:" not in client.get(overview_url(world)).get_data(
         as_text=True)
