@@ -49,6 +49,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
 def make_engine(url: str, echo: bool = False) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -68,6 +72,10 @@ def make_engine(url: str, echo: bool = False) -> Engine:
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            # SQLite's own lower() folds ASCII only; PostgreSQL's folds every letter. Rules
+            # that compare names in SQL (conflicts of interest: "Эко Волонтёры") must give the
+            # same answer on both, and as Python's str.lower().
+            dbapi_conn.create_function("lower", 1, _lower, deterministic=True)
 
     return engine
 

@@ -20,7 +20,8 @@ from awards.nominations.models import Nomination
 
 
 def _norm(value: str | None) -> str:
-    return " ".join((value or "").split()).casefold()
+    """As the SQL condition compares: trimmed and lower-cased (``lower(trim(x))``)."""
+    return (value or "").strip().lower()
 
 
 @dataclass(frozen=True)

@@ -38,13 +38,13 @@ def test_a_conflict_is_found_from_the_entry_itself(app, how):
 
     def build(session):
         juror = session.get(User, world.juror_id)
-        juror.organisation = "  Eco  Volunteers "
+        juror.organisation = "  Эко Волонтёры Ü "
         call = session.get(Round, world.round_id).call
         columns = {"nominee_email": "someone@example.org", "organisation_name": "Other"}
         if how == "nominee":
             columns["nominee_email"] = "JUROR@example.com "
         if how == "organisation":
-            columns["organisation_name"] = "eco volunteers"
+            columns["organisation_name"] = "эко волонтёры ü"
         applicant = juror if how == "applicant" else make_account(session, f"{how}@example.net")
         entry = make_entry(session, call, applicant=applicant, **columns)
         if how == "declared":
