@@ -105,13 +105,15 @@ def _refused(exc: services.RankingError) -> ApiProblem:
 
 @operation(bp, "/calls/{slug}/decisions", "POST", tag="ranking", auth="token",
            params=[SLUG], body="DecisionCreate",
-           problems=["forbidden", "results-published", "stale"],
+           problems=["forbidden", "results-published", "stale", "conflict"],
            summary="Decide: award a level to an entry, or advance entries to the next round",
            description="`award` needs `nomination_id` and `award_level_id`; an entry's earlier "
                        "award in its category is revoked in the same step. `advance` needs "
                        "`nomination_ids` and puts them into the next round. Send the "
-                       "category's `digest` from the list with an `award` to refuse a change made in "
-                       "between.",
+                       "category's `digest` from the list with an `award` to refuse a change "
+                       "made in between. The call's phase decides what is possible: entries "
+                       "advance only while it is judged; awards are decided while it is "
+                       "judged, in deliberation or in a correction (409 otherwise).",
            responses={201: ("DecisionResult", "What was decided.")})
 def create_decision(slug: str):
     user = require_admin()

@@ -98,3 +98,36 @@ def test_decision_with_round_of_another_call_names_the_field(client, app):
     assert response.status_code == 422
     assert response.get_json()["errors"] == [
         {"field": "round_id", "message": response.get_json()["errors"][0]["message"]}]
+
+
+def test_advance_outside_judging_is_409_with_the_reason(client, app):
+    world = arrange(app, api_world)
+
+    def deliberate(session):
+        session.scalar(select(Call).where(Call.slug == world.jury_slug)).status = \
+            CallStatus.DELIBERATION
+
+    arrange(app, deliberate)
+    response = client.post(f"/api/v1/calls/{world.jury_slug}/decisions",
+                           headers=world.headers("admin"),
+                           json={"kind": "advance", "round_id": world.round_id,
+                                 "nomination_ids": [world.entry_id]})
+    assert response.status_code == 409
+    body = response.get_json()
+    assert body["type"] == "/api/v1/problems/conflict"
+    assert body["detail"] == "Entries advance between rounds in the judging phase."
+    award = client.post(f"/api/v1/calls/{world.jury_slug}/decisions",
+                        headers=world.headers("admin"),
+                        json={"kind": "award", "round_id": world.round_id,
+                              "nomination_id": world.entry_id,
+                              "award_level_id": world.level_id})
+    assert award.status_code == 201
+
+
+def test_blind_ranking_api_gives_references_only(client, app):
+    world = arrange(app, lambda s: api_world(s, blind=True))
+    response = client.get(f"/api/v1/rounds/{world.round_id}/ranking",
+                          headers=world.headers("chair"))
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "Aigerim" not in text and "Steppe" not in text
