@@ -173,7 +173,9 @@ def load_round(session: Session, round_: Round, *, with_scores: bool = False,
     A review whose juror is in conflict with the entry never counts: it is moved to
     ``excluded``. With a ``viewer``, only the entries the policy lets them see are loaded
     (``policy.entry_condition``: a chair never meets an entry they are in conflict with), and in
-    a blind round the nominee and organisation are blanked unless the viewer may see them."""
+    a blind round the nominee and organisation are blanked unless the viewer may see them. Such
+    a viewer's ranking is computed over the entries they may see, so nothing of a hidden entry
+    shows through, not even as a gap in the ranks."""
     call = round_.call
     categories = list(session.scalars(
         select(Category).where(Category.call_id == call.id)
