@@ -2,9 +2,11 @@
 withdraw, and the nominee's consent.
 
 Every function takes keyword-only arguments, flushes, audits, and leaves the commit to the
-caller. Functions that change a nomination expect ``lock_nomination`` to have been called
-first in the same transaction: it serialises concurrent requests on one nomination (two tabs,
-a double click) and reloads its state, so every check below reads what is really stored.
+caller. Each of the applicant's actions is one function that the page and the API both call
+(``save_nomination``, ``submit_nomination``, ``withdraw_nomination``): it takes the
+nomination's lock first (``lock_nomination``: it serialises concurrent requests on one
+nomination, two tabs or a double click, and reloads its state, so every check reads what is
+really stored), then asks the policy, then does the work.
 
 Lock order, the same on every path, so two transactions never wait for each other in a
 circle: the nomination's row, then the audit chain (taken by the first ``audit.record``), then
