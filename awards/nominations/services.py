@@ -815,6 +815,7 @@ def record_nominee_answer(*, session: Session, nomination: Nomination, accept: b
     """The nominee's answer through their link. Returns False when nothing changed (the same
     answer given twice)."""
     now = now or utcnow()
+    lock_nomination(session=session, nomination=nomination)
     if not consent_open(nomination):
         raise NotEditable("consent closed")
     if accept and nomination.nominee_consent_at is not None:

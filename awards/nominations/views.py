@@ -482,7 +482,6 @@ def consent(token: str):
         decision = request.form.get("decision")
         if not form.validate() or decision not in ("accept", "decline"):
             abort(400)
-        services.lock_nomination(session=db, nomination=nomination)
         try:
             services.record_nominee_answer(session=db, nomination=nomination,
                                            accept=decision == "accept")
