@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, has_request_context
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.orm import Session, selectinload
@@ -302,13 +303,16 @@ def checklist(session: Session, call: Call,
 
 def publish_blockers(session: Session, call: Call) -> list[str]:
     """The lifecycle's guard for publishing or scheduling: nothing decided, a category with
-    entries but no winner, a missing citation."""
+    entries but no winner, a missing citation. Outside a request (a command, a test's setup)
+    in the site's default language."""
     groups = decided_winners(session, call)
-    out = []
-    if not any(g.winners for g in groups):
-        out.append(str(_l("Nothing is decided yet: award at least one entry on the ranking "
-                          "page before publishing.")))
-    return out + checklist(session, call, groups)
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    with nullcontext() if has_request_context() else force_locale(default):
+        out = []
+        if not any(g.winners for g in groups):
+            out.append(str(_l("Nothing is decided yet: award at least one entry on the "
+                              "ranking page before publishing.")))
+        return out + checklist(session, call, groups)
 
 
 def build_snapshot(call: Call, groups: list[CategoryWinners]) -> dict[str, Any]:

@@ -212,7 +212,8 @@ def build_world(session: Session, app) -> MatrixWorld:
     w.decision_id, w.spare_decision_id = decisions[0].id, decisions[1].id
     # ---- published results with a certificate and a photo, the applicant's win ----
     results_call = make_call(session, slug="voy-2025", year=2025, reference_prefix="VYR",
-                             title_en="Volunteer of the Year 2025", status=CallStatus.JUDGING,
+                             title_en="Volunteer of the Year 2025",
+                             status=CallStatus.DELIBERATION,
                              opens_at=now - timedelta(days=120),
                              closes_at=now - timedelta(days=60))
     w.results_slug, w.results_call_id = results_call.slug, results_call.id

@@ -241,6 +241,10 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "admin.call_detail"): Entry(ADMIN_ONLY, OPEN_CALL),
     ("GET", "admin.call_edit"): Entry(ADMIN_ONLY, OPEN_CALL),
     ("POST", "admin.call_edit"): Entry(ADMIN_ONLY, OPEN_CALL),
+    ("GET", "admin.call_move"): Entry(ADMIN_ONLY, p(call_id="open_call_id", action="=close")),
+    # The call has nominations: going back to draft is refused (409), nothing changes.
+    ("POST", "admin.call_move"): Entry(ADMIN_ONLY, p(call_id="open_call_id",
+                                                     action="=back_to_draft")),
     ("GET", "admin.call_clone"): Entry(ADMIN_ONLY, OPEN_CALL),
     ("POST", "admin.call_clone"): Entry(ADMIN_ONLY, OPEN_CALL),
     ("GET", "admin.categories"): Entry(ADMIN_ONLY, JURY_CALL),
@@ -343,6 +347,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "results_admin.overview"): Entry(ADMIN_ONLY, RESULTS_CALL),
     ("GET", "results_admin.citation"): Entry(ADMIN_ONLY, WINNER),
     ("POST", "results_admin.citation"): Entry(ADMIN_ONLY, WINNER),
+    ("GET", "results_admin.confirm_publish"): Entry(ADMIN_ONLY, RESULTS_CALL),
     ("POST", "results_admin.publish"): Entry(ADMIN_ONLY, RESULTS_CALL, late=1),
     ("POST", "results_admin.correction"): Entry(ADMIN_ONLY, RESULTS_CALL, late=1),
     ("POST", "results_admin.reschedule"): Entry(ADMIN_ONLY, SCHEDULED, late=1),
