@@ -3,8 +3,9 @@ decision on each (eligible, ineligible, changes requested) with the reason the a
 
 Every status change goes through ``nominations.lifecycle.change_status`` (timeline + audit),
 and only in the call's screening phase (the policy's ``Action.SCREEN``: not while nominations
-are still open, not once the jury is at work). Services flush and never commit; a refusal raises before anything is written, and the caller
-rolls back whatever a batch had already done."""
+are still open, not once the jury is at work). Services flush and never commit; a refusal
+raises before anything is written, and the caller rolls back whatever a batch had already
+done."""
 
 from __future__ import annotations
 
