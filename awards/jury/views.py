@@ -147,6 +147,8 @@ def next_unscored():
 
 
 def _closed_message(round_) -> str:
+    if policy.call_is_frozen(round_.call):
+        return str(policy.FROZEN_REASON)
     if round_.closes_at is not None:
         return _("This round closed on %(when)s. Reviews can no longer be changed.",
                  when=format_dt(round_.closes_at, DATE_TIME))
@@ -245,6 +247,9 @@ def save(assignment_id: int):
     except services.StaleReview as refusal:
         db.rollback()
         return _stale(assignment, form, refusal.review)
+    except services.NotAvailable:
+        db.rollback()
+        abort(404)
     try:
         db.commit()
     except (StaleDataError, IntegrityError, OperationalError):
@@ -297,6 +302,9 @@ def reopen(assignment_id: int):
         db.rollback()
         db.expire_all()
         return _render_score(assignment, status=409, notice=_stale_message(assignment.review))
+    except services.NotAvailable:
+        db.rollback()
+        abort(404)
     flash(_("The review is back to draft. Submit it again when you are done; until then it "
             "does not count."), "warning")
     return redirect(url_for(".score", assignment_id=assignment.id), 303)
@@ -325,6 +333,10 @@ def recuse(assignment_id: int):
             except services.RoundClosed:
                 db.rollback()
                 status = 409
+                notice = _closed_message(round_)
+            except services.NotAvailable:
+                db.rollback()
+                abort(404)
             else:
                 db.commit()
                 flash(_("You have withdrawn from %(ref)s because of a conflict of interest. "

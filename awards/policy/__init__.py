@@ -210,10 +210,10 @@ chairs_see_scores = Rule(
     "chairs_see_scores",
     lambda c: bool(c.round.show_scores_to_chairs and c.round.call.show_scores_to_chairs),
     _l("The panel's scores are not shown to chairs in this round."), 403)
-not_frozen = Rule(
-    "not_frozen", lambda c: _phase(c) not in FROZEN_PHASES,
-    _l("The results of this call are scheduled or published, so nothing that led to them "
-       "may change; an administrator can open a correction of the decisions."), 409)
+FROZEN_REASON = _l("The results of this call are scheduled or published, so nothing that led "
+                   "to them may change; an administrator can open a correction of the "
+                   "decisions.")
+not_frozen = Rule("not_frozen", lambda c: _phase(c) not in FROZEN_PHASES, FROZEN_REASON, 409)
 not_blind = Rule("not_blind", lambda c: not c.round.blind,
                  _l("This is a blind round."), 403)
 

@@ -512,7 +512,7 @@ def import_view(round_id: int):
             db.commit()
         else:
             db.rollback()
-            status = 400
+            status = result.status
     elif form.is_submitted():
         status = 400
     return render_template("ranking/import.html", call=rnd.call, round=rnd, form=form,
