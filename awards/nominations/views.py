@@ -110,6 +110,8 @@ def _not_editable_message(nomination: Nomination) -> str:
 def mine():
     nominations = services.nominations_of(get_db(), current_user)
     now = utcnow()
+    if nominations:
+        viewer().preload_decisions(n.id for n in nominations)
     return render_template("nominations/mine.html", nominations=nominations,
                            awaiting=services.awaiting_nominee_consent,
                            withdrawals={n.id: _withdrawal_state(n, now) for n in nominations})

@@ -77,6 +77,8 @@ class Viewer:
         self.is_admin = bool(authenticated and getattr(user, "is_admin", False))
         self._conflicts: dict[int, frozenset[int]] = {}
         self._seats: dict[int, Any] = {}
+        # Nomination id -> has an active decision, for lists (``preload_decisions``).
+        self._decided: dict[int, bool] = {}
 
     @property
     def is_authenticated(self) -> bool:
@@ -95,6 +97,18 @@ class Viewer:
 
     def in_conflict(self, nomination) -> bool:
         return nomination.id in self.conflicts(nomination.call_id)
+
+    def preload_decisions(self, nomination_ids) -> None:
+        """Answer "is there a decision on it?" for a list of nominations in one query (an
+        applicant's "My nominations"), instead of one per row. For showing only: a request
+        that changes a nomination asks again under its lock, with a viewer that preloaded
+        nothing."""
+        from awards.ranking.models import Decision as RankingDecision
+
+        ids = set(nomination_ids)
+        decided = set(self.session.scalars(select(RankingDecision.nomination_id).where(
+            RankingDecision.nomination_id.in_(ids), RankingDecision.revoked_at.is_(None))))
+        self._decided.update({i: i in decided for i in ids})
 
     def seat(self, round_):
         """The viewer's active seat on the panel judging ``round_``, or None."""
@@ -251,6 +265,9 @@ no_active_decision = Rule(
 def _has_decision(ctx: Ctx) -> bool:
     from awards.ranking.models import Decision as RankingDecision
 
+    known = ctx.viewer._decided.get(ctx.nomination.id)
+    if known is not None:
+        return known
     return ctx.viewer.session.scalar(select(RankingDecision.id).where(
         RankingDecision.nomination_id == ctx.nomination.id,
         RankingDecision.revoked_at.is_(None)).limit(1)) is not None
