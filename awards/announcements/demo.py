@@ -114,7 +114,8 @@ def seed(session: Session) -> bool:
     if not created:
         return False
     for call in (voy, abai):
-        if call is not None and call.status == CallStatus.OPEN:
+        # Opened (since closed, once its deadline passed, if the demo is loaded later).
+        if call is not None and call.status in (CallStatus.OPEN, CallStatus.CLOSED):
             draft = build_call_opened_draft(session, call)
             if draft is not None:
                 session.add(draft)

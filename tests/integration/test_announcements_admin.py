@@ -444,15 +444,15 @@ def _draft_call(db):
 
 
 def test_opening_a_call_writes_one_draft_in_three_languages(app, admin, client):
-    from awards.calls import services as call_services
+    from awards import lifecycle
 
     call_id = arrange(app, _draft_call)
 
     def open_call(db):
-        call = db.get(Call, call_id)
-        call_services.update_call(session=db, actor=db.merge(admin), call=call,
-                                  values={"status": CallStatus.OPEN},
-                                  expected_version=call.version_id)
+        from awards.db import utcnow
+
+        lifecycle.advance(session=db, actor=db.merge(admin), action="open",
+                          call=db.get(Call, call_id), now=utcnow())
 
     arrange(app, open_call)
     post = read(app, lambda db: db.scalar(select(Announcement).where(
@@ -475,37 +475,35 @@ def test_opening_a_call_writes_one_draft_in_three_languages(app, admin, client):
     assert post.summary_en == "Nominations are accepted until 30 November 2027, 23:59 " \
                               "(Asia/Almaty)."
     assert read(app, lambda db: list(db.scalars(select(AuditEvent.action).order_by(
-        AuditEvent.id)))) == ["call.status", "announcement.create"]
+        AuditEvent.id)))) == ["call.phase_changed", "announcement.create"]
     # Invisible to visitors until an administrator publishes it.
     assert client.get(f"/news/{post.slug}").status_code == 404
 
 
 def test_reopening_a_call_does_not_write_a_second_draft(app, admin):
-    from awards.calls import services as call_services
+    from awards import lifecycle
 
     call_id = arrange(app, _draft_call)
 
-    def move(status):
+    def move(action):
         def run(db):
-            call = db.get(Call, call_id)
-            call_services.update_call(session=db, actor=db.merge(admin), call=call,
-                                      values={"status": status},
-                                      expected_version=call.version_id)
+            from awards.db import utcnow
+
+            lifecycle.advance(session=db, actor=db.merge(admin), action=action,
+                              call=db.get(Call, call_id), now=utcnow())
         return run
 
-    for status in (CallStatus.OPEN, CallStatus.CLOSED, CallStatus.OPEN):
-        arrange(app, move(status))
+    for action in ("open", "close", "reopen"):
+        arrange(app, move(action))
     assert read(app, lambda db: db.scalar(select(func.count(Announcement.id)).where(
         Announcement.call_id == call_id))) == 1
 
 
-def test_opening_a_call_through_the_settings_page_writes_the_draft(app, admin_client):
-    from tests.integration.test_admin_calls import edit_data
-
+def test_opening_a_call_through_the_call_page_writes_the_draft(app, admin_client):
     call_id = arrange(app, _draft_call)
-    response = post_form(admin_client, f"/admin/calls/{call_id}/edit",
-                         edit_data(app, call_id, status="open"))
-    assert response.status_code == 302
+    response = post_form(admin_client, f"/admin/calls/{call_id}/phase/open", {},
+                         csrf_url=f"/admin/calls/{call_id}/phase/open")
+    assert response.status_code == 303
     listing = text_of(admin_client.get("/admin/news/?status=draft"))
     assert "Nominations are open: Volunteer of the Year 2026" in listing
     assert "Written automatically when the call opened" in listing
