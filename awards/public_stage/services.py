@@ -657,7 +657,7 @@ def close_stage(*, session: Session, actor, stage: PublicStage,
         session.flush()
         audit.record(session, action="public_stage.close", object_type="public_stage",
                      object_id=stage.id, actor=actor, call_id=stage.call_id, after=results)
-        _call_moves_on_to_judging(session, actor, stage)
+        _call_moves_on_to_judging(session, actor, stage, now)
         return 0
     counts, outcome = _compute(session, stage, choices)
     annulled_by_category = dict(session.execute(
@@ -693,23 +693,24 @@ def close_stage(*, session: Session, actor, stage: PublicStage,
                  | {"advanced": sorted(k for _c, _e, r in outcome for k in r.advanced),
                     "tied": sorted(k for _c, _e, r in outcome for k in r.tied_at_cut),
                     "choices": {str(k): sorted(v) for k, v in (choices or {}).items()}})
-    _call_moves_on_to_judging(session, actor, stage)
+    _call_moves_on_to_judging(session, actor, stage, now)
     _record_advances(session, actor, stage, now)
     return advance_to_first_round(session=session, actor=actor, stage=stage)
 
 
-def _call_moves_on_to_judging(session: Session, actor, stage: PublicStage) -> None:
+def _call_moves_on_to_judging(session: Session, actor, stage: PublicStage,
+                              now: datetime) -> None:
     """A call in its public stage goes on to the jury once the stage is closed, so the
-    administrator doesn't have to remember a second step (other statuses are left alone)."""
+    administrator doesn't have to remember a second step (other phases are left alone). The
+    move is the lifecycle's own, audited like every other; its guard ("close the stage
+    first") is what just happened, so it is not asked again."""
+    from awards import lifecycle
+
     call = stage.call
     if call.status != CallStatus.PUBLIC_STAGE:
         return
-    call.status = CallStatus.JUDGING
-    session.flush()
-    audit.record(session, action="call.status", object_type="call", object_id=call.id,
-                 actor=actor, call_id=call.id,
-                 before={"status": str(CallStatus.PUBLIC_STAGE)},
-                 after={"status": str(CallStatus.JUDGING)})
+    lifecycle.advance(session=session, call=call, action="judge", actor=actor, now=now,
+                      check=False)
 
 
 def _decider(session: Session, actor, stage: PublicStage) -> User | None:

@@ -84,7 +84,7 @@ def test_cli_close_due_advances_top_n_per_category_to_first_round(app, runner):
     assert entries[world.refs[world.references[2]]] == (1, False)
     events = read(app, lambda s: [e.action for e in s.scalars(
         select(AuditEvent).order_by(AuditEvent.id))])
-    assert events[-4:] == ["public_stage.close", "call.status", "public_stage.decisions",
+    assert events[-4:] == ["public_stage.close", "call.phase_changed", "public_stage.decisions",
                            "public_stage.advance"]
     # The call goes on to the jury by itself.
     assert read(app, lambda s: s.get(Call, world.call_id).status) == CallStatus.JUDGING
