@@ -20,6 +20,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +30,7 @@ from werkzeug.datastructures import MultiDict
 from awards.admin.views import call_time
 from awards.calls.forms import CALL_STATUS_LABELS
 from awards.calls.models import Call
-from awards.db import get_db
+from awards.db import get_db, utcnow
 from awards.enums import AssignmentStatus, JurorStatus, NominationStatus
 from awards.forms import CSRFOnlyForm
 from awards.i18n import localized
@@ -218,6 +219,47 @@ def round_edit(round_id: int):
             return redirect(url_for(".rounds", call_id=call.id))
     return render_template("jury_admin/round_form.html", form=form, call=call, round=rnd), \
         status or _form_status(form)
+
+
+ROUND_MOVE_LABELS = {
+    "open": _l("Open the round"),
+    "close": _l("Close the round"),
+}
+
+
+@bp.route("/rounds/<int:round_id>/status/<action>", methods=["GET", "POST"])
+def round_move(round_id: int, action: str):
+    """Open or close a round. GET shows what will happen and what blocks it (the confirmation
+    page, which changes nothing); POST, with its CSRF token, does it."""
+    if action not in setup.ROUND_MOVES:
+        abort(404)
+    db = get_db()
+    rnd = _round_or_404(round_id)
+    refused = None
+    if request.method == "POST":
+        _check_csrf()
+        try:
+            setup.move_round(session=db, actor=_actor(), round=rnd, action=action)
+        except JurySetupError as exc:
+            db.rollback()
+            rnd = _round_or_404(round_id)
+            refused = exc
+        else:
+            db.commit()
+            flash(_("The round is open: its jurors can review their entries.")
+                  if action == "open" else
+                  _("The round is closed: its reviews are final."), "success")
+            return redirect(url_for(".rounds", call_id=rnd.call_id), code=303)
+    summary = setup.preview_round_move(session=db, actor=_actor(), round=rnd, action=action)
+    status = summary.status if summary.blockers else 200
+    if refused is not None:
+        # Whatever refused the step is what the page now says blocks it.
+        summary.blockers = summary.blockers or [refused.message]
+        status = _refusal_status(refused, 409)
+    return render_template(
+        "jury_admin/round_move.html", call=rnd.call, round=rnd, summary=summary,
+        label=ROUND_MOVE_LABELS[action], form=CSRFOnlyForm(formdata=None),
+        now_utc=utcnow()), status
 
 
 # ---- rubric -----------------------------------------------------------------------------------

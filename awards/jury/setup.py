@@ -37,11 +37,13 @@ from awards.db import utcnow
 from awards.enums import (
     AssignmentStatus,
     ConflictSource,
+    DecisionKind,
     JurorStatus,
     NominationStatus,
     ReviewStatus,
     RoundKind,
     RoundStatus,
+    StageKind,
 )
 from awards.i18n import localized
 from awards.judging.assignment import (
@@ -72,6 +74,8 @@ from awards.policy.conflicts import (
     conflicted_entries,
     conflicted_ids,
 )
+from awards.public_stage.models import PublicStage
+from awards.ranking.models import Decision
 from awards.timeutil import utc_to_local
 
 Pair = tuple[int, int]  # (juror user id, nomination id), as in awards.judging.assignment
@@ -145,7 +149,10 @@ ROUND_TRANSITIONS: dict[RoundStatus, tuple[RoundStatus, ...]] = {
 
 
 def allowed_round_statuses(current: RoundStatus) -> list[RoundStatus]:
-    return [RoundStatus(current), *ROUND_TRANSITIONS[RoundStatus(current)]]
+    """The statuses the round's settings form offers: closing is not among them, because it
+    is final and goes through its confirmation page (``move_round``)."""
+    current = RoundStatus(current)
+    return [current, *(s for s in ROUND_TRANSITIONS[current] if s != RoundStatus.CLOSED)]
 
 
 def hash_token(token: str) -> str:
@@ -231,6 +238,101 @@ def update_round(*, session: Session, actor, round: Round, values: Mapping[str, 
     audit.record(session, action="jury.round_update", object_type="round", object_id=round.id,
                  actor=actor, call_id=round.call_id, before=before, after=after)
     return True
+
+
+# ---- opening and closing a round --------------------------------------------------------------
+
+# The moves of a round that go through a confirmation page, by the name used in its URL.
+ROUND_MOVES: dict[str, RoundStatus] = {"open": RoundStatus.OPEN, "close": RoundStatus.CLOSED}
+
+
+@dataclass
+class RoundMoveSummary:
+    """What opening or closing a round will do, for its confirmation page. ``blockers`` say
+    why it cannot be done now (empty when it can), ``status`` is the HTTP answer then."""
+
+    round: Round
+    action: str
+    target: RoundStatus
+    blockers: list = field(default_factory=list)
+    status: int = 200
+    entries: int = 0
+    jurors: int = 0  # active members of the round's panel
+    assigned: int = 0
+    submitted: int = 0
+    drafts: int = 0
+    unfinished: list[JurorProgress] = field(default_factory=list)
+
+    @property
+    def missing(self) -> int:
+        """Active assignments without any review, not even a draft."""
+        return self.assigned - self.submitted - self.drafts
+
+
+def _round_move_refusal(session: Session, actor, round: Round,
+                        action: str) -> policy.Decision | None:
+    target = ROUND_MOVES[action]
+    current = RoundStatus(round.status)
+    decision = refusal(session, actor, policy.Action.SET_UP_ROUND, round)
+    if decision is None and target == RoundStatus.OPEN:
+        decision = refusal(session, actor, policy.Action.OPEN_ROUND, round)
+    if decision is not None:
+        return decision
+    if current == target:
+        reason = (_l("The round is already open.") if target == RoundStatus.OPEN
+                  else _l("The round is already closed."))
+        return policy.Decision(False, reason, 409)
+    if target not in ROUND_TRANSITIONS[current]:
+        return policy.Decision(False, _l("The round is closed; closing is final."), 409)
+    return None
+
+
+def preview_round_move(*, session: Session, actor, round: Round,
+                       action: str) -> RoundMoveSummary:
+    """What ``move_round`` would do now, changing nothing: the reviews submitted, still drafts
+    or missing, the jurors with unfinished work, and what blocks the move."""
+    summary = RoundMoveSummary(round, action, ROUND_MOVES[action])
+    decision = _round_move_refusal(session, actor, round, action)
+    if decision is not None:
+        summary.blockers, summary.status = [decision.reason], decision.status
+    progress = round_progress(session=session, round=round)
+    summary.entries = session.scalar(
+        select(func.count(RoundEntry.id))
+        .join(Nomination, Nomination.id == RoundEntry.nomination_id)
+        .where(RoundEntry.round_id == round.id, Nomination.status.not_in(_NOT_JUDGED))) or 0
+    summary.jurors = sum(1 for j in progress.jurors if j.status == JurorStatus.ACTIVE.value)
+    summary.assigned = progress.assigned
+    summary.submitted = progress.submitted
+    summary.drafts = sum(j.draft for j in progress.jurors)
+    summary.unfinished = [j for j in progress.jurors if j.pending]
+    return summary
+
+
+def move_round(*, session: Session, actor, round: Round, action: str) -> RoundMoveSummary:
+    """Open a draft round to its jurors, or close a round for good: the jurors' reviews are
+    frozen and only the submitted ones count. Refused (``NotAllowed``, 409) once the call's
+    results are scheduled, outside the phase that allows it, or when the round is not in a
+    state to move; a round changed by someone else meanwhile is refused too."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    summary = preview_round_move(session=session, actor=actor, round=round, action=action)
+    if summary.blockers:
+        raise NotAllowed(policy.Decision(False, summary.blockers[0], summary.status))
+    before = RoundStatus(round.status)
+    round.status = summary.target
+    try:
+        session.flush()
+    except StaleDataError:
+        raise NotAllowed(policy.Decision(False, _l(
+            "Someone else changed this round at the same time. Nothing was saved."),
+            409)) from None
+    audit.record(session, action=f"jury.round_{action}", object_type="round",
+                 object_id=round.id, actor=actor, call_id=round.call_id,
+                 before={"status": before.value},
+                 after={"status": summary.target.value, "entries": summary.entries,
+                        "submitted": summary.submitted, "drafts": summary.drafts,
+                        "missing": summary.missing})
+    return summary
 
 
 # ---- rubric -----------------------------------------------------------------------------------
@@ -340,7 +442,11 @@ def add_entries(*, session: Session, actor, round: Round,
                 nomination_ids: Collection[int] | None = None) -> int:
     """Add eligible nominations of the round's call: all of them (``nomination_ids`` None,
     first round only) or those chosen. Entries already in the round are left as they are.
-    Returns how many were added."""
+    Returns how many were added.
+
+    After a people's vote, "all" means all the vote sent on: the entries with an active
+    "advance" decision from the vote, not every eligible one. Later rounds take only the
+    entries chosen for them (advanced from the round before, or added by reference)."""
     _require(session, actor, policy.Action.SET_UP_ROUND, round)
     call = round.call
     query = select(Nomination.id).where(Nomination.call_id == call.id,
@@ -351,6 +457,8 @@ def add_entries(*, session: Session, actor, round: Round,
             raise JurySetupError(_l(
                 "All eligible nominations can only be added to the first round; later rounds "
                 "take the entries chosen for them."))
+        if _vote_closed(session, call):
+            query = query.where(Nomination.id.in_(_advanced_by_vote(call)))
     else:
         wanted = set(nomination_ids)
         if not wanted:
@@ -373,6 +481,20 @@ def add_entries(*, session: Session, actor, round: Round,
                      after={"added": len(ids), "nomination_ids": ids if len(ids) <= 50 else None,
                             "all_eligible": nomination_ids is None})
     return len(ids)
+
+
+def _vote_closed(session: Session, call: Call) -> bool:
+    return session.scalar(select(PublicStage.id).where(
+        PublicStage.call_id == call.id, PublicStage.kind == StageKind.VOTE,
+        PublicStage.closed_at.is_not(None))) is not None
+
+
+def _advanced_by_vote(call: Call):
+    """The entries the call's people's vote sent on (active "advance" decisions without a
+    round), as a subquery."""
+    return select(Decision.nomination_id).where(
+        Decision.call_id == call.id, Decision.kind == DecisionKind.ADVANCE,
+        Decision.round_id.is_(None), Decision.revoked_at.is_(None))
 
 
 def find_nominations(session: Session, call: Call,
