@@ -170,7 +170,7 @@ def create_decision(slug: str):
 
 @operation(bp, "/calls/{slug}/decisions/{decision_id}/revoke", "POST", tag="ranking",
            auth="token", params=[SLUG, path_id("decision_id", "The decision's id.")],
-           problems=["forbidden", "results-published", "stale"],
+           problems=["forbidden", "results-published", "stale", "conflict"],
            summary="Revoke a decision (never deleted; the entry can be decided again)",
            responses={200: ("DecisionList", "The call's active decisions after revoking.")})
 def revoke_decision(slug: str, decision_id: int):

@@ -105,6 +105,12 @@ class LevelFull(RankingError):
     pass
 
 
+class EntryReviewed(RankingError):
+    """An "advance" cannot be revoked: the entry is already reviewed in the next round."""
+
+    status = 409
+
+
 # ---- loading ----------------------------------------------------------------------------------
 
 
@@ -627,27 +633,98 @@ class AdvanceResult:
     already: list[int]
 
 
-def advance(*, session: Session, actor, round: Round, nomination_ids: Collection[int],
-            digests: dict[int, str] | None = None, note: str = "") -> AdvanceResult:
-    """Put the chosen entries of ``round`` into the next round (by position) and record an
-    "advance" decision for each. Entries already there are left as they are."""
+class NoNextRound(RankingError):
+    status = 409
+
+
+@dataclass
+class AdvancePreview:
+    """What advancing the chosen entries of ``round`` will do, computed once for both the
+    confirmation page and the step itself: per category, the entries that advance, those
+    chosen but already in the next round, and those of this round that do not advance."""
+
+    round: Round
+    target: Round
+    categories: list[Category]
+    entries: dict[int, EntryInfo]  # every ranked entry of this round (names blanked if blind)
+    chosen: list[int]
+    present: set[int]  # chosen entries already in the target round
+    others_in_target: int  # entries of the target round that were not chosen
+
+    @property
+    def added(self) -> list[int]:
+        return [n for n in self.chosen if n not in self.present]
+
+    @property
+    def already(self) -> list[int]:
+        return [n for n in self.chosen if n in self.present]
+
+    def outcome(self, entry_id: int) -> str:
+        """"advances", "already_there" or "stays"."""
+        if entry_id not in self.chosen:
+            return "stays"
+        return "already_there" if entry_id in self.present else "advances"
+
+    def of_category(self, category_id: int) -> list[EntryInfo]:
+        return [e for e in self.entries.values() if e.category_id == category_id]
+
+
+def preview_advance(*, session: Session, actor, round: Round,
+                    nomination_ids: Collection[int],
+                    digests: dict[int, str] | None = None) -> AdvancePreview:
+    """What ``advance`` would do now, changing nothing; raises the refusal ``advance`` would
+    raise (the phase, no next round, nothing chosen, an entry not of this round, decisions
+    changed since ``digests`` were read)."""
     call = round.call
-    _require(session, actor, policy.Action.ADVANCE, round)
+    viewer = actor if isinstance(actor, policy.Viewer) else policy.Viewer(session, actor)
+    _require(session, viewer, policy.Action.ADVANCE, round)
     target = next_round(session, round)
     if target is None:
-        raise RankingError(_l("This is the last round of the call: there is no next round to "
-                              "advance entries to."))
+        raise NoNextRound(_l("This is the last round of the call: there is no next round to "
+                             "advance entries to."))
     wanted = sorted(set(nomination_ids))
     if not wanted:
         raise RankingError(_l("Choose at least one entry to advance."))
-    data_rows = session.execute(
-        select(Nomination.id, Nomination.category_id)
-        .join(RoundEntry, RoundEntry.nomination_id == Nomination.id)
-        .where(RoundEntry.round_id == round.id, Nomination.id.in_(wanted),
-               Nomination.status.not_in(NOT_RANKED))).all()
-    categories = {row.id: row.category_id for row in data_rows}
-    if set(categories) != set(wanted):
+    identity = policy.shows_identity(viewer, round)
+    entries = {
+        row.id: EntryInfo(row.id, row.reference or "", row.nominee_name if identity else "",
+                          row.organisation_name if identity else "", row.category_id,
+                          row.status)
+        for row in session.execute(
+            select(Nomination.id, Nomination.reference, Nomination.nominee_name,
+                   Nomination.organisation_name, Nomination.category_id, Nomination.status)
+            .join(RoundEntry, RoundEntry.nomination_id == Nomination.id)
+            .where(RoundEntry.round_id == round.id, Nomination.status.not_in(NOT_RANKED))
+            .order_by(Nomination.id))
+    }
+    if not set(wanted) <= set(entries):
         raise RankingError(_l("Only entries of this round can be advanced."))
+    if digests is not None:
+        current = category_digests(session, call)
+        for category_id in sorted({entries[n].category_id for n in wanted}):
+            if digests.get(category_id, "") != current.get(category_id):
+                raise StaleState(_l("Another administrator changed the decisions in this "
+                                    "category after you opened the page. Nothing was saved; "
+                                    "review the current decisions and try again."))
+    in_target = set(session.scalars(select(RoundEntry.nomination_id).where(
+        RoundEntry.round_id == target.id)))
+    categories = [c for c in call.categories
+                  if any(e.category_id == c.id for e in entries.values())]
+    return AdvancePreview(round, target, categories, entries, wanted,
+                          in_target & set(wanted), len(in_target - set(wanted)))
+
+
+def advance(*, session: Session, actor, round: Round, nomination_ids: Collection[int],
+            digests: dict[int, str] | None = None, note: str = "") -> AdvanceResult:
+    """Put the chosen entries of ``round`` into the next round (by position) and record an
+    "advance" decision for each. Entries already there are left as they are. The same
+    computation as the confirmation page (``preview_advance``), redone under the categories'
+    locks."""
+    call = round.call
+    preview = preview_advance(session=session, actor=actor, round=round,
+                              nomination_ids=nomination_ids)
+    target, wanted = preview.target, preview.chosen
+    categories = {n: preview.entries[n].category_id for n in wanted}
     by_id = {c.id: c for c in call.categories}
     for category_id in sorted(set(categories.values())):
         # A form always sends digests; a category missing from them fails the comparison.
@@ -727,33 +804,63 @@ def decide_award(*, session: Session, actor, round: Round, nomination_id: int,
     return decision
 
 
+def first_round(session: Session, call: Call) -> Round | None:
+    return session.scalar(select(Round).where(Round.call_id == call.id)
+                          .order_by(Round.position, Round.id).limit(1))
+
+
+def advanced_into(session: Session, decision: Decision) -> Round | None:
+    """The round an "advance" decision put its entry into: the next round after the decision's
+    round, or the call's first round for an advance from the people's vote (no round)."""
+    if decision.round is None:
+        return first_round(session, decision.call)
+    return next_round(session, decision.round)
+
+
 def revoke_decision(*, session: Session, actor, decision: Decision,
                     digest: str | None) -> None:
     """Revoke (never delete) a decision; the entry can then be decided again. An "advance"
-    revoked takes the entry out of the next round only if nobody has judged it there yet."""
+    revoked (from a jury round or from the people's vote) takes the entry back out of the
+    round it was put into, with its assignments there; refused once someone has reviewed it
+    there, since those reviews would be orphaned."""
     call = decision.call
     _require(session, actor, policy.Action.DECIDE, decision.round or call)
     _lock_category(session, decision.category, digest)
     session.refresh(decision)
     if decision.revoked_at is not None:
         raise StaleState(_l("This decision was already revoked."))
+    after: dict[str, Any] = {"revoked": True}
+    target = advanced_into(session, decision) if decision.kind == DecisionKind.ADVANCE else None
+    entry = session.scalar(select(RoundEntry).where(
+        RoundEntry.round_id == target.id,
+        RoundEntry.nomination_id == decision.nomination_id)) if target is not None else None
+    assignments: list[Assignment] = []
+    if entry is not None:
+        if policy.call_is_frozen(call):
+            raise CallPublished(FROZEN_MESSAGES.get(CallStatus(call.status),
+                                                    FROZEN_MESSAGES[CallStatus.CORRECTING]))
+        assignments = list(session.scalars(select(Assignment).where(
+            Assignment.round_id == target.id,
+            Assignment.nomination_id == decision.nomination_id)
+            .options(selectinload(Assignment.review))))
+        if any(a.review is not None for a in assignments):
+            from awards.i18n import localized
+
+            raise EntryReviewed(_l(
+                "This entry has already been reviewed in the round “%(round)s”, so the "
+                "decision to advance it stands: revoking it would leave those reviews without "
+                "an entry.", round=localized(target, "name") or f"#{target.position}"))
     decision.revoked_at = utcnow()
     decision.revoked_by_id = getattr(actor, "id", None)
-    after: dict[str, Any] = {"revoked": True}
-    if decision.kind == DecisionKind.ADVANCE and decision.round is not None:
-        target = next_round(session, decision.round)
-        if target is not None:
-            judged = session.scalar(select(Assignment.id).where(
-                Assignment.round_id == target.id,
-                Assignment.nomination_id == decision.nomination_id).limit(1))
-            entry = session.scalar(select(RoundEntry).where(
-                RoundEntry.round_id == target.id,
-                RoundEntry.nomination_id == decision.nomination_id))
-            if entry is not None and judged is None:
-                session.delete(entry)
-                after["removed_from_round"] = target.id
-            elif entry is not None:
-                after["kept_in_round"] = target.id
+    if entry is not None:
+        ended = [a.id for a in assignments if a.status == AssignmentStatus.ACTIVE]
+        for a in assignments:
+            if a.status == AssignmentStatus.ACTIVE:
+                a.status = AssignmentStatus.REMOVED
+        session.delete(entry)
+        after["removed_from_round"] = target.id
+        if ended:
+            after["assignments_ended"] = ended
     session.flush()
     audit.record(session, action="ranking.decision_revoke", object_type="decision",
                  object_id=decision.id, actor=actor, call_id=call.id,

@@ -32,10 +32,12 @@ from werkzeug.datastructures import MultiDict
 
 from awards import policy
 from awards.db import get_db, utcnow
-from awards.enums import AggregationMethod, DecisionKind
+from awards.enums import AggregationMethod, DecisionKind, RoundStatus
 from awards.errors import render_error
+from awards.forms import CSRFOnlyForm
 from awards.i18n import localized
 from awards.judging import StepCode
+from awards.jury.admin_forms import ROUND_STATUS_LABELS
 from awards.jury.models import Round, RoundEntry
 from awards.permissions import is_admin
 from awards.ranking import charts, exports, services
@@ -418,6 +420,60 @@ def _back(rnd: Round):
     return redirect(url_for(".round_view", round_id=rnd.id, **args), code=303)
 
 
+def _chosen(rnd: Round, form: AdvanceForm, ranking=None) -> list[int]:
+    """The entries the advance form names: ticked, or the top N of each category by the
+    ranking on the page."""
+    if form.mode.data != "top":
+        return list(form.nomination_ids.data)
+    if ranking is None:
+        ranking = services.round_ranking(session=get_db(), round=rnd,
+                                         method=_method_args(rnd.call)[0], stability=False,
+                                         viewer=viewer())
+    return [n for ids in services.top_entries(ranking, form.top_n.data).values() for n in ids]
+
+
+@bp.get("/rounds/<int:round_id>/advance")
+def confirm_advance(round_id: int):
+    """The confirmation page of advancing (changes nothing): per category, which entries
+    advance and which do not, the target round, what happens to assignments. Its form posts
+    exactly the entries shown to ``advance``."""
+    db = get_db()
+    rnd = _round_or_404(round_id)
+    form = AdvanceForm(request.args, meta={"csrf": False})
+    if not form.validate():
+        return _render_round(rnd, status=400, advance_form=form)
+    method = _method_args(rnd.call)[0]
+    ranking = services.round_ranking(session=db, round=rnd, method=method, stability=False,
+                                     viewer=viewer())
+    blockers, status, preview = [], 200, None
+    try:
+        preview = services.preview_advance(
+            session=db, actor=viewer(), round=rnd, nomination_ids=_chosen(rnd, form, ranking),
+            digests=parse_digests(form.digests.data) if form.digests.data else None)
+    except RankingError as exc:
+        blockers, status = [exc.message], exc.status
+    rows = {row.entry.id: row for category in ranking.categories for row in category.rows}
+
+    def by_rank(entry) -> tuple:
+        rank = rows[entry.id].ranked.rank if entry.id in rows else None
+        return (rank is None, rank or 0, entry.id)
+
+    groups = []
+    if preview is not None:
+        for category in preview.categories:
+            groups.append((category, [(e, rows.get(e.id), preview.outcome(e.id)) for e in
+                                      sorted(preview.of_category(category.id), key=by_rank)]))
+    confirm = CSRFOnlyForm(formdata=None)
+    digests = services.category_digests(db, rnd.call)
+    return render_template(
+        "ranking/confirm_advance.html", call=rnd.call, round=rnd, preview=preview,
+        groups=groups, blockers=blockers, form=form, confirm=confirm, method=method,
+        digests=form.digests.data or format_digests(digests), admin=True,
+        identity=policy.shows_identity(viewer(), rnd),
+        stays=sum(1 for _c, entries in groups for _e, _r, o in entries if o == "stays"),
+        round_status_label=ROUND_STATUS_LABELS[RoundStatus(rnd.status)]), status
+
+
 @bp.post("/rounds/<int:round_id>/advance")
 def advance(round_id: int):
     db = get_db()
@@ -426,13 +482,7 @@ def advance(round_id: int):
     if not form.validate():
         return _render_round(rnd, status=400, advance_form=form)
     try:
-        if form.mode.data == "top":
-            ranking = services.round_ranking(session=db, round=rnd, method=_method_args(
-                rnd.call)[0], stability=False, viewer=viewer())
-            chosen = [n for ids in services.top_entries(ranking, form.top_n.data).values()
-                      for n in ids]
-        else:
-            chosen = list(form.nomination_ids.data)
+        chosen = _chosen(rnd, form)
         result = services.advance(session=db, actor=_actor(), round=rnd, nomination_ids=chosen,
                                   digests=parse_digests(form.digests.data),
                                   note=form.note.data or "")

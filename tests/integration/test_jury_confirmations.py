@@ -225,3 +225,227 @@ def test_open_refused_outside_judging(app, client):
     _set_phase(app, w.call_id, CallStatus.SCREENING)
     assert client.post(url, data={"csrf_token": token}).status_code == 409
     assert _round_status(app, w.round_id) == RoundStatus.DRAFT
+
+
+# ---- advancing entries to the next round ----------------------------------------------------
+
+
+@pytest.fixture
+def ranked(app):
+    from tests.ranking_factories import scored_round
+
+    return arrange(app, scored_round)
+
+
+def _outcomes(response) -> dict[str, str]:
+    return dict(re.findall(r'<tr data-entry="([^"]+)" data-outcome="(\w+)">', text_of(response)))
+
+
+def _hidden(response) -> dict[str, list[str]]:
+    """The fields of the confirmation's form (the one posting to the advance)."""
+    form = text_of(response).split('<form method="post" action="/admin/ranking/rounds/')[1] \
+        .split("</form>")[0]
+    values: dict[str, list[str]] = {}
+    for name, value in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form):
+        values.setdefault(name, []).append(html.unescape(value))
+    token = csrf_from(form)
+    values["csrf_token"] = [token]
+    return values
+
+
+def _next_entries(app, world) -> list[int]:
+    return read(app, lambda s: sorted(s.scalars(select(RoundEntry.nomination_id).where(
+        RoundEntry.round_id == world.next_round_id))))
+
+
+def test_ranking_page_leads_to_the_advance_confirmation(app, client, ranked):
+    login(client, ranked.admin_email)
+    page = text_of(client.get(f"/admin/ranking/rounds/{ranked.round_id}?method=mean"))
+    assert (f'<form method="get" action="/admin/ranking/rounds/{ranked.round_id}/advance" '
+            'id="advance-form" novalidate>') in page
+    assert '<input type="hidden" name="method" value="mean">' in page
+
+
+def test_advance_confirmation_lists_who_advances_and_changes_nothing(app, client, ranked):
+    login(client, ranked.admin_email)
+    url = f"/admin/ranking/rounds/{ranked.round_id}/advance?method=mean&mode=top&top_n=2"
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "<h1>Advance entries to “Short list”?</h1>" in text_of(response)
+    refs = ranked.refs
+    assert _outcomes(response) == {refs["C"]: "advances", refs["D"]: "advances",
+                                   refs["A"]: "stays", refs["B"]: "stays", refs["E"]: "stays"}
+    assert _section(response, "confirm-added") == (
+        "2 entries advance from “Long list” to “Short list”: an “advance” decision is "
+        "recorded for each.")
+    assert _section(response, "confirm-stays") == (
+        "3 entries of this round do not advance: they stay in “Long list” with their "
+        "reviews.")
+    assert _section(response, "confirm-assignments") == (
+        "No juror is assigned to the advancing entries in “Short list” yet: assign them there "
+        "(by hand or automatically) after this step. Assignments and reviews in “Long list” "
+        "stay as they are.")
+    assert _section(response, "confirm-round") == (
+        "“Long list” is neither closed nor trimmed by this step: it stays “Closed (final)”.")
+    assert "Nominee C" in text_of(response)
+    assert 'class="button primary">Confirm: advance 2 entries</button>' in text_of(response)
+    assert _next_entries(app, ranked) == []
+    assert read(app, lambda s: s.scalars(select(Decision.id)).all()) == []
+
+    hidden = _hidden(response)
+    assert sorted(int(i) for i in hidden["nomination_ids"]) == sorted(
+        [ranked.entries["C"], ranked.entries["D"]])
+    done = client.post(f"/admin/ranking/rounds/{ranked.round_id}/advance?method=mean",
+                       data=hidden)
+    assert done.status_code == 303
+    assert _next_entries(app, ranked) == sorted([ranked.entries["C"], ranked.entries["D"]])
+    after = client.get(url)
+    assert _outcomes(after)[refs["C"]] == "already_there"
+
+
+def test_advance_confirmation_says_an_open_round_is_still_open(app, client, ranked):
+    arrange(app, lambda s: setattr(s.get(Round, ranked.round_id), "status", RoundStatus.OPEN))
+    login(client, ranked.admin_email)
+    response = client.get(f"/admin/ranking/rounds/{ranked.round_id}/advance?mode=chosen"
+                          f"&nomination_ids={ranked.entries['A']}")
+    assert response.status_code == 200
+    assert _section(response, "confirm-round") == (
+        "“Long list” is neither closed nor trimmed by this step: it stays “Open for "
+        "reviews”. It is still open: jurors can still change their reviews, and the ranking "
+        "with them. Close the round first if its ranking is final.")
+    assert _outcomes(response)[ranked.refs["A"]] == "advances"
+
+
+@pytest.mark.parametrize(("phase", "reason"), [
+    (CallStatus.DELIBERATION, "Entries advance between rounds in the judging phase."),
+    (CallStatus.PUBLISHED, "The results of this call are published: decisions can no longer "
+                           "be changed. Publish a correction instead."),
+])
+def test_advance_confirmation_refused_in_a_phase_that_forbids_it(app, client, ranked, phase,
+                                                                 reason):
+    _set_phase(app, ranked.call_id, phase)
+    login(client, ranked.admin_email)
+    response = client.get(f"/admin/ranking/rounds/{ranked.round_id}/advance?mode=top&top_n=2")
+    assert response.status_code == 409
+    assert _section(response, "confirm-blockers") == f"This step cannot be taken now: {reason}"
+    assert "Confirm:" not in text_of(response)
+
+
+def test_advance_confirmation_from_the_last_round_is_409(app, client, ranked):
+    login(client, ranked.admin_email)
+    response = client.get(f"/admin/ranking/rounds/{ranked.next_round_id}/advance?mode=top")
+    assert response.status_code == 409
+    assert _section(response, "confirm-blockers") == (
+        "This step cannot be taken now: This is the last round of the call: there is no next "
+        "round to advance entries to.")
+
+
+def test_advance_confirmation_with_nothing_ticked_is_400(app, client, ranked):
+    login(client, ranked.admin_email)
+    response = client.get(f"/admin/ranking/rounds/{ranked.round_id}/advance?mode=chosen")
+    assert response.status_code == 400
+    assert "Tick at least one entry." in text_of(response)
+
+
+# ---- the people's vote: "add all eligible" and revoking its advance --------------------------
+
+
+def _closed_vote(app, *, first_round_before: bool):
+    """The public stage world after its vote closed: S1, S2, E1, E2 advanced, S3 did not."""
+    from click.testing import CliRunner  # noqa: F401  (the app's runner is used)
+
+    from tests.integration import test_public_stage_decisions as vote
+
+    world = vote._world(app)
+    first = vote._first_round(app, world, filled=False) if first_round_before else None
+    vote._vote_and_end(app, world)
+    result = app.test_cli_runner().invoke(args=vote.CLOSE)
+    assert result.exit_code == 0, result.output
+    if first is None:
+        first = vote._first_round(app, world, filled=False)
+    return world, first, vote
+
+
+def test_add_all_eligible_after_the_vote_adds_only_the_advanced(app, client):
+    world, first, vote = _closed_vote(app, first_round_before=False)
+    # One advance is revoked afterwards: that entry is not added either.
+    s1 = world.refs[world.references[0]]
+    arrange(app, lambda s: setattr(s.scalar(select(Decision).where(
+        Decision.nomination_id == s1)), "revoked_at", utcnow()))
+    login(client, world.admin_email)
+    url = f"/admin/jury/rounds/{first['round_id']}/entries"
+    response = client.post(f"{url}/add-eligible",
+                           data={"csrf_token": csrf_from(text_of(client.get(url)))})
+    page = follow(client, response)
+    assert flashes(page) == [("success", "Entries added: 3.")]
+    assert read(app, lambda s: sorted(s.scalars(select(RoundEntry.nomination_id).where(
+        RoundEntry.round_id == first["round_id"])))) == vote._ids(world, 1, 3, 4)
+
+
+def _revoke_form(client, round_id: int, decision_id: int) -> tuple[str, dict]:
+    page = text_of(client.get(f"/admin/ranking/rounds/{round_id}"))
+    action = f"/admin/ranking/rounds/{round_id}/decisions/{decision_id}/revoke"
+    form = page.split(f'action="{action}')[1].split("</form>")[0]
+    digest = re.search(r'name="digest" value="([0-9a-f]+)"', form).group(1)
+    return action, {"csrf_token": csrf_from(page), "digest": digest}
+
+
+def _vote_decision(app, nomination_id: int) -> int:
+    return read(app, lambda s: s.scalar(select(Decision.id).where(
+        Decision.nomination_id == nomination_id, Decision.kind == DecisionKind.ADVANCE,
+        Decision.round_id.is_(None))))
+
+
+def test_revoking_the_vote_advance_takes_the_entry_out_of_the_first_round(app, client):
+    from tests.jury_factories import assign
+
+    world, first, vote = _closed_vote(app, first_round_before=True)
+    s1 = world.refs[world.references[0]]
+    assert read(app, lambda s: s1 in s.scalars(select(RoundEntry.nomination_id).where(
+        RoundEntry.round_id == first["round_id"])).all())
+    from awards.auth.models import User
+    from awards.nominations.models import Nomination
+
+    arrange(app, lambda s: assign(s, s.get(Round, first["round_id"]), s.get(Nomination, s1),
+                                  s.get(User, first["juror_id"])))
+    decision_id = _vote_decision(app, s1)
+    login(client, world.admin_email)
+    action, data = _revoke_form(client, first["round_id"], decision_id)
+    response = client.post(action, data=data)
+    assert response.status_code == 303
+    assert read(app, lambda s: sorted(s.scalars(select(RoundEntry.nomination_id).where(
+        RoundEntry.round_id == first["round_id"])))) == vote._ids(world, 1, 3, 4)
+    assignment = read(app, lambda s: s.scalar(select(Assignment).where(
+        Assignment.nomination_id == s1)))
+    assert assignment.status == AssignmentStatus.REMOVED
+    assert read(app, lambda s: s.get(Decision, decision_id).revoked_at is not None)
+    [after] = [a for _b, a in audit_events(app, "ranking.decision_revoke")]
+    assert after == {"revoked": True, "removed_from_round": first["round_id"],
+                     "assignments_ended": [assignment.id]}
+
+
+def test_revoking_the_vote_advance_of_a_reviewed_entry_is_refused(app, client):
+    from awards.auth.models import User
+    from awards.nominations.models import Nomination
+    from tests.jury_factories import add_review, assign
+
+    world, first, vote = _closed_vote(app, first_round_before=True)
+    s1 = world.refs[world.references[0]]
+
+    def reviewed(s):
+        a = assign(s, s.get(Round, first["round_id"]), s.get(Nomination, s1),
+                   s.get(User, first["juror_id"]))
+        add_review(s, a, {"impact": 5.0}, submitted=True, total=5.0)
+    arrange(app, reviewed)
+    decision_id = _vote_decision(app, s1)
+    login(client, world.admin_email)
+    action, data = _revoke_form(client, first["round_id"], decision_id)
+    response = client.post(action, data=data)
+    assert response.status_code == 409
+    assert flashes(response)[0] == ("error", (
+        "This entry has already been reviewed in the round “Long list”, so the decision to "
+        "advance it stands: revoking it would leave those reviews without an entry."))
+    assert read(app, lambda s: s.get(Decision, decision_id).revoked_at) is None
+    assert s1 in read(app, lambda s: s.scalars(select(RoundEntry.nomination_id).where(
+        RoundEntry.round_id == first["round_id"])).all())
+    assert audit_events(app, "ranking.decision_revoke") == []

@@ -297,6 +297,10 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", "jury_admin.round_new"): Entry(ADMIN_ONLY, JURY_CALL),
     ("GET", "jury_admin.round_edit"): Entry(ADMIN_ONLY, ROUND),
     ("POST", "jury_admin.round_edit"): Entry(ADMIN_ONLY, ROUND),
+    # The confirmation page of closing the (open) round; the post asks to open it, which an
+    # administrator gets past the permission check for and is refused (409: already open).
+    ("GET", "jury_admin.round_move"): Entry(ADMIN_ONLY, p(round_id="round_id", action="=close")),
+    ("POST", "jury_admin.round_move"): Entry(ADMIN_ONLY, p(round_id="round_id", action="=open")),
     ("GET", "jury_admin.rubric"): Entry(ADMIN_ONLY, ROUND),
     ("GET", "jury_admin.criterion_new"): Entry(ADMIN_ONLY, ROUND),
     ("POST", "jury_admin.criterion_new"): Entry(ADMIN_ONLY, ROUND),
@@ -339,6 +343,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "ranking.export"): Entry(ADMIN_ONLY, p(round_id="round_id", fmt="=csv")),
     ("GET", "ranking.import_view"): Entry(ADMIN_ONLY, ROUND),
     ("POST", "ranking.import_view"): Entry(ADMIN_ONLY, ROUND),
+    ("GET", "ranking.confirm_advance"): Entry(ADMIN_ONLY, ROUND),
     ("POST", "ranking.advance"): Entry(ADMIN_ONLY, ROUND, late=1),
     ("POST", "ranking.decide"): Entry(ADMIN_ONLY, ROUND),
     ("POST", "ranking.revoke"): Entry(ADMIN_ONLY, p(round_id="round_id",
