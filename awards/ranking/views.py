@@ -439,7 +439,9 @@ def confirm_advance(round_id: int):
     exactly the entries shown to ``advance``."""
     db = get_db()
     rnd = _round_or_404(round_id)
-    form = AdvanceForm(request.args, meta={"csrf": False})
+    args = request.args.copy()
+    args.setdefault("mode", "top")  # by default, the winners' count of each category
+    form = AdvanceForm(args, meta={"csrf": False})
     if not form.validate():
         return _render_round(rnd, status=400, advance_form=form)
     method = _method_args(rnd.call)[0]

@@ -114,6 +114,7 @@ def sample_args(site: Site, endpoint: str, arguments: set[str]) -> dict | str:
         "jury.recuse": {"assignment_id": w.juror_todo},
         "jury.panel": {"assignment_id": w.juror_submitted},
         "admin.form_field_new": {"field_type": "short_text"},
+        "jury_admin.round_move": {"action": "close"},
     }
     generic = {
         "call_id": w.call_id, "round_id": w.round_id, "panel_id": w.panel_id,

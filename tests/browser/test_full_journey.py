@@ -157,6 +157,13 @@ def set_call_status(admin, call_id: int, status: str) -> None:
 def set_round_status(admin, round_id: int, status: str) -> None:
     from playwright.sync_api import expect
 
+    if status == "closed":
+        # Closing is final: it goes through its confirmation page, not the settings form.
+        admin.goto(f"/admin/jury/rounds/{round_id}/status/close")
+        admin.locator('main form button[type="submit"].primary').click()
+        expect(admin).to_have_url(re.compile(r"/admin/jury/calls/\d+/rounds$"))
+        flash_ok(admin)
+        return
     admin.goto(f"/admin/jury/rounds/{round_id}/edit")
     admin.locator("#status").select_option(status)
     admin.locator('main form button[type="submit"].primary').click()

@@ -340,6 +340,14 @@ def test_advance_confirmation_from_the_last_round_is_409(app, client, ranked):
         "round to advance entries to.")
 
 
+def test_advance_confirmation_defaults_to_each_categorys_winners(app, client, ranked):
+    login(client, ranked.admin_email)
+    response = client.get(f"/admin/ranking/rounds/{ranked.round_id}/advance")
+    assert response.status_code == 200
+    assert sorted(o for o in _outcomes(response).values()) == ["advances", "stays", "stays",
+                                                              "stays", "stays"]
+
+
 def test_advance_confirmation_with_nothing_ticked_is_400(app, client, ranked):
     login(client, ranked.admin_email)
     response = client.get(f"/admin/ranking/rounds/{ranked.round_id}/advance?mode=chosen")
