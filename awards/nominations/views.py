@@ -397,6 +397,9 @@ def _refused(nomination: Nomination, exc: services.NominationError, *, form=None
         # A second click, or a second tab: the nomination stays as first submitted.
         flash(_("This nomination has already been submitted (reference %(ref)s).",
                 ref=nomination.reference), "info")
+    elif form is not None:
+        # A refused save: answered as refused (409) on the nomination's page, not redirected.
+        return _render_show(nomination, 409, refusal=str(_not_editable_message(nomination)))
     else:
         flash(_not_editable_message(nomination), "error")
     return redirect(url_for(".show", nomination_id=nomination.id), code)

@@ -89,12 +89,6 @@ def _phase_allows(call):
                                viewer=viewer(), now=utcnow())
 
 
-def _refused_by_phase(refusal: Forbidden, target: str):
-    get_db().rollback()
-    flash(str(refusal.message), "error")
-    return redirect(target, 303)
-
-
 def _render_list(call, bulk_form: BulkDecisionForm, *, problems=(), message=None, status=200):
     db = get_db()
     filters = FilterForm(request.args)
@@ -148,8 +142,9 @@ def bulk(call_id: int):
             reason=form.reason.data or "", viewer=viewer(), now=utcnow(),
         )
     except Forbidden as refusal:
-        return _refused_by_phase(
-            refusal, url_for("screening.list", call_id=call_id, **_filter_args()))
+        db.rollback()
+        return _render_list(_call_or_404(call_id), form, message=refusal.message,
+                            status=refusal.status)
     except services.ScreeningRefused as refusal:
         db.rollback()
         call = _call_or_404(call_id)
@@ -236,7 +231,9 @@ def decide(nomination_id: int):
             viewer=viewer(), now=utcnow(),
         )
     except Forbidden as refusal:
-        return _refused_by_phase(refusal, url_for("screening.show", nomination_id=nomination_id))
+        db.rollback()
+        return _render_show(_nomination_or_404(nomination_id), form, message=refusal.message,
+                            status=refusal.status)
     except services.ScreeningRefused as refusal:
         db.rollback()
         nomination = _nomination_or_404(nomination_id)

@@ -371,13 +371,13 @@ def test_screening_refused_while_the_call_is_open(app, admin_client):
     assert 'action="/admin/screening/nomination/' not in page  # no decision form
     response = admin_client.post(f"/admin/screening/nomination/{nomination_id}/decision", data={
         "csrf_token": csrf_from(page), "decision": "eligible", "version": str(version)})
-    assert response.status_code == 303
-    followed = text(admin_client.get(response.headers["Location"]))
-    assert "Screening is done in the screening phase of the call." in followed
+    assert response.status_code == 409
+    assert "Screening is done in the screening phase of the call." in text(response)
     bulk = admin_client.post(f"/admin/screening/{call_id}/bulk", data={
         "csrf_token": csrf_from(page), "decision": "eligible",
         "selected": [f"{nomination_id}:{version}"]})
-    assert bulk.status_code == 303
+    assert bulk.status_code == 409
+    assert "Screening is done in the screening phase of the call." in text(bulk)
     assert read(app, lambda s: s.get(Nomination, nomination_id).status) == \
         NominationStatus.SUBMITTED
 

@@ -107,17 +107,9 @@ EXPECT: dict[str, Row] = {
     "see_ranking": Row(403, {ADMIN: OK, CHAIR: OK, CHAIR_JUROR: OK}),
 }
 
-# Cells where the application answers otherwise today, with what happens; each must still
-# differ (strict), so a fix shows up here as a cell to remove. Both refuse and change
-# nothing, but not with the 4xx the shop's rules ask for.
-_SCREEN_REDIRECTS = ("The screening page refuses a decision outside the screening phase with "
-                     "a 303 redirect back to the entry and a flash message, not 409.")
-_EDIT_REDIRECTS = ("Once the entry is screened (eligible), the edit page's POST answers 303 "
-                   "to the nomination page with a flash message; the API answers 409.")
-KNOWN: dict[tuple[str, str, CallStatus, str], str] = {
-    **{("screen", ADMIN, phase, "page"): _SCREEN_REDIRECTS for phase in PHASES if phase != S},
-    **{("edit_nomination", APPLICANT, phase, "page"): _EDIT_REDIRECTS for phase in (J, D)},
-}
+# Cells where the application answers otherwise than the table, each with what happens;
+# each must still differ (strict), so a fix shows up here as a cell to remove. Empty: none.
+KNOWN: dict[tuple[str, str, CallStatus, str], str] = {}
 
 
 # ---- the world, the clients ------------------------------------------------------------------
