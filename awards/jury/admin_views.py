@@ -381,6 +381,7 @@ def _render_entries(rnd: Round, *, add_form=None, status=200):
         "jury_admin/entries.html", call=rnd.call, round=rnd, entries=entries, total=total,
         page=page, pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), assignments=assignments,
         jurors=choices, offered=offered, is_first=is_first, conflicts=conflicts,
+        after_vote=is_first and setup.vote_closed(db, rnd.call),
         frozen=_frozen_notice(rnd),
         add_form=add_form or AddEntriesForm(formdata=MultiDict()),
     ), status

@@ -457,7 +457,7 @@ def add_entries(*, session: Session, actor, round: Round,
             raise JurySetupError(_l(
                 "All eligible nominations can only be added to the first round; later rounds "
                 "take the entries chosen for them."))
-        if _vote_closed(session, call):
+        if vote_closed(session, call):
             query = query.where(Nomination.id.in_(_advanced_by_vote(call)))
     else:
         wanted = set(nomination_ids)
@@ -483,7 +483,9 @@ def add_entries(*, session: Session, actor, round: Round,
     return len(ids)
 
 
-def _vote_closed(session: Session, call: Call) -> bool:
+def vote_closed(session: Session, call: Call) -> bool:
+    """Whether the call had a people's vote, now closed (its outcome decides the first
+    round's entries)."""
     return session.scalar(select(PublicStage.id).where(
         PublicStage.call_id == call.id, PublicStage.kind == StageKind.VOTE,
         PublicStage.closed_at.is_not(None))) is not None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -20,7 +19,6 @@ from awards.enums import (
     DecisionKind,
     ReviewStatus,
     RoundStatus,
-    StageKind,
 )
 from awards.jury.models import Assignment, Round, RoundEntry
 from awards.ranking.models import Decision
@@ -360,8 +358,6 @@ def test_advance_confirmation_with_nothing_ticked_is_400(app, client, ranked):
 
 def _closed_vote(app, *, first_round_before: bool):
     """The public stage world after its vote closed: S1, S2, E1, E2 advanced, S3 did not."""
-    from click.testing import CliRunner  # noqa: F401  (the app's runner is used)
-
     from tests.integration import test_public_stage_decisions as vote
 
     world = vote._world(app)
@@ -382,8 +378,10 @@ def test_add_all_eligible_after_the_vote_adds_only_the_advanced(app, client):
         Decision.nomination_id == s1)), "revoked_at", utcnow()))
     login(client, world.admin_email)
     url = f"/admin/jury/rounds/{first['round_id']}/entries"
-    response = client.post(f"{url}/add-eligible",
-                           data={"csrf_token": csrf_from(text_of(client.get(url)))})
+    entries_page = text_of(client.get(url))
+    assert ('<button type="submit" class="button primary">Add the entries the people\'s vote '
+            'sent on</button>') in entries_page
+    response = client.post(f"{url}/add-eligible", data={"csrf_token": csrf_from(entries_page)})
     page = follow(client, response)
     assert flashes(page) == [("success", "Entries added: 3.")]
     assert read(app, lambda s: sorted(s.scalars(select(RoundEntry.nomination_id).where(
@@ -437,7 +435,7 @@ def test_revoking_the_vote_advance_of_a_reviewed_entry_is_refused(app, client):
     from awards.nominations.models import Nomination
     from tests.jury_factories import add_review, assign
 
-    world, first, vote = _closed_vote(app, first_round_before=True)
+    world, first, _vote = _closed_vote(app, first_round_before=True)
     s1 = world.refs[world.references[0]]
 
     def reviewed(s):
@@ -457,3 +455,31 @@ def test_revoking_the_vote_advance_of_a_reviewed_entry_is_refused(app, client):
     assert s1 in read(app, lambda s: s.scalars(select(RoundEntry.nomination_id).where(
         RoundEntry.round_id == first["round_id"])).all())
     assert audit_events(app, "ranking.decision_revoke") == []
+
+
+def test_revoking_a_round_advance_of_an_entry_reviewed_next_is_refused(app, client, ranked):
+    from awards.auth.models import User
+    from awards.nominations.models import Nomination
+    from tests.jury_factories import add_review, assign
+
+    login(client, ranked.admin_email)
+    confirm = client.get(f"/admin/ranking/rounds/{ranked.round_id}/advance?mode=chosen"
+                         f"&nomination_ids={ranked.entries['A']}")
+    assert client.post(f"/admin/ranking/rounds/{ranked.round_id}/advance",
+                       data=_hidden(confirm)).status_code == 303
+    juror_id = next(iter(ranked.jurors.values()))
+
+    def reviewed(s):
+        a = assign(s, s.get(Round, ranked.next_round_id), s.get(Nomination, ranked.entries["A"]),
+                   s.get(User, juror_id))
+        add_review(s, a, {"overall": 5.0}, submitted=False)
+    arrange(app, reviewed)
+    decision_id = read(app, lambda s: s.scalar(select(Decision.id)))
+    action, data = _revoke_form(client, ranked.round_id, decision_id)
+    response = client.post(action, data=data)
+    assert response.status_code == 409
+    assert flashes(response)[0] == ("error", (
+        "This entry has already been reviewed in the round “Short list”, so the decision to "
+        "advance it stands: revoking it would leave those reviews without an entry."))
+    assert _next_entries(app, ranked) == [ranked.entries["A"]]
+    assert read(app, lambda s: s.get(Decision, decision_id).revoked_at) is None
