@@ -143,13 +143,17 @@ def flash_ok(page) -> None:
     expect(page.locator(".flash-error")).to_have_count(0)
 
 
-def set_call_status(admin, call_id: int, status: str) -> None:
-    """The administrator moves the call on, on its settings page."""
+def move_call(admin, call_id: int, action: str) -> None:
+    """The administrator moves the call on with its step's button on the call's page (through
+    the confirmation page when the step has one)."""
     from playwright.sync_api import expect
 
-    admin.goto(f"/admin/calls/{call_id}/edit")
-    admin.locator("#status").select_option(status)
-    admin.locator('main form button[type="submit"].primary').click()
+    admin.goto(f"/admin/calls/{call_id}")
+    move = admin.locator(f'.phase-move[data-action="{action}"]')
+    expect(move.locator(".phase-blockers")).to_have_count(0)
+    move.locator("a.button, button[type=submit]").first.click()
+    if re.search(r"/phase/", admin.url):
+        admin.locator('main form button[type="submit"].primary').click()
     expect(admin).to_have_url(re.compile(rf"/admin/calls/{call_id}$"))
     flash_ok(admin)
 
@@ -211,8 +215,8 @@ def test_full_journey_from_nomination_to_published_result(app, browser, live_ser
         # ---- the administrator closes the call and screens the nomination ------------------
         admin = people.page("admin")
         log_in(admin, *ADMIN)
-        set_call_status(admin, call_id, "closed")
-        set_call_status(admin, call_id, "screening")
+        move_call(admin, call_id, "close")
+        move_call(admin, call_id, "screen")
 
         admin.goto(f"/admin/screening/{call_id}/")
         row = admin.locator(f'tr[data-nomination="{nid}"]')
@@ -226,7 +230,7 @@ def test_full_journey_from_nomination_to_published_result(app, browser, live_ser
         expect(admin.locator('main .badge[data-status="eligible"]').first).to_be_visible()
 
         # ---- judging: the entry goes into the round, two jurors by hand, the round opens ---
-        set_call_status(admin, call_id, "judging")
+        move_call(admin, call_id, "judge")
         admin.goto(f"/admin/jury/rounds/{round_id}/entries")
         admin.locator('form[action$="/entries/add-eligible"] button[type="submit"]').click()
         flash_ok(admin)
@@ -282,6 +286,8 @@ def test_full_journey_from_nomination_to_published_result(app, browser, live_ser
         expect(admin.locator(f"tr#entry-{nid} td.decision .badge.ok")).to_have_text(AWARD["ru"])
         shot(admin, "4-ranked")
 
+        move_call(admin, call_id, "deliberate")
+
         # ---- the results page: a citation in three languages, then publish now -------------
         admin.goto(f"/admin/results/calls/{call_id}")
         admin.locator(f'a[href$="/admin/results/calls/{call_id}/citations/{nid}"]').click()
@@ -294,6 +300,9 @@ def test_full_journey_from_nomination_to_published_result(app, browser, live_ser
         publish = admin.locator(f'form[action$="/admin/results/calls/{call_id}/publish"]')
         expect(publish.locator('input[name="mode"][value="now"]')).to_be_checked()
         publish.locator('button[type="submit"]').click()
+        # The confirmation page says what will happen before anything does.
+        expect(admin.locator("main")).to_contain_text(reference)
+        admin.locator('main form button[type="submit"].primary').click()
         flash_ok(admin)
         expect(admin.locator(f'.results-status a[href$="/results/{SLUG}"]')).to_be_visible()
         shot(admin, "5-published")
