@@ -219,6 +219,16 @@ def test_applicant_submits_a_nomination_and_an_administrator_asks_for_changes(
         admin.locator('main form button[type="submit"]').click()
         expect(admin.locator(".site-header")).to_contain_text("Screening Admin")
 
+        # Screening is done once nominations are closed: the administrator closes the call
+        # early (through its confirmation page) and starts screening, on the call's page.
+        for action in ("close", "screen"):
+            admin.goto(f"/admin/calls/{arranged['call_id']}")
+            admin.locator(f'.phase-move[data-action="{action}"]') \
+                .locator("a.button, button[type=submit]").first.click()
+            if "/phase/" in admin.url:
+                admin.locator('main form button[type="submit"].primary').click()
+            expect(admin.locator(".flash-success")).to_be_visible()
+
         admin.goto("/admin/screening/")
         call_row = admin.locator(f'tr[data-call="{arranged["call_id"]}"]')
         expect(call_row.locator('td[data-count="submitted"]')).to_have_text("2")
