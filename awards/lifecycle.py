@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -127,16 +128,16 @@ TRANSITIONS: dict[CallStatus, dict[str, CallStatus]] = {
 ACTION_LABELS = {
     "open": _l("Open nominations"),
     "close": _l("Close nominations"),
-    "back_to_draft": _l("Back to draft"),
+    "back_to_draft": _l("Back to “Draft”"),
     "screen": _l("Start screening"),
     "reopen": _l("Reopen nominations"),
     "public_stage": _l("Start the public stage"),
     "judge": _l("Start judging"),
-    "back_to_closed": _l("Back to closed"),
+    "back_to_closed": _l("Back to “Closed”"),
     "deliberate": _l("End judging and deliberate"),
     "publish": _l("Publish the results"),
     "schedule": _l("Schedule the results"),
-    "back_to_judging": _l("Back to judging"),
+    "back_to_judging": _l("Back to “Judging”"),
     "go_live": _l("Results go public"),
     "unschedule": _l("Withdraw the scheduled results"),
     "unschedule_correction": _l("Withdraw the scheduled correction"),
@@ -186,9 +187,9 @@ def _screened(session: Session, call) -> list:
     waiting = waiting_for_screening(session, call)
     if not waiting:
         return []
-    return [_l("%(num)d submitted nominations are still waiting for screening.", num=waiting)
-            if waiting != 1 else
-            _l("1 submitted nomination is still waiting for screening.")]
+    return [lazy_ngettext("%(num)d submitted nomination is still waiting for screening.",
+                          "%(num)d submitted nominations are still waiting for screening.",
+                          waiting)]
 
 
 def _has_rounds(session: Session, call) -> list:
@@ -357,7 +358,9 @@ def notes(session: Session, call, action: str, now: datetime) -> list:
                           "accepted now, before it.", when=_when(call, call.closes_at)))
         drafts = _count_nominations(session, call, NominationStatus.DRAFT)
         if drafts:
-            out.append(_l("%(num)d unfinished drafts can no longer be submitted.", num=drafts))
+            out.append(lazy_ngettext("%(num)d unfinished draft can no longer be submitted.",
+                                     "%(num)d unfinished drafts can no longer be submitted.",
+                                     drafts))
         out.append(_l("No e-mail is sent. The call can be reopened while its deadline is "
                       "in the future."))
     elif action == "archive":

@@ -21,6 +21,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -633,9 +634,12 @@ def invite(panel_id: int):
             db.commit()
             flash(_("The invitation is sent to %(email)s.", email=member.email), "success")
             if conflicts:
-                flash(_("%(email)s has a conflict of interest with %(n)d entries of this call, "
-                        "which they will never be given: %(entries)s.", email=member.email,
-                        n=len(conflicts), entries=_conflict_text(conflicts)), "warning")
+                flash(ngettext("%(email)s has a conflict of interest with %(num)d entry of "
+                               "this call, which they will never be given: %(entries)s.",
+                               "%(email)s has a conflict of interest with %(num)d entries of "
+                               "this call, which they will never be given: %(entries)s.",
+                               len(conflicts), email=member.email,
+                               entries=_conflict_text(conflicts)), "warning")
             return redirect(url_for(".panel", panel_id=panel.id))
     elif form.csrf_token.errors:
         abort(400)

@@ -111,7 +111,7 @@ def test_invitation_of_an_applicant_warns_with_her_entries(app, client, world):
     page = follow(client, response)
     assert flashes(page) == [
         ("success", "The invitation is sent to aliya@example.com."),
-        ("warning", "aliya@example.com has a conflict of interest with 1 entries of this call, "
+        ("warning", "aliya@example.com has a conflict of interest with 1 entry of this call, "
                     f"which they will never be given: {OWN_REF} (submitted this entry)."),
     ]
     member_id = read(app, lambda s: s.scalar(select(JuryMember.id).where(
@@ -138,7 +138,7 @@ def test_invitee_nominated_by_e_mail_is_warned_before_she_has_an_account(app, cl
     url = f"/admin/jury/panels/{world.panel_id}"
     page = follow(client, post(client, f"{url}/invite", {"email": "n3@example.org"},
                                csrf_url=url))
-    assert ("warning", "n3@example.org has a conflict of interest with 1 entries of this call, "
+    assert ("warning", "n3@example.org has a conflict of interest with 1 entry of this call, "
                        f"which they will never be given: {world.refs[2]} (is the nominee of "
                        "this entry).") in flashes(page)
 

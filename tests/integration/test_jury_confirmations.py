@@ -83,8 +83,8 @@ def test_close_confirmation_says_what_will_happen_and_changes_nothing(app, clien
     assert response.status_code == 200
     assert "<h1>Close the round “First round”?</h1>" in text_of(response)
     assert _section(response, "confirm-submitted") == (
-        "2 of the 4 assigned reviews are submitted: only submitted reviews count in the "
-        "ranking.")
+        "4 reviews are assigned in this round. 2 reviews are submitted so far: only "
+        "submitted reviews count in the ranking.")
     assert _section(response, "confirm-drafts") == (
         "1 review is still a draft: it will not count, and its juror can no longer submit it.")
     assert _section(response, "confirm-missing") == (
@@ -195,8 +195,8 @@ def test_open_confirmation_and_confirmed(app, client):
     assert page.status_code == 200
     assert "<h1>Open the round “First round”?</h1>" in text_of(page)
     assert _section(page, "confirm-jurors") == (
-        "2 jurors of the panel “Main panel” see the round on their jury page, with 2 assigned "
-        "reviews of 2 entries.")
+        "2 jurors of the panel “Main panel” see the round on their jury page. The round has "
+        "2 entries. 2 reviews are assigned in this round.")
     assert _section(page, "confirm-mails") == (
         "No e-mail is sent: jurors find the round on their jury page. Once it is open, you can "
         "send them a reminder from the round's progress page.")

@@ -95,6 +95,7 @@ def test_call_page_says_what_blocks_judging(app, admin_client, make_user):
     assert "phase-move phase-move-blocked\" data-action=\"judge\"" in page
     assert "2 submitted nominations are still waiting for screening." in page
     assert "Set up at least one jury round first (Jury and rounds)." in page
+    assert "Back to “Closed”" in page  # the phase's name, as in the step list
     response = move(admin_client, call_id, "judge")
     assert response.status_code == 409
     assert blockers_on(text(response)) == [
@@ -149,9 +150,9 @@ def test_close_confirmation_says_before_the_deadline_and_counts(app, admin_clien
     call_id = arrange(app, build)
     page = text(admin_client.get(f"/admin/calls/{call_id}/phase/close"))
     assert "The call moves from “Open for nominations” to “Closed”." in page
-    assert "3 submitted nominations, from 2 applicants, go on to screening." in page
+    assert "3 submitted nominations go on to screening. They come from 2 applicants." in page
     assert "has not passed yet: nominations stop being accepted now, before it." in page
-    assert "1 unfinished drafts can no longer be submitted." in page
+    assert "1 unfinished draft can no longer be submitted." in page
     assert "No e-mail is sent." in page
     assert status_of(app, call_id) == "open"  # GET changes nothing
 
@@ -163,6 +164,25 @@ def test_close_confirmation_says_before_the_deadline_and_counts(app, admin_clien
     assert status_of(app, call_id) == "closed"
     assert phase_events(app, call_id) == [
         ({"status": "open"}, {"status": "closed", "transition": "close", "by": "admin"})]
+
+
+def test_close_confirmation_counts_agree_with_their_numbers_in_russian(app, client, admin):
+    def build(s):
+        call = make_call(s)
+        applicant = make_account(s, "a@example.com")
+        for status in (NominationStatus.SUBMITTED, NominationStatus.DRAFT,
+                       NominationStatus.DRAFT):
+            make_nomination(s, call=call, applicant_id=applicant.id, status=status)
+        return call.id
+    call_id = arrange(app, build)
+    login(client, admin)
+    with client.session_transaction() as browser:
+        browser["lang"] = "ru"
+    page = text(client.get(f"/admin/calls/{call_id}/phase/close"))
+    assert "1 поданная заявка переходит на техническую экспертизу." in page
+    assert "Их подал" not in page  # one nomination: no separate count of applicants
+    assert "2 незавершённых черновика больше нельзя будет подать." in page
+    assert "(текущий этап)" in page and "(пройден)" in page
 
 
 @pytest.mark.parametrize(("start", "action", "target"), [
@@ -403,7 +423,9 @@ def test_publish_confirmation_lists_winners_mails_and_missing_citations(app, cli
     assert "Nominee D (Social Helper): the citation is missing in KK, RU, EN." in page
     assert "Nominee C" in page and "Nominee D" in page
     mails = re.search(r'id="confirm-mails">([^<]*)<', page).group(1)
-    assert mails.startswith("3 e-mails will be sent, one to each applicant of 5 entries")
+    assert mails.startswith("3 e-mails will be sent at the publication time, one to each "
+                            "applicant. Each applicant is told the outcome of their "
+                            "entries: 5 entries in all.")
 
     def cite(s):
         from tests.results_factories import give_citation
