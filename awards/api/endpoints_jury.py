@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
+from awards import policy
 from awards.api import serialize
 from awards.api.auth import require_user
 from awards.api.blueprint import bp
@@ -70,7 +71,9 @@ def _assignment_body(assignment: Assignment) -> dict:
     round_ = assignment.round
     return {
         **serialize.assignment_summary(assignment, now),
-        "entry": serialize.juror_entry(assignment.nomination, round_),
+        "entry": serialize.juror_entry(
+            assignment.nomination, round_,
+            identity=policy.shows_identity(policy.Viewer(get_db(), require_user()), round_)),
         "rubric": serialize.rubric(round_.rubric),
         "can_score": (access.can_score(get_db(), require_user(), assignment, now)
                       and round_.rubric is not None and bool(round_.rubric.criteria)

@@ -171,21 +171,21 @@ def rubric(r) -> dict[str, Any] | None:
          "weight": c.weight} for c in r.criteria]}
 
 
-def juror_entry(nomination, round_) -> dict[str, Any]:
-    """What ``awards.jury.services.entry_view`` shows the juror, by key: in a blind round the
-    nominee's details and every identifying answer and file are left out, and the files that
-    remain are named "Attachment 2.pdf" as on the juror's page."""
+def juror_entry(nomination, round_, *, identity: bool) -> dict[str, Any]:
+    """What ``awards.jury.services.entry_view`` shows the juror, by key: where the policy hides
+    identity (a blind round) the nominee's details and every identifying answer and file are
+    left out, and the files that remain are named "Attachment 2.pdf" as on the juror's page."""
     from awards.nominations.services import fields_for, question_fields
     from awards.redaction import neutral_names
 
     fields = question_fields(fields_for(nomination))
-    visible = [f for f in fields if not (round_.blind and f.is_identifying)]
+    visible = [f for f in fields if identity or not f.is_identifying]
     keys = {f.key for f in visible if f.type != FieldType.FILE}
     file_ids = {f.id for f in visible if f.type == FieldType.FILE}
     files = [a for a in nomination.attachments if a.field_id in file_ids]
-    names = neutral_names(files) if round_.blind else {}
+    names = {} if identity else neutral_names(files)
     return {
-        "nominee": None if round_.blind else nominee(nomination),
+        "nominee": nominee(nomination) if identity else None,
         "answers": answers(nomination, keys),
         "attachments": [attachment(a, names.get(a.id)) for a in files],
     }

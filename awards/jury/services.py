@@ -367,25 +367,26 @@ class EntryView:
     blind: bool
 
 
-def entry_view(nomination: Nomination, round_: Round) -> EntryView:
-    """The entry's answers as the juror may see them. In a blind round the nominee's details
-    (name, contacts, organisation) and every answer and file of a field marked identifying are
-    left out, so neither the page nor the download route can show them."""
+def entry_view(nomination: Nomination, round_: Round, *, identity: bool) -> EntryView:
+    """The entry's answers as the juror may see them. Where the policy hides identity
+    (``policy.shows_identity``: a blind round) the nominee's details (name, contacts,
+    organisation) and every answer and file of a field marked identifying are left out, so
+    neither the page nor the download route can show them."""
     from awards.nominations.services import fields_for
 
     fields = fields_for(nomination)
     rows = formbuilder.answer_rows(nomination, fields)
-    if round_.blind:
+    if not identity:
         hidden = set(formbuilder.NOMINEE_COLUMNS) | {
             formbuilder.field_name(f) for f in fields if f.is_identifying}
         rows = [row for row in rows if row.name not in hidden]
     ids = frozenset(a.id for row in rows if row.is_file for a in row.attachments)
-    return EntryView(rows=rows, attachment_ids=ids, blind=round_.blind)
+    return EntryView(rows=rows, attachment_ids=ids, blind=not identity)
 
 
-def visible_attachment(nomination: Nomination, round_: Round,
-                       attachment_id: int) -> Attachment | None:
-    if attachment_id not in entry_view(nomination, round_).attachment_ids:
+def visible_attachment(nomination: Nomination, round_: Round, attachment_id: int, *,
+                       identity: bool) -> Attachment | None:
+    if attachment_id not in entry_view(nomination, round_, identity=identity).attachment_ids:
         return None
     return next((a for a in nomination.attachments if a.id == attachment_id), None)
 

@@ -83,7 +83,7 @@ def _file_names(assignment: Assignment) -> dict[int, str]:
     nomination = assignment.nomination
     if _shows_identity(assignment):
         return {a.id: a.original_name for a in nomination.attachments}
-    visible = services.entry_view(nomination, assignment.round).attachment_ids
+    visible = services.entry_view(nomination, assignment.round, identity=False).attachment_ids
     return redaction.neutral_names(a for a in nomination.attachments if a.id in visible)
 
 
@@ -197,7 +197,8 @@ def _render_score(assignment: Assignment, form=None, *, status: int = 200,
             notice, notice_kind = _not_open_message(round_), "warn"
     return render_template(
         "jury/score.html", assignment=assignment, round=round_, call=round_.call,
-        nomination=assignment.nomination, entry=services.entry_view(assignment.nomination, round_),
+        nomination=assignment.nomination, entry=services.entry_view(assignment.nomination, round_,
+                                                          identity=_shows_identity(assignment)),
         file_names=_file_names(assignment),
         rubric=rubric, form=form, review=review, editable=editable, closed=closed,
         bounds=bounds, notice=notice, notice_kind=notice_kind,
@@ -375,7 +376,8 @@ def panel(assignment_id: int):
 @login_required
 def attachment(assignment_id: int, attachment_id: int):
     assignment = _assignment_or_404(assignment_id)
-    file = services.visible_attachment(assignment.nomination, assignment.round, attachment_id)
+    file = services.visible_attachment(assignment.nomination, assignment.round, attachment_id,
+                                       identity=_shows_identity(assignment))
     if file is None:
         abort(404)
     names = _file_names(assignment)
