@@ -92,9 +92,11 @@ def register_errors(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
+    from awards import boundary
     from awards.security import register
 
     register(app)
+    boundary.register(app)
 
 
 def register_templates(app: Flask) -> None:

@@ -51,6 +51,7 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
@@ -84,6 +85,8 @@ class RestoreSummary:
     created_at: str
     tables: dict[str, int] = field(default_factory=dict)
     uploads: int = 0
+    # Where --clean-text changed a value: "table t, column c, row id=n".
+    cleaned: list[str] = field(default_factory=list)
 
 
 # ---- encoding of values -------------------------------------------------------------------------
@@ -396,26 +399,89 @@ def _reset_sequences(conn: Connection) -> None:
                 f'0) + 1, false)'), {"s": sequence})
 
 
-def _insert_rows(conn: Connection, table: Table, kinds: dict[str, str], fh) -> int:
+def _unstorable(value: Any) -> str:
+    """Why PostgreSQL cannot store this text (or a text inside this JSON value), or ""."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "the text holds a NUL character"
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "the text is not valid Unicode"
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return ""
+
+
+def _storable(value: Any) -> Any:
+    """The value with NUL characters removed and invalid Unicode replaced."""
+    if isinstance(value, str):
+        return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
+
+
+def _checked_row(table: Table, raw: dict[str, Any], row: dict[str, Any], clean: bool,
+                 cleaned: list[str]) -> dict[str, Any]:
+    """The row, refused (or cleaned, with ``clean``) when it holds text PostgreSQL cannot
+    store; either way the message names the table, the column and the row."""
+    for name, value in row.items():
+        if not isinstance(value, str | dict | list) or not (why := _unstorable(value)):
+            continue
+        key = ", ".join(f"{c.name}={raw.get(c.name)}" for c in table.primary_key.columns)
+        where = f"table {table.name}, column {name}, row {key or '?'}"
+        if not clean:
+            raise BackupError(
+                f"{where}: {why}, which PostgreSQL cannot store. Nothing was restored. Restore "
+                "again with --clean-text to remove such characters (each value cleaned is "
+                "listed).")
+        row[name] = _storable(value)
+        cleaned.append(where)
+    return row
+
+
+def _insert_rows(conn: Connection, table: Table, kinds: dict[str, str], fh, *,
+                 clean: bool = False, cleaned: list[str] | None = None) -> int:
     count = 0
     batch: list[dict[str, Any]] = []
+    cleaned = [] if cleaned is None else cleaned
+
+    def flush() -> None:
+        try:
+            conn.execute(table.insert(), batch)
+        except DBAPIError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise BackupError(f"table {table.name}: the database refused a row ({reason}). "
+                              "Nothing was restored.") from exc
+
     for line in fh:
         if not line.strip():
             continue
         raw = json.loads(line.decode("utf-8"))
-        batch.append({name: decode(value, kinds[name]) for name, value in raw.items()})
+        row = {name: decode(value, kinds[name]) for name, value in raw.items()}
+        batch.append(_checked_row(table, raw, row, clean, cleaned))
         if len(batch) >= BATCH:
-            conn.execute(table.insert(), batch)
+            flush()
             count += len(batch)
             batch = []
     if batch:
-        conn.execute(table.insert(), batch)
+        flush()
         count += len(batch)
     return count
 
 
 def _load(conn: Connection, archive: Path, manifest: dict[str, Any], known: dict[str, Table],
-          root: Path, written: list[Path]) -> dict[str, int]:
+          root: Path, written: list[Path], *, clean: bool = False,
+          cleaned: list[str] | None = None) -> dict[str, int]:
     """One pass over the archive (a .tar.gz cannot be read backwards cheaply): the tables, in
     the foreign-key order they were written in, then the uploads."""
     tables_by_file = {t["file"]: t for t in manifest["tables"]}
@@ -426,7 +492,8 @@ def _load(conn: Connection, archive: Path, manifest: dict[str, Any], known: dict
             entry = tables_by_file.get(member.name)
             if entry is not None:
                 table = known[entry["name"]]
-                count = _insert_rows(conn, table, entry["columns"], tar.extractfile(member))
+                count = _insert_rows(conn, table, entry["columns"], tar.extractfile(member),
+                                     clean=clean, cleaned=cleaned)
                 if count != entry["rows"]:
                     raise BackupError(f"table {table.name}: the archive has {count} rows, its "
                                       f"manifest says {entry['rows']}")
@@ -451,9 +518,11 @@ def _empty_folder(root: Path) -> None:
 
 
 def restore_backup(*, engine: Engine, upload_folder: str | Path, archive: str | Path,
-                   force: bool = False) -> RestoreSummary:
+                   force: bool = False, clean_text: bool = False) -> RestoreSummary:
     """Put a backup back into an empty database migrated to the backup's revision (and an empty
-    upload folder). ``force`` empties both first."""
+    upload folder). ``force`` empties both first. Text PostgreSQL cannot store (NUL, invalid
+    Unicode; an older version let SQLite keep it) is refused naming where it is, or with
+    ``clean_text`` removed, each value cleaned listed in the summary."""
     archive = Path(archive)
     root = Path(upload_folder)
     if not archive.is_file():
@@ -494,7 +563,8 @@ def restore_backup(*, engine: Engine, upload_folder: str | Path, archive: str | 
             if force:
                 _wipe(conn)
                 _empty_folder(root)
-            summary.tables = _load(conn, archive, manifest, known, root, written)
+            summary.tables = _load(conn, archive, manifest, known, root, written,
+                                   clean=clean_text, cleaned=summary.cleaned)
             _reset_sequences(conn)
             with Session(bind=conn) as session:
                 audit.record(session, action="backup.restore", object_type="database",

@@ -40,17 +40,22 @@ def backup(output: Path | None) -> None:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True,
               help="Delete everything in the database and the upload folder first.")
+@click.option("--clean-text", is_flag=True,
+              help="Remove characters PostgreSQL cannot store (NUL, invalid Unicode) from the "
+                   "archive's text instead of refusing it; each value cleaned is listed.")
 @with_appcontext
-def restore(path: Path, force: bool) -> None:
+def restore(path: Path, force: bool, clean_text: bool) -> None:
     """Restore an archive written by `flask awards backup` into an empty database."""
     from awards.backup import BackupError, restore_backup
 
     try:
         summary = restore_backup(engine=get_engine(),
                                  upload_folder=current_app.config["UPLOAD_FOLDER"],
-                                 archive=path, force=force)
+                                 archive=path, force=force, clean_text=clean_text)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
+    for where in summary.cleaned:
+        click.echo(f"cleaned: {where}")
     click.echo(f"restored {sum(summary.tables.values())} rows and {summary.uploads} uploaded "
                f"files from the backup of {summary.created_at} (schema revision "
                f"{summary.revision})")

@@ -47,7 +47,8 @@ def register(app: Flask) -> None:
         code = exc.code or 500
         if code < 400:
             return exc  # routing redirects (trailing slash) are not errors
-        html, status = render_error(code)
+        # A refusal that names what was wrong (the input boundary) shows that on the page.
+        html, status = render_error(code, getattr(exc, "page_detail", None))
         headers = [(k, v) for k, v in exc.get_headers() if k.lower() in _KEPT_HEADERS]
         if code == 429 and (seconds := retry_after()):
             headers.append(("Retry-After", seconds))

@@ -10,7 +10,9 @@ from flask_babel import get_locale
 from wtforms import Form
 from wtforms.csrf.session import SessionCSRF
 from wtforms.meta import DefaultMeta
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
+
+from awards.boundary import MSG_CONTROL, has_control, strip_control
 
 
 class _Meta(DefaultMeta):
@@ -56,12 +58,46 @@ class BaseForm(Form):
             formdata = request.form.copy()
             formdata.update(request.files)
         super().__init__(formdata=formdata, **kwargs)
+        if formdata is not None:
+            for field in self:
+                if field.type != "CSRFTokenField" and _holds_control(field):
+                    _refuse_control(field)
 
     def is_submitted(self) -> bool:
         return request.method in {"POST", "PUT", "PATCH", "DELETE"}
 
     def validate_on_submit(self, extra_validators=None) -> bool:
         return self.is_submitted() and self.validate(extra_validators=extra_validators)
+
+
+def _bad(value) -> bool:
+    if isinstance(value, str):
+        return has_control(value)
+    return has_control(getattr(value, "filename", None) or "")  # an uploaded file's name
+
+
+def _holds_control(field) -> bool:
+    return any(_bad(value) for value in getattr(field, "raw_data", None) or ())
+
+
+def _refuse_control(field) -> None:
+    """The input boundary for forms: a field whose posted text holds a control character is
+    not validated (nor saved); it shows the text without those characters and says why. The
+    other fields of the form are checked and kept as usual (a draft saves them)."""
+    raw = [strip_control(v) if isinstance(v, str) else v for v in field.raw_data
+           if not (not isinstance(v, str) and _bad(v))]
+    field.raw_data = raw
+    if isinstance(field.data, list):
+        field.data = [v for v in field.data if not _bad(v)]
+        if all(isinstance(v, str) for v in raw):
+            field.data = raw
+    elif isinstance(field.data, str) or field.data is None or _bad(field.data):
+        field.data = raw[0] if raw and isinstance(raw[0], str) else None
+
+    def _stop(form) -> None:
+        raise StopValidation(MSG_CONTROL)
+
+    field.pre_validate = _stop
 
 
 class CSRFOnlyForm(BaseForm):

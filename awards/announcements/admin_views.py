@@ -23,6 +23,7 @@ from awards.announcements.markdown import render_markdown
 from awards.announcements.models import Announcement, AnnouncementImage
 from awards.announcements.services import AnnouncementError, StaleAnnouncementError
 from awards.calls.models import Call
+from awards.boundary import db_int, page_number
 from awards.db import get_db, utcnow
 from awards.enums import AnnouncementStatus
 from awards.i18n import localized
@@ -80,10 +81,9 @@ def index():
     state = request.args.get("status", "")
     if state and state not in STATE_LABELS:
         abort(404)
-    raw_page = request.args.get("page", "1")
-    if not raw_page.isdigit() or int(raw_page) < 1:
+    page = page_number(request.args.get("page"))
+    if page is None:
         abort(404)
-    page = int(raw_page)
     where = [_state_clause(state, now)] if state else []
     total = db.scalar(select(func.count(Announcement.id)).where(*where)) or 0
     pages = max(1, ceil(total / PER_PAGE))
@@ -226,7 +226,7 @@ def new():
     db = get_db()
     form = AnnouncementForm(calls=_call_choices(db))
     if request.method == "GET":
-        call_id = request.args.get("call", type=int)
+        call_id = request.args.get("call", type=db_int)
         if call_id and db.get(Call, call_id) is not None:
             form.call_id.data = call_id
         return _render_form(form, None)

@@ -18,6 +18,7 @@ from awards import storage
 from awards.announcements import services
 from awards.announcements.markdown import render_markdown
 from awards.announcements.models import Announcement
+from awards.boundary import page_number
 from awards.db import get_db, utcnow
 from awards.i18n import LANGUAGE_NAMES
 from awards.permissions import is_admin
@@ -69,10 +70,10 @@ def news_feeds() -> list[tuple[str, str, str]]:
 
 
 def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
+    page = page_number(request.args.get("page"))
+    if page is None:
         abort(404)
-    return int(raw)
+    return page
 
 
 @bp.get("/")

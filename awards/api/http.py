@@ -14,11 +14,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from awards.api.problems import ApiProblem, field_error
+from awards.boundary import MAX_PAGE, has_control
 
 DEFAULT_SIZE = 20
 MAX_SIZE = 100
-MAX_PAGE = 100000
 PUBLIC_MAX_AGE = 60
+# A JSON body: at most this many bytes and this many levels of nested arrays and objects (the
+# deepest body the API reads has four).
+MAX_BODY_BYTES = 1024 * 1024
+MAX_DEPTH = 32
 
 
 def _clean(value: Any) -> Any:
@@ -67,11 +71,15 @@ def public_response(data: Any, *, headers: dict[str, str] | None = None) -> Resp
 
 
 def check_text(value: str, field: str) -> str:
-    """Text the databases can store: no NUL character (PostgreSQL refuses it) and valid
-    Unicode (a lone surrogate cannot be encoded)."""
+    """Text the databases can store: no NUL or other control character (PostgreSQL refuses
+    NUL; tab, line feed and carriage return are fine) and valid Unicode (a lone surrogate
+    cannot be encoded)."""
     if "\x00" in value:
         raise ApiProblem("validation-failed", errors=[field_error(
             field, _l("The text contains a NUL character."))])
+    if has_control(value):
+        raise ApiProblem("validation-failed", errors=[field_error(
+            field, _l("The text contains a control character that is not allowed."))])
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -81,29 +89,71 @@ def check_text(value: str, field: str) -> str:
 
 
 def _check_all_text(value: Any, path: str) -> None:
-    if isinstance(value, str):
-        check_text(value, path or "body")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            check_text(key, path or "body")
-            _check_all_text(item, f"{path}.{key}" if path else key)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _check_all_text(item, f"{path}[{index}]")
+    """Every string of the body, keys included; iterative (the depth is bounded before, but
+    no recursion is needed either)."""
+    stack = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            check_text(item, where or "body")
+        elif isinstance(item, dict):
+            for key, child in reversed(list(item.items())):
+                check_text(key, where or "body")
+                stack.append((child, f"{where}.{key}" if where else key))
+        elif isinstance(item, list):
+            for index in reversed(range(len(item))):
+                stack.append((item[index], f"{where}[{index}]"))
+
+
+def _depth(raw: bytes) -> int:
+    """How deeply the JSON text nests arrays and objects (brackets inside strings do not
+    count), read without parsing: a parser's recursion is what a deep body would exhaust."""
+    deepest = depth = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return deepest
 
 
 def json_body(*, required: bool = True) -> dict[str, Any]:
-    """The request's JSON object; a problem for anything else."""
-    if not request.get_data(cache=True):
+    """The request's JSON object; a problem for anything else: a body above
+    :data:`MAX_BODY_BYTES` (413), nested deeper than :data:`MAX_DEPTH` levels or not JSON
+    (400), not an object or holding text the databases cannot store (422)."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise ApiProblem("payload-too-large", _l(
+            "The JSON body may be at most %(n)d bytes.", n=MAX_BODY_BYTES))
+    raw = request.get_data(cache=True)
+    if not raw:
         if required:
             raise ApiProblem("validation-failed", _l("The request needs a JSON body."),
                              errors=[field_error("body", _l("This field is required."))])
         return {}
     if not request.is_json:
         raise ApiProblem("unsupported-media-type")
+    if len(raw) > MAX_BODY_BYTES:
+        raise ApiProblem("payload-too-large", _l(
+            "The JSON body may be at most %(n)d bytes.", n=MAX_BODY_BYTES))
+    if _depth(raw) > MAX_DEPTH:
+        raise ApiProblem("bad-request", _l(
+            "The JSON body is nested too deeply: at most %(n)d levels of arrays and objects.",
+            n=MAX_DEPTH))
     try:
-        data = json.loads(request.get_data(cache=True))
-    except (ValueError, UnicodeDecodeError):
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ApiProblem("bad-request", _l("The body is not valid JSON.")) from None
     if not isinstance(data, dict):
         raise ApiProblem("validation-failed", errors=[field_error(
@@ -116,7 +166,7 @@ def query_text(name: str, *, max_length: int = 200) -> str | None:
     value = request.args.get(name)
     if value is None or value == "":
         return None
-    if len(value) > max_length or "\x00" in value:
+    if len(value) > max_length or has_control(value):
         raise ApiProblem("invalid-parameter", errors=[field_error(
             name, _l("Use at most %(n)d characters.", n=max_length))])
     return value

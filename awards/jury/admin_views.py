@@ -29,6 +29,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from awards.admin.views import call_time
+from awards.boundary import page_number
 from awards.calls.forms import CALL_STATUS_LABELS
 from awards.calls.models import Call
 from awards.db import get_db, utcnow
@@ -349,7 +350,7 @@ def criterion_delete(round_id: int, criterion_id: int):
 
 def _render_entries(rnd: Round, *, add_form=None, status=200):
     db = get_db()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(request.args.get("page")) or 1
     total = db.scalar(select(func.count(RoundEntry.id)).where(RoundEntry.round_id == rnd.id)) or 0
     entries = db.scalars(
         select(RoundEntry).where(RoundEntry.round_id == rnd.id)

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
+from awards.boundary import page_number
 from awards.db import get_db, utcnow
 from awards.enums import FieldType, NominationStatus
 from awards.i18n import localized
@@ -93,14 +94,13 @@ def _render_list(call, bulk_form: BulkDecisionForm, *, problems=(), message=None
     db = get_db()
     filters = FilterForm(request.args)
     filters.set_categories(call.categories, lambda c: localized(c, "name"))
-    page_arg = request.args.get("page", "1")
     page = services.list_nominations(
         session=db,
         call=call,
         category_id=filters.category_id({c.id for c in call.categories}),
         status=filters.status_value(),
         q=filters.search(),
-        page=int(page_arg) if page_arg.isdigit() else 1,
+        page=page_number(request.args.get("page")) or 1,
     )
     selected = {item_id for item_id, _v in services.parse_items(bulk_form.selected.data or [])}
     args = _filter_args()

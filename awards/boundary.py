@@ -1,0 +1,124 @@
+"""The input boundary: what text and numbers from outside may be, checked once for the app.
+
+Text from paths, query strings, forms, JSON bodies and CSV files may not hold C0 control
+characters other than tab, carriage return and line feed: PostgreSQL cannot store NUL at all
+(a 500 and a lost draft before), and the others break XML feeds, PDFs and exports. Numbers
+from the query string that reach the database (page numbers, ids) are bounded, so an absurd
+value is refused here and never becomes an overflow in the database driver."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask, request
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import BadRequest, NotFound
+
+# C0 controls except tab, line feed and carriage return.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# The largest id a row can have (INTEGER primary keys on both databases).
+MAX_ID = 2**31 - 1
+# The largest page number a list accepts; beyond it no list has anything to show.
+MAX_PAGE = 100000
+
+MSG_CONTROL = _l("The text contains an invisible control character that cannot be stored. "
+                 "It is removed from the text shown here: check the text and save again.")
+
+
+def has_control(text: str) -> bool:
+    """True when ``text`` holds a character the boundary refuses."""
+    return _CONTROL.search(text) is not None
+
+
+def strip_control(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
+def bad_text(value: object) -> bool:
+    """A string (or a string nested in lists and dicts) holding a refused character, or a lone
+    surrogate that cannot be encoded. Iterative, so any depth is safe."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if has_control(item):
+                return True
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False
+
+
+def page_number(raw: str | None, *, default: int = 1) -> int | None:
+    """A page number from the query string: ASCII digits from 1 to :data:`MAX_PAGE`. Absent
+    or empty gives ``default``; anything else gives None (the caller refuses or falls back)."""
+    if raw is None or raw.strip() == "":
+        return default
+    raw = raw.strip()
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
+        return None
+    value = int(raw)
+    return value if 1 <= value <= MAX_PAGE else None
+
+
+def db_int(raw: str) -> int:
+    """For ``request.args.get(name, type=db_int)``: a whole number a database column can
+    hold; anything else raises ValueError, so the argument counts as absent."""
+    raw = raw.strip()
+    digits = raw.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 10:
+        raise ValueError(raw)
+    value = int(raw)
+    if not -MAX_ID <= value <= MAX_ID:
+        raise ValueError(raw)
+    return value
+
+
+def _is_api() -> bool:
+    from awards.api.problems import is_api_path
+
+    return is_api_path(request.path)
+
+
+def check_request():
+    """Before every view: the path and the query string hold no refused characters, and the
+    ids in the path are ids a row can have. A refused path is a page that does not exist
+    (404); a refused query parameter is a bad request (400) naming the parameter."""
+    from awards.api.problems import field_error, problem_response
+
+    if request.routing_exception is not None:
+        return None  # the router answers (404/405) on its own
+    if has_control(request.path) or any(
+            isinstance(v, int) and not 0 <= v <= MAX_ID
+            for v in (request.view_args or {}).values()):
+        if _is_api():
+            return problem_response("not-found")
+        raise NotFound()
+    for name, values in request.args.lists():
+        if has_control(name) or any(has_control(v) for v in values):
+            shown = strip_control(name)[:40]
+            if _is_api():
+                return problem_response("invalid-parameter", errors=[field_error(
+                    shown, _l("The value contains a control character that is not "
+                              "allowed."))])
+            raise QueryRefused(_l("The address contains a character that is not allowed in "
+                                  "“%(name)s”.", name=shown))
+    return None
+
+
+class QueryRefused(BadRequest):
+    """A 400 whose error page names the refused parameter (``page_detail``)."""
+
+    def __init__(self, detail) -> None:
+        super().__init__()
+        self.page_detail = detail
+
+
+def register(app: Flask) -> None:
+    app.before_request(check_request)
