@@ -188,6 +188,9 @@ def mail_send(watch: bool, interval: float) -> None:
 
 
 def _register_feature_commands() -> None:
+    from awards.auth.cli import users_cli
+
+    awards_cli.add_command(users_cli)
     from awards.jury.cli import jury_cli
 
     awards_cli.add_command(jury_cli)

@@ -101,6 +101,16 @@ def revoke_token(*, session: Session, user, token: ApiToken,
     return True
 
 
+def revoke_all(*, session: Session, user, now: datetime | None = None) -> int:
+    """Revoke every token of USER still usable (a new password ends them all); each revocation
+    is audited. Returns how many were revoked."""
+    now = now or utcnow()
+    usable = [t for t in tokens_of(session, user) if t.is_usable_at(now)]
+    for token in usable:
+        revoke_token(session=session, user=user, token=token, now=now)
+    return len(usable)
+
+
 def find_usable(session: Session, secret: str, now: datetime | None = None) -> ApiToken | None:
     """The token for a presented secret, if it may be used now by an active account."""
     now = now or utcnow()

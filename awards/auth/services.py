@@ -200,33 +200,71 @@ def request_password_reset(*, session: Session, email: str) -> None:
     )
 
 
-def set_password(*, session: Session, user: User, password: str, action: str) -> None:
+def end_sessions(*, session: Session, user: User, audited: bool = False) -> None:
+    """Every session and "remember me" cookie of the account ends at once: each carries the
+    account's session token (``User.get_id``), which the user loader compares with this one.
+
+    ``audited``: the owner asked to be logged out of every device (a plain logout is not
+    recorded)."""
+    user.session_token = new_session_token()
+    if audited:
+        audit.record(session, action="user.end_sessions", object_type="user",
+                     object_id=user.id, actor=user, after={"sessions": "ended"})
+    session.flush()
+
+
+def set_active(*, session: Session, user: User, active: bool, actor: User | None) -> bool:
+    """An administrator locks (or unlocks) an account. Locking ends every session, every
+    "remember me" cookie and (the owner no longer being active) every API token's use.
+    False when nothing changed."""
+    if user.deleted_at is not None or user.active == active:
+        return False
+    user.active = active
+    if not active:
+        user.session_token = new_session_token()
+    audit.record(session, action="user.lock" if not active else "user.unlock",
+                 object_type="user", object_id=user.id, actor=actor,
+                 before={"active": not active}, after={"active": active})
+    session.flush()
+    return True
+
+
+def set_password(*, session: Session, user: User, password: str, action: str) -> int:
+    """Returns how many API tokens the change revoked: a new password ends every session and
+    every token of the account."""
+    from awards.api.tokens import revoke_all
+
     user.password_hash = hash_password(password)
     user.session_token = new_session_token()
     audit.record(session, action=action, object_type="user", object_id=user.id, actor=user,
                  after={"password": "changed"})
+    revoked = revoke_all(session=session, user=user)
     queue_mail(session, to=user.email, template="password_changed",
                language=user.preferred_language, name=user.display_name,
                reset_url=external_url("auth.forgot_password"))
     session.flush()
+    return revoked
 
 
-def reset_password(*, session: Session, user: User, password: str) -> None:
-    """Set the password from a reset link; every session of the account ends."""
-    set_password(session=session, user=user, password=password, action="user.reset_password")
+def reset_password(*, session: Session, user: User, password: str) -> int:
+    """Set the password from a reset link; every session and API token of the account ends.
+    Returns how many tokens were revoked."""
+    revoked = set_password(session=session, user=user, password=password,
+                           action="user.reset_password")
     if user.email_verified_at is None:
         # Following a link sent to the address proves the address.
         verify_email(session=session, user=user)
+    return revoked
 
 
 def change_password(*, session: Session, user: User, current_password: str,
-                    new_password: str) -> bool:
-    """Returns False (and changes nothing) when ``current_password`` is wrong."""
+                    new_password: str) -> int | None:
+    """None (and nothing changes) when ``current_password`` is wrong; otherwise how many API
+    tokens the change revoked."""
     if not check_password(user, current_password):
-        return False
-    set_password(session=session, user=user, password=new_password,
-                 action="user.change_password")
-    return True
+        return None
+    return set_password(session=session, user=user, password=new_password,
+                        action="user.change_password")
 
 
 def update_profile(*, session: Session, user: User, full_name: str, organisation: str,

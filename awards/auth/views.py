@@ -15,9 +15,10 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
-from awards.auth import services
+from awards.auth import services, throttle
 from awards.auth.forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
@@ -27,6 +28,7 @@ from awards.auth.forms import (
     ResetPasswordForm,
 )
 from awards.db import get_db
+from awards.errors import render_error
 from awards.extensions import limiter
 from awards.forms import CSRFOnlyForm
 from awards.urls import is_safe_next, safe_next
@@ -109,18 +111,37 @@ def resend_verification():
     return redirect(url_for("auth.profile"))
 
 
+def _flash_revoked(count: int) -> None:
+    if count:
+        flash(ngettext("%(num)d API token was revoked with the old password: programs using "
+                       "it need a new one.",
+                       "%(num)d API tokens were revoked with the old password: programs using "
+                       "them need new ones.", count), "warning")
+
+
+def _too_many(refusal: throttle.Refusal):
+    html, status = render_error(429, refusal.message)
+    return html, status, {"Retry-After": str(refusal.seconds)}
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_limit("RATELIMIT_LOGIN"), methods=["POST"])
-@limiter.limit(_limit("RATELIMIT_LOGIN"), methods=["POST"], key_func=_email_key)
 def login():
+    """Failed attempts are counted per address and per address and account (see
+    ``awards.auth.throttle``): a stranger's guesses never lock the owner out."""
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
+        attempt = throttle.Attempt(form.email.data)
+        if (refusal := attempt.begin()) is not None:
+            return _too_many(refusal)
         db = get_db()
         user = services.authenticate(session=db, email=form.email.data,
                                      password=form.password.data)
-        if user is not None:
+        if user is None:
+            attempt.failed()
+        else:
+            attempt.succeeded()
             db.commit()
             target = request.args.get("next") or session.get("after_login")
             # Nothing planted in the session before login survives it (session fixation).
@@ -138,13 +159,37 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """Ends every session of the account: a copied session cookie or "remember me" cookie
+    carries the account's session token, which changes here."""
     if not CSRFOnlyForm().validate():
         abort(400)
+    if current_user.is_authenticated:
+        db = get_db()
+        services.end_sessions(session=db, user=current_user._get_current_object())
+        db.commit()
     _fresh_session()
     # After clearing: logout_user leaves the note that deletes the "remember me" cookie.
     logout_user()
     flash(_("You have logged out."), "success")
     return redirect(url_for("main.index"))
+
+
+@bp.post("/sessions/end")
+@login_required
+def end_other_sessions():
+    """"Log out of all other devices": every other session and "remember me" cookie ends;
+    this one is renewed with the new token."""
+    if not CSRFOnlyForm().validate():
+        abort(400)
+    db = get_db()
+    user = current_user._get_current_object()
+    services.end_sessions(session=db, user=user, audited=True)
+    db.commit()
+    remember = _remembered()
+    _fresh_session()
+    login_user(user, remember=remember)
+    flash(_("You are logged out on every other device. You stay logged in here."), "success")
+    return redirect(url_for("auth.profile"), 303)
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -173,11 +218,12 @@ def reset_password(token: str):
         return redirect(url_for("auth.forgot_password")), 303
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        services.reset_password(session=db, user=user, password=form.password.data)
+        revoked = services.reset_password(session=db, user=user, password=form.password.data)
         db.commit()
         _fresh_session()
         logout_user()
         flash(_("Your password has been changed. You can now log in."), "success")
+        _flash_revoked(revoked)
         return redirect(url_for("auth.login"))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/reset_password.html", form=form), status
@@ -191,12 +237,15 @@ def change_password():
     if form.validate_on_submit():
         db = get_db()
         user = current_user._get_current_object()
-        if services.change_password(session=db, user=user, current_password=form.current.data,
-                                    new_password=form.password.data):
+        revoked = services.change_password(session=db, user=user,
+                                           current_password=form.current.data,
+                                           new_password=form.password.data)
+        if revoked is not None:
             db.commit()
             # The new token ends every other session; this one is renewed with it.
             login_user(user, remember=_remembered())
             flash(_("Your password has been changed."), "success")
+            _flash_revoked(revoked)
             return redirect(url_for("auth.profile"))
         form.current.errors.append(_("The current password is incorrect."))
     status = 400 if form.is_submitted() else 200

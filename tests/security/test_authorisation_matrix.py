@@ -141,6 +141,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "auth.login"): Entry(PUBLIC),
     ("POST", "auth.login"): Entry(PUBLIC),
     ("POST", "auth.logout"): Entry(PUBLIC, late=3, fresh=True),
+    ("POST", "auth.end_other_sessions"): Entry(SIGNED_IN, late=3, fresh=True),
     ("GET", "auth.register"): Entry(PUBLIC),
     ("POST", "auth.register"): Entry(PUBLIC),
     # A link that is not (or no longer) valid sends everyone to the login page with a message.
