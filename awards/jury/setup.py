@@ -1077,7 +1077,9 @@ def plan_member_leave(*, session: Session, member: JuryMember) -> list[RoundMove
     for rnd in _rounds_in_progress(session, panel_id=member.panel_id):
         ctx = load_context(session, rnd)
         mine_submitted = {p for p in ctx.submitted if p[0] == member.user_id}
-        movable = [p for p in ctx.active if p not in mine_submitted]
+        # An entry withdrawn meanwhile is no longer judged: its assignments move nowhere.
+        judged = {e.id for e in ctx.entries}
+        movable = [p for p in ctx.active if p not in mine_submitted and p[1] in judged]
         if not any(p[0] == member.user_id for p in movable):
             continue
         plan = reassign(member.user_id, entries=ctx.entries, jurors=ctx.jurors,
@@ -1167,9 +1169,12 @@ def block_juror(*, session: Session, actor, call: Call, juror_id: int, nominatio
         if rnd.id not in round_ids:
             continue
         ctx = load_context(session, rnd)
-        # Even a submitted review moves: the conflict makes it one that must not count.
+        # Even a submitted review moves: the conflict makes it one that must not count. An
+        # entry withdrawn meanwhile is no longer judged: nobody takes it over.
+        judged = {e.id for e in ctx.entries}
         plan = reassign(juror_id, entries=ctx.entries, jurors=ctx.jurors,
-                        assignments=ctx.active.keys(), conflicts=ctx.blocked,
+                        assignments=[p for p in ctx.active if p[1] in judged],
+                        conflicts=ctx.blocked,
                         only_entries={nomination_id}, seed=rnd.id)
         move = RoundMove(rnd, plan, ctx)
         _apply_move(session, move, actor=actor, reason="conflict")
