@@ -213,6 +213,16 @@ def test_password_change_ends_remember_cookies_and_revokes_api_tokens(app, clien
     assert page.count('<span class="badge">revoked</span>') == 2
 
 
+def test_password_page_says_what_a_new_password_ends(client, make_user):
+    make_user()
+    login(client, "user@example.com")
+
+    page = client.get("/account/password").get_data(as_text=True)
+
+    assert ("A new password logs you out on every other device and revokes your API tokens: "
+            "programs using them will need new ones.") in page
+
+
 def test_password_reset_revokes_api_tokens(app, client, make_user, outbox):
     user = make_user()
     secret = arrange(app, lambda s: make_token(s, s.get(User, user.id)))
