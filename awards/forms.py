@@ -70,29 +70,23 @@ class BaseForm(Form):
         return self.is_submitted() and self.validate(extra_validators=extra_validators)
 
 
-def _bad(value) -> bool:
-    if isinstance(value, str):
-        return has_control(value)
-    return has_control(getattr(value, "filename", None) or "")  # an uploaded file's name
-
-
 def _holds_control(field) -> bool:
-    return any(_bad(value) for value in getattr(field, "raw_data", None) or ())
+    # Text only: an uploaded file's name is made safe where the file is stored.
+    return any(isinstance(value, str) and has_control(value)
+               for value in getattr(field, "raw_data", None) or ())
 
 
 def _refuse_control(field) -> None:
     """The input boundary for forms: a field whose posted text holds a control character is
     not validated (nor saved); it shows the text without those characters and says why. The
     other fields of the form are checked and kept as usual (a draft saves them)."""
-    raw = [strip_control(v) if isinstance(v, str) else v for v in field.raw_data
-           if not (not isinstance(v, str) and _bad(v))]
+    raw = [strip_control(v) if isinstance(v, str) else v for v in field.raw_data]
     field.raw_data = raw
+    texts = [v for v in raw if isinstance(v, str)]
     if isinstance(field.data, list):
-        field.data = [v for v in field.data if not _bad(v)]
-        if all(isinstance(v, str) for v in raw):
-            field.data = raw
-    elif isinstance(field.data, str) or field.data is None or _bad(field.data):
-        field.data = raw[0] if raw and isinstance(raw[0], str) else None
+        field.data = texts
+    elif isinstance(field.data, str) or field.data is None:
+        field.data = texts[0] if texts else None
 
     def _stop(form) -> None:
         raise StopValidation(MSG_CONTROL)
