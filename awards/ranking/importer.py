@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from awards import audit, policy
 from awards.auth.models import User
+from awards.boundary import has_control
 from awards.db import utcnow
 from awards.enums import AssignmentStatus, JurorStatus, ReviewStatus
 from awards.judging import ScoreError, check_score, review_total
@@ -115,6 +116,11 @@ def parse(content: bytes) -> tuple[list[_Line], list[LineError], int]:
                                           "try again.")))], 0
     if not text.strip():
         return [], [LineError(0, str(_l("The file is empty.")))], 0
+    if has_control(text):
+        number = next(n for n, line in enumerate(text.split("\n"), 1) if has_control(line))
+        return [], [LineError(number, str(_l(
+            "The line holds an invisible control character (such as NUL) that cannot be "
+            "stored. Remove it and try again.")))], 0
     first = text.splitlines()[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

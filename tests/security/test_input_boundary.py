@@ -292,3 +292,20 @@ def test_restore_with_clean_text_removes_the_characters_and_says_where(
     assert result.exit_code == 0, result.output
     assert "cleaned: table users, column full_name, row id=1" in result.output
     assert read(app, lambda s: s.scalar(select(User.full_name))) == "NulName"
+
+
+# ---- CSV import ---------------------------------------------------------------------------------
+
+
+def test_score_import_with_a_nul_character_is_refused_naming_the_line(app):
+    from awards.ranking.importer import parse
+
+    content = ("entry,juror,criterion,score\nVOY-1,juror@example.com,impact,7\n"
+               "VOY-2\x00,juror@example.com,impact,5\n").encode()
+    with app.test_request_context():
+        lines, errors, _count = parse(content)
+
+    assert lines == []
+    assert [(e.line, e.message) for e in errors] == [(3, (
+        "The line holds an invisible control character (such as NUL) that cannot be stored. "
+        "Remove it and try again."))]
