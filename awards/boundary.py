@@ -34,27 +34,6 @@ def strip_control(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-def bad_text(value: object) -> bool:
-    """A string (or a string nested in lists and dicts) holding a refused character, or a lone
-    surrogate that cannot be encoded. Iterative, so any depth is safe."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if has_control(item):
-                return True
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
-    return False
-
-
 def page_number(raw: str | None, *, default: int = 1) -> int | None:
     """A page number from the query string: ASCII digits from 1 to :data:`MAX_PAGE`. Absent
     or empty gives ``default``; anything else gives None (the caller refuses or falls back)."""

@@ -26,7 +26,7 @@ from tests.factories import (
     save_draft,
     start_nomination,
 )
-from tests.integration.test_backup import engine_of, restore, sqlite_app  # noqa: F401
+from tests.integration.test_backup import restore, sqlite_app  # noqa: F401
 
 CONTROL = str(MSG_CONTROL)
 HUGE = "99999999999999999999"
