@@ -25,9 +25,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
+from awards import policy
+from awards.boundary import db_int
 from awards.calls.models import Call
 from awards.calls.views import countdown_text, format_call_dt, visible_call_or_404
-from awards import policy
 from awards.db import get_db, utcnow
 from awards.enums import FieldType, NominationStatus, NominatorKind
 from awards.extensions import limiter
@@ -314,8 +315,10 @@ def submit(nomination_id: int):
 
 
 def _remove_ids() -> list[int]:
-    raw = request.form.get("remove_attachment", "")
-    return [int(raw)] if raw.isdigit() else []
+    try:
+        return [db_int(request.form.get("remove_attachment", ""))]
+    except ValueError:  # absent, or not an id any row can have
+        return []
 
 
 def _handle_form(nomination: Nomination, *, final: bool):

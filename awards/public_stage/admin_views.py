@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from awards.boundary import db_int
 from awards.calls.models import Call
 from awards.db import get_db, utcnow
 from awards.enums import StageKind
@@ -89,7 +90,7 @@ def entries(call_id: int):
     if request.method == "POST":
         check_csrf()
         try:
-            ids = [int(v) for v in request.form.getlist("nomination_id")]
+            ids = [db_int(v) for v in request.form.getlist("nomination_id")]
         except ValueError:
             abort(400)
         try:
@@ -191,7 +192,8 @@ def _choices_from_form(pending) -> dict[int, list[int]]:
     for item in pending:
         category = item["category"]
         try:
-            choices[category.id] = [int(v) for v in request.form.getlist(f"tied_{category.id}")]
+            choices[category.id] = [db_int(v) for v in
+                                   request.form.getlist(f"tied_{category.id}")]
         except ValueError:
             abort(400)
     return choices

@@ -309,3 +309,18 @@ def test_score_import_with_a_nul_character_is_refused_naming_the_line(app):
     assert [(e.line, e.message) for e in errors] == [(3, (
         "The line holds an invisible control character (such as NUL) that cannot be stored. "
         "Remove it and try again."))]
+
+
+@pytest.mark.parametrize("value", ["²", "99999999999999999999", "-1x"])
+def test_a_strange_attachment_id_to_remove_is_ignored_and_the_draft_saved(
+        app, client, long_call, make_user, value):
+    login(client, make_user("aigerim@example.com").email)
+    nomination_id = start_nomination(client)
+
+    response = save_draft(client, nomination_id, {"q_title": "Clean rivers",
+                                                  "remove_attachment": value})
+
+    assert response.status_code == 303
+    assert read(app, lambda s: {a.field.key: a.value
+                                for a in s.get(Nomination, nomination_id).answers}) \
+        == {"title": "Clean rivers"}
