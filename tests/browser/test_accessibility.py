@@ -232,13 +232,21 @@ def assert_no_blocking_violation(page, url: str) -> None:
         pytest.fail(message, pytrace=False)
 
 
+# Confirmation pages the sample world's state refuses (its round is not in a judging call; its
+# results are already published): the page the administrator then meets, with the reasons, is
+# what is checked here.
+REFUSED_IN_THE_SAMPLE_WORLD = {"ranking.confirm_advance": 409,
+                               "results_admin.confirm_publish": 400}
+
+
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_page_has_no_serious_axe_violation(site, endpoint):
     if not AXE.exists():
         pytest.skip("axe-core is not installed: run `npm ci` (make test does)")
     role = role_of(endpoint)
     url = build_url(site, endpoint)
-    check(site.page_for(role), url, endpoint)
+    check(site.page_for(role), url, endpoint,
+          expect_status=REFUSED_IN_THE_SAMPLE_WORLD.get(endpoint, 200))
 
 
 def test_not_found_page_has_no_serious_axe_violation(site):

@@ -302,7 +302,7 @@ def test_score_import_with_a_nul_character_is_refused_naming_the_line(app):
 
     content = ("entry,juror,criterion,score\nVOY-1,juror@example.com,impact,7\n"
                "VOY-2\x00,juror@example.com,impact,5\n").encode()
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         lines, errors, _count = parse(content)
 
     assert lines == []

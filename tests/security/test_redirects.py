@@ -31,7 +31,8 @@ def test_login_next_with_a_nul_character_is_refused_and_leads_nowhere(client, ma
     make_user("user@example.com")
     response = client.post("/account/login", query_string={"next": "/\x00//evil.example"},
                            data={"email": "user@example.com", "password": PASSWORD,
-                                 "csrf_token": get_csrf(client, "/account/login")})
+                                 "csrf_token": get_csrf(client, "/account/login")},
+                           headers={"Accept-Language": "en"})
     assert response.status_code == 400
     assert "Location" not in response.headers
     assert "not allowed in “next”" in response.get_data(as_text=True)
