@@ -23,20 +23,15 @@ of its own."""
 
 from __future__ import annotations
 
-import shutil
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from awards import create_app
-from awards.migrate import upgrade
 from tests.api_factories import bearer
-from tests.conftest import ON_POSTGRES, PG_URL, IsolatedClient, csrf_from, login
+from tests.conftest import IsolatedClient, csrf_from, login
 from tests.factories import arrange
 from tests.security.matrix_world import (
     API_ROLES,
@@ -46,6 +41,7 @@ from tests.security.matrix_world import (
     MatrixWorld,
     build_world,
 )
+from tests.security.module_database import module_database
 
 OK = "allowed"
 LOGIN = "login"
@@ -433,28 +429,7 @@ class Matrix:
 
 
 def _database(tmp_path_factory, database_template, worker_id):
-    """A database of the module's own: the per-test databases of conftest are emptied by every
-    other test on the worker, and this world must outlive them."""
-    if not ON_POSTGRES:
-        path = tmp_path_factory.mktemp("matrix") / "awards.db"
-        shutil.copy(database_template["path"], path)
-        return f"sqlite:///{path}", None
-    server = make_url(PG_URL)
-    name = f"awards_matrix_{worker_id}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE datname = :n"), {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-    return url, drop
+    return module_database(tmp_path_factory, database_template, worker_id, "matrix")
 
 
 def _csrf_of(client, url: str) -> str:

@@ -23,27 +23,24 @@ from __future__ import annotations
 import html
 import io
 import re
-import shutil
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 from awards import create_app
 from awards.enums import AssignmentStatus, CallStatus, NominationStatus, ReviewStatus
 from awards.jury.models import Assignment, Review, RoundEntry
-from awards.migrate import upgrade
 from awards.nominations.models import Nomination
 from awards.ranking.models import Decision
 from tests.api_factories import bearer
-from tests.conftest import ON_POSTGRES, PG_URL, IsolatedClient, csrf_from, login
+from tests.conftest import IsolatedClient, csrf_from, login
 from tests.factories import arrange, read
 from tests.security import rulebook_world as rw
+from tests.security.module_database import module_database
 from tests.security.rulebook_world import PHASES, ROLES, RulebookWorld
 
 OK, ANON = "ok", "anon"
@@ -125,27 +122,7 @@ class Matrix:
 
 
 def _database(tmp_path_factory, database_template, worker_id):
-    """A database of the module's own (the per-test ones are emptied by every other test)."""
-    if not ON_POSTGRES:
-        path = tmp_path_factory.mktemp("rulebook") / "awards.db"
-        shutil.copy(database_template["path"], path)
-        return f"sqlite:///{path}", None
-    server = make_url(PG_URL)
-    name = f"awards_rulebook_{worker_id}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE datname = :n"), {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-    return url, drop
+    return module_database(tmp_path_factory, database_template, worker_id, "rulebook")
 
 
 @pytest.fixture(scope="module")
