@@ -22,7 +22,7 @@ from awards.api.auth import require_user, require_verified
 from awards.api.blueprint import bp
 from awards.api.http import Paging, json_body, json_response, query_choice, query_text
 from awards.api.problems import ApiProblem, field_error
-from awards.api.spec import Param, operation, path_id
+from awards.api.spec import NO_CONTROL, Param, operation, path_id
 from awards.calls.models import Call, Category
 from awards.db import get_db, utcnow
 from awards.enums import CallStatus, FieldType, NominationStatus, NominatorKind
@@ -33,6 +33,7 @@ from awards.permissions import can_view_nomination
 from awards.views_common import viewer
 
 NOMINATION_ID = path_id("nomination_id", "The nomination's id.")
+CATEGORY_MAX = 40  # a category's code (Category.code)
 
 
 @operation(bp, "/me", tag="account", auth="token", summary="The caller's account and roles",
@@ -65,7 +66,9 @@ def me():
                        "they search every nomination.",
            params=[
                Param("call", {"type": "string", "maxLength": 80}, "A call's slug."),
-               Param("category", {"type": "string", "maxLength": 40}, "A category's code."),
+               Param("category", {"type": "string", "maxLength": CATEGORY_MAX,
+                                  "pattern": NO_CONTROL},
+                     f"A category's code, at most {CATEGORY_MAX} characters."),
                Param("status", {"type": "string", "enum": [s.value for s in
                                                            NominationStatus]}, "A status."),
                Param("q", {"type": "string", "maxLength": 200},
@@ -78,7 +81,7 @@ def list_nominations():
     if not user.is_admin:
         query = query.where(Nomination.applicant_id == user.id)
     call_slug = query_text("call", max_length=80)
-    category_code = query_text("category", max_length=40)
+    category_code = query_text("category", max_length=CATEGORY_MAX)
     status = query_choice("status", [s.value for s in NominationStatus])
     search = query_text("q")
     if call_slug is not None:
@@ -158,6 +161,9 @@ def _commit() -> None:
            body="NominationCreate", problems=["email-not-verified", "call-not-open",
                                               "deadline-passed"],
            summary="Start a nomination (a draft) in a call's category",
+           rules=["Also when `call` names no call open to applicants, `category` is not a "
+                  "category of that call, or the call does not accept that `nominator_kind`; "
+                  "`errors` names the field."],
            responses={201: ("Nomination", "The new draft; `Location` is its address.")})
 def create_nomination():
     user = require_verified()
@@ -367,6 +373,8 @@ def update_nomination(nomination_id: int):
            description="Gives the reference on first submission and mails the applicant, as "
                        "on the page. Every required answer must be there; missing ones are "
                        "listed in `errors`.",
+           rules=["Also when a required answer is missing or invalid, or consent is not "
+                  "given: `errors` lists each field. Answers already saved are kept."],
            responses={200: ("Nomination", "The submitted nomination.")})
 def submit_nomination(nomination_id: int):
     user = require_verified()

@@ -114,6 +114,9 @@ def _refused(exc: services.RankingError) -> ApiProblem:
                        "made in between. The call's phase decides what is possible: entries "
                        "advance only while it is judged; awards are decided while it is "
                        "judged, in deliberation or in a correction (409 otherwise).",
+           rules=["Also when `round_id` is not a round of this call, an entry is not in "
+                  "that round, the award level is not one of the entry's category, or the "
+                  "ids an `award` or `advance` needs are missing; `errors` names the field."],
            responses={201: ("DecisionResult", "What was decided.")})
 def create_decision(slug: str):
     user = require_admin()

@@ -237,12 +237,17 @@ COMPONENTS: dict[str, Any] = {
                           "description": "For `award`."},
         "award_level_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1,
                            "description": "For `award`."},
-        "nomination_ids": {"type": "array", "maxItems": 1000,
+        "nomination_ids": {"type": "array", "minItems": 1, "maxItems": 1000,
                            "items": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
                            "description": "For `advance`."},
         "note": {"type": "string", "maxLength": 2000},
         "digest": {"type": "string", "maxLength": 64},
-    }, optional=("nomination_id", "award_level_id", "nomination_ids", "note", "digest")),
+    }, optional=("nomination_id", "award_level_id", "nomination_ids", "note", "digest"))
+    | {"allOf": [
+        {"if": {"properties": {"kind": {"const": "award"}}},
+         "then": {"required": ["nomination_id", "award_level_id"]}},
+        {"if": {"properties": {"kind": {"const": "advance"}}},
+         "then": {"required": ["nomination_ids"]}}]},
     "DecisionResult": obj({
         "decisions": {"type": "array", "items": ref("Decision")},
         "advanced_to_round": nullable(ID),

@@ -19,6 +19,8 @@ from awards.api.problems import MEDIA_TYPE, PROBLEM_TYPES
 
 API_VERSION = "1.0.0"
 MAX_ID = 2**31 - 1  # the database's integer keys; a larger id cannot exist
+# A text without the control characters the input boundary refuses (awards.boundary).
+NO_CONTROL = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f]*$"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,9 @@ class Operation:
     problems: list[str] = field(default_factory=list)
     cached: bool = False  # public read with ETag / Cache-Control
     paged: bool = False
+    # When a schema-valid request still gets 422: the business rules behind the view, in one
+    # sentence each. They are documented outcomes, not errors of the document.
+    rules: list[str] = field(default_factory=list)
 
 
 OPERATIONS: list[Operation] = []
@@ -96,10 +101,25 @@ _AUTH_PROBLEMS = {"public": [], "optional": ["invalid-token"],
                   "token": ["unauthorized", "invalid-token"]}
 
 
-def _problem_response(names: list[str]) -> dict[str, Any]:
+def _problem_response(names: list[str], notes: list[str] | None = None) -> dict[str, Any]:
     listed = ", ".join(f"`{n}`" for n in names)
-    return {"description": f"Problem: {listed}.",
-            "content": {MEDIA_TYPE: {"schema": _PROBLEM_REF}}}
+    description = " ".join([f"Problem: {listed}.", *(notes or [])])
+    return {"description": description, "content": {MEDIA_TYPE: {"schema": _PROBLEM_REF}}}
+
+
+def _body_notes() -> dict[int, list[str]]:
+    """What the JSON body boundary (``awards.api.http.json_body``) answers, by status: the
+    same for every endpoint that takes a JSON body."""
+    from awards.api.http import MAX_BODY_BYTES, MAX_DEPTH
+
+    return {
+        400: [f"The body is not valid JSON, or it is nested deeper than {MAX_DEPTH} levels "
+              "of arrays and objects."],
+        413: [f"The JSON body is larger than {MAX_BODY_BYTES} bytes "
+              f"({MAX_BODY_BYTES // 1024 // 1024} MiB)."],
+        422: ["The body is not a JSON object, or a text in it holds a control character "
+              "other than tab, line feed or carriage return (`errors` names the field)."],
+    }
 
 
 def _paging_params() -> list[Param]:
@@ -130,10 +150,15 @@ def _operation_doc(op: Operation) -> dict[str, Any]:
     else:
         doc["security"] = [{"bearerToken": []}]
     if op.body:
+        from awards.api.http import MAX_BODY_BYTES, MAX_DEPTH
+
         doc["requestBody"] = {
             "required": op.body_required,
+            "description": f"JSON, at most {MAX_BODY_BYTES} bytes and {MAX_DEPTH} levels "
+                           "deep.",
             "content": {"application/json": {
-                "schema": {"$ref": f"#/components/schemas/{op.body}"}}}}
+                "schema": {"$ref": f"#/components/schemas/{op.body}"}}},
+            "x-max-bytes": MAX_BODY_BYTES, "x-max-depth": MAX_DEPTH}
     responses: dict[str, Any] = {}
     for status, (schema, description) in sorted(op.responses.items()):
         entry: dict[str, Any] = {"description": description}
@@ -161,10 +186,14 @@ def _operation_doc(op: Operation) -> dict[str, Any]:
         names.append("token-required")
     if op.paged or any(p.location == "query" for p in op.params):
         names.append("invalid-parameter")
+    notes: dict[int, list[str]] = _body_notes() if op.body else {}
+    if op.rules:
+        names.append("validation-failed")
+        notes.setdefault(422, []).extend(op.rules)
     for name in dict.fromkeys(names):
         problems.setdefault(PROBLEM_TYPES[name].status, []).append(name)
     for status, group in sorted(problems.items()):
-        responses[str(status)] = _problem_response(group)
+        responses[str(status)] = _problem_response(group, notes.get(status, []))
     responses["default"] = _problem_response(["method-not-allowed", "not-acceptable"])
     doc["responses"] = responses
     return doc
