@@ -4,21 +4,17 @@
 from __future__ import annotations
 
 import re
-import shutil
 import threading
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from awards import create_app
 from awards.demo import ADMIN, APPLICANT, DEMO_PASSWORD, JURORS
-from awards.migrate import upgrade
-from tests.conftest import ON_POSTGRES, PG_URL, free_port
+from tests.conftest import free_port
 from tests.factories import arrange
+from tests.module_database import module_database
 from tests.ui_factories import UiWorld, busy_demo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,35 +56,11 @@ class Site:
         return self.pages[key]
 
 
-def _module_database(tmp_path_factory, database_template):
-    """A database of this module's own: the per-test fixtures empty the shared one."""
-    if not ON_POSTGRES:
-        path = tmp_path_factory.mktemp("a11y") / "awards.db"
-        shutil.copy(database_template["path"], path)
-        return f"sqlite:///{path}", None
-    server = make_url(PG_URL)
-    name = f"awards_a11y_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE datname = :n"), {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-    return url, drop
-
-
 @pytest.fixture(scope="module")
-def site(browser, tmp_path_factory, database_template):
+def site(browser, tmp_path_factory, database_template, worker_id):
     from werkzeug.serving import make_server
 
-    url, drop = _module_database(tmp_path_factory, database_template)
+    url, drop = module_database(tmp_path_factory, database_template, worker_id, "a11y")
     instance = tmp_path_factory.mktemp("a11y-instance")
     app = create_app({"TESTING": True, "ENV": "testing", "INSTANCE_PATH": str(instance),
                       "DATABASE_URL": url, "SECRET_KEY": "test-secret-key",

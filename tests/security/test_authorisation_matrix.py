@@ -33,6 +33,7 @@ from awards import create_app
 from tests.api_factories import bearer
 from tests.conftest import IsolatedClient, csrf_from, login
 from tests.factories import arrange
+from tests.module_database import module_database
 from tests.security.matrix_world import (
     API_ROLES,
     EMAILS,
@@ -41,7 +42,6 @@ from tests.security.matrix_world import (
     MatrixWorld,
     build_world,
 )
-from tests.security.module_database import module_database
 
 OK = "allowed"
 LOGIN = "login"

@@ -39,8 +39,8 @@ from awards.ranking.models import Decision
 from tests.api_factories import bearer
 from tests.conftest import IsolatedClient, csrf_from, login
 from tests.factories import arrange, read
+from tests.module_database import module_database
 from tests.security import rulebook_world as rw
-from tests.security.module_database import module_database
 from tests.security.rulebook_world import PHASES, ROLES, RulebookWorld
 
 OK, ANON = "ok", "anon"

@@ -1,6 +1,6 @@
 """A database of a test module's own, for worlds built once per module (the authorisation and
-rulebook matrices): the per-test databases of conftest are emptied by every other test on the
-worker, and such a world must outlive them."""
+rulebook matrices, the accessibility site): the per-test databases of conftest are emptied by
+every other test on the worker, and such a world must outlive them."""
 
 from __future__ import annotations
 
