@@ -159,7 +159,7 @@ def end_session(session: Session, *, failed: bool = False) -> None:
         if not failed and session.in_transaction() and not session.info.get(WROTE) \
                 and not (session.new or session.dirty or session.deleted):
             session.commit()
-    except Exception:  # noqa: BLE001 - a failed transaction is rolled back below
+    except Exception:
         pass
     finally:
         session.close()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, g, render_template
+from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from sqlalchemy.exc import InterfaceError, OperationalError
-from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from awards.extensions import retry_after
@@ -63,7 +63,7 @@ def register(app: Flask) -> None:
         if session is not None:
             try:
                 session.rollback()
-            except Exception:  # noqa: BLE001 - a dead connection cannot roll back; it is dropped
+            except Exception:
                 log.warning("rollback after an error failed", exc_info=True)
             finally:
                 session.close()
@@ -86,7 +86,7 @@ def _reload_user(*, skip: bool) -> None:
         try:
             current_app.login_manager._load_user()
             return
-        except Exception:  # noqa: BLE001 - the error page must render whatever happened
+        except Exception:
             log.warning("reloading the user for an error page failed", exc_info=True)
             session = g.pop("_db_session", None)
             if session is not None:
@@ -97,7 +97,7 @@ def _reload_user(*, skip: bool) -> None:
 def _render_safely(code: int):
     try:
         return render_error(code)
-    except Exception:  # noqa: BLE001 - never a stack trace or a bare server page instead
+    except Exception:
         log.exception("the error page itself failed")
         title, message = MESSAGES[code]
         return (f"<!doctype html><title>{escape(str(title))}</title><h1>{escape(str(title))}"

@@ -413,7 +413,7 @@ def advance(*, session: Session, call, action: str, actor, now: datetime, reason
     old = CallStatus(call.status)
     target = TRANSITIONS[old].get(action)
     if target is None or not _applies(session, call, old, action) \
-            or VIA.get(action, None) not in (None, via):
+            or VIA.get(action) not in (None, via):
         if target is not None and VIA.get(action) == "results":
             raise NoSuchMove([_l("This step is taken on the results page.")])
         raise NoSuchMove([_l("A call cannot go from “%(phase)s” to this step.",

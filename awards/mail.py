@@ -174,7 +174,7 @@ def _claim(session: Session, *, due_before: datetime, config, sender: str) -> _C
         mail.message_id = make_msgid(domain=_sender_domain(sender))
     try:
         message, error = build_message(mail, sender), None
-    except Exception as exc:  # noqa: BLE001 - a malformed row must not stop the queue
+    except Exception as exc:
         message, error = None, exc
     session.commit()
     return _Claimed(row.id, row.attempts, message, error)
@@ -243,7 +243,7 @@ def send_pending(
                     smtp = _smtp_connect(config)
                     connecting = False
                 smtp.send_message(claimed.message)
-            except Exception as exc:  # noqa: BLE001 - recorded on the message, retried later
+            except Exception as exc:
                 failed += 1
                 log.warning("mail %s not delivered (attempt %s): %s",
                             claimed.id, claimed.attempts, exc)
@@ -289,7 +289,7 @@ def watch(
         try:
             session = session_factory()
             result = send_pending(session, config=config, stop=stopped)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("mail worker: delivery run failed")
         finally:
             if session is not None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, g, request
-from werkzeug.datastructures import MultiDict
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from awards.forms import CSRFOnlyForm
 from awards.i18n import LANGUAGE_NAMES, format_dt, localized
-
 
 # (endpoint, label, who sees it). Links appear once their feature's blueprint is registered.
 NAV = [

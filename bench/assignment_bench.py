@@ -21,8 +21,8 @@ from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from awards.enums import AggregationMethod, TotalMethod  # noqa: E402
-from awards.judging import (  # noqa: E402
+from awards.enums import AggregationMethod, TotalMethod
+from awards.judging import (
     Criterion,
     EntryToAssign,
     JurorToAssign,

@@ -22,15 +22,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, event, func, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import create_engine, event, func, insert, select, text
+from sqlalchemy.engine import make_url
 
-from awards import create_app  # noqa: E402
-from awards.auth.models import User  # noqa: E402
-from awards.auth.services import hash_password  # noqa: E402
-from awards.calls.models import Call, Category, Programme  # noqa: E402
-from awards.db import get_db, utcnow  # noqa: E402
-from awards.enums import (  # noqa: E402
+from awards import create_app
+from awards.auth.models import User
+from awards.auth.services import hash_password
+from awards.calls.models import Call, Category, Programme
+from awards.db import get_db, utcnow
+from awards.enums import (
     CallStatus,
     ConflictSource,
     JurorStatus,
@@ -38,8 +38,8 @@ from awards.enums import (  # noqa: E402
     NominatorKind,
     RoundStatus,
 )
-from awards.jury import setup  # noqa: E402
-from awards.jury.models import (  # noqa: E402
+from awards.jury import setup
+from awards.jury.models import (
     Assignment,
     Conflict,
     JuryMember,
@@ -48,8 +48,8 @@ from awards.jury.models import (  # noqa: E402
     RoundEntry,
     jury_member_categories,
 )
-from awards.migrate import upgrade  # noqa: E402
-from awards.nominations.models import Nomination  # noqa: E402
+from awards.migrate import upgrade
+from awards.nominations.models import Nomination
 
 ENTRIES, JURORS, K = 5000, 60, 3
 PASSWORD = "bench-password-123"

@@ -23,15 +23,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, event, insert, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy.engine import make_url
 
-from awards import create_app  # noqa: E402
-from awards.auth.models import User  # noqa: E402
-from awards.auth.services import hash_password  # noqa: E402
-from awards.calls.models import Call, Category, Programme  # noqa: E402
-from awards.db import get_db, utcnow  # noqa: E402
-from awards.enums import (  # noqa: E402
+from awards import create_app
+from awards.auth.models import User
+from awards.auth.services import hash_password
+from awards.calls.models import Call, Category, Programme
+from awards.db import get_db, utcnow
+from awards.enums import (
     AggregationMethod,
     AssignmentStatus,
     CallStatus,
@@ -41,7 +41,7 @@ from awards.enums import (  # noqa: E402
     ReviewStatus,
     RoundStatus,
 )
-from awards.jury.models import (  # noqa: E402
+from awards.jury.models import (
     Assignment,
     Criterion,
     JuryMember,
@@ -52,9 +52,9 @@ from awards.jury.models import (  # noqa: E402
     Rubric,
     Score,
 )
-from awards.migrate import upgrade  # noqa: E402
-from awards.nominations.models import Nomination  # noqa: E402
-from awards.ranking import services  # noqa: E402
+from awards.migrate import upgrade
+from awards.nominations.models import Nomination
+from awards.ranking import services
 
 ENTRIES, REVIEWS, CRITERIA, CATEGORIES, JURORS_PER_CATEGORY = 10_000, 5, 8, 5, 20
 PASSWORD = "bench-password-123"

@@ -104,7 +104,7 @@ def scored_round(session: Session, table: dict[str, dict[str, float]] | None = N
         for name, row in source.items():
             for letter, total in row.items():
                 assignment = assign(session, round_, nominations[letter], jurors[name])
-                values = {keys[0]: total} if len(keys) == 1 else {k: 1.0 for k in keys}
+                values = {keys[0]: total} if len(keys) == 1 else dict.fromkeys(keys, 1.0)
                 add_review(session, assignment, values, submitted=submitted,
                            total=total if submitted else None)
     return world

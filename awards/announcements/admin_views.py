@@ -22,8 +22,8 @@ from awards.announcements.forms import (
 from awards.announcements.markdown import render_markdown
 from awards.announcements.models import Announcement, AnnouncementImage
 from awards.announcements.services import AnnouncementError, StaleAnnouncementError
-from awards.calls.models import Call
 from awards.boundary import db_int, page_number
+from awards.calls.models import Call
 from awards.db import get_db, utcnow
 from awards.enums import AnnouncementStatus
 from awards.i18n import localized

@@ -90,7 +90,7 @@ class _ShiftHeadings(Treeprocessor):
 
 
 class _NewsExtension(Extension):
-    def extendMarkdown(self, md):  # noqa: N802 (the Markdown package's name)
+    def extendMarkdown(self, md):
         md.treeprocessors.register(_ShiftHeadings(md), "news_headings", 5)
 
 

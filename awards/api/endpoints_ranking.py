@@ -11,13 +11,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from awards import policy
 from awards.api import serialize
 from awards.api.auth import require_admin, require_user
 from awards.api.blueprint import bp
 from awards.api.http import json_body, json_response, query_choice, query_int
 from awards.api.problems import ApiProblem, field_error
 from awards.api.spec import Param, operation, path_id, path_str
-from awards import policy
 from awards.calls.models import Call
 from awards.db import get_db, utcnow
 from awards.enums import AggregationMethod, DecisionKind

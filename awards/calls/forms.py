@@ -513,7 +513,7 @@ class FormFieldForm(BaseForm):
                                   validators=[Optional(), NumberRange(min=1, max=50)])
 
     TYPE_SETTINGS = {
-        **{kind: ("max_length",) for kind in TEXT_TYPES},
+        **dict.fromkeys(TEXT_TYPES, ("max_length",)),
         FieldType.NUMBER: ("min_value", "max_value"),
         FieldType.SINGLE_CHOICE: ("options",),
         FieldType.MULTIPLE_CHOICE: ("options",),

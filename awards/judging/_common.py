@@ -22,7 +22,7 @@ REL_TOLERANCE = 1e-9
 def id_key(value: Id) -> tuple[int, object]:
     """A sort key that orders ids deterministically even when ints and strings are mixed
     (numbers first, by value; anything else by its text)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):  # noqa: UP038 (faster)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return (1, str(value))
     return (0, value)
 

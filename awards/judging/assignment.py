@@ -110,7 +110,7 @@ def _plan(
     random.Random(seed).shuffle(order)
     priority = {j: i for i, j in enumerate(order)}
 
-    loads = {j: 0 for j in juror_ids}
+    loads = dict.fromkeys(juror_ids, 0)
     on_entry: dict[Id, set[Id]] = {e: set() for e in entry_ids}
     for juror_id, entry_id in existing:
         if juror_id in loads:

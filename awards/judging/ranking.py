@@ -128,7 +128,7 @@ def competition_ranks(
     canonical = snap(present.values())
     sign = -1.0 if higher_is_better else 1.0
     ordered = sorted(present, key=lambda e: sign * canonical[present[e]])
-    ranks: dict[Id, int | None] = {e: None for e in scores}
+    ranks: dict[Id, int | None] = dict.fromkeys(scores)
     previous: float | None = None
     for position, entry_id in enumerate(ordered, start=1):
         value = canonical[present[entry_id]]

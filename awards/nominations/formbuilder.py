@@ -21,9 +21,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import format_date
+from flask_babel import format_date, lazy_ngettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
 from wtforms import (
     BooleanField,
     Field,

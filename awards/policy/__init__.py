@@ -36,8 +36,18 @@ from awards.policy.conflicts import Person, conflict_condition, conflict_kinds, 
 from awards.policy.rules import Decision, Forbidden, Rule, negate
 
 __all__ = [
-    "Action", "Decision", "Forbidden", "Viewer", "allows", "require", "entry_condition",
-    "shows_identity", "call_is_frozen", "FROZEN_PHASES", "conflict_kinds", "Person",
+    "FROZEN_PHASES",
+    "Action",
+    "Decision",
+    "Forbidden",
+    "Person",
+    "Viewer",
+    "allows",
+    "call_is_frozen",
+    "conflict_kinds",
+    "entry_condition",
+    "require",
+    "shows_identity",
 ]
 
 

@@ -39,7 +39,6 @@ from awards.judging.public_vote import Candidate, InvalidChoice, select_advancin
 from awards.jury.models import Assignment, Review, Round, RoundEntry
 from awards.nominations.models import Answer, Attachment, Nomination
 from awards.public_stage import integrity
-from awards.ranking.models import Decision
 from awards.public_stage.models import (
     CommentReport,
     PublicStage,
@@ -48,6 +47,7 @@ from awards.public_stage.models import (
     StageEntry,
     Voter,
 )
+from awards.ranking.models import Decision
 
 IMAGE_TYPES = ("image/jpeg", "image/png")
 NAME_MAX = 120

@@ -201,7 +201,7 @@ def _vote_limit_refusal():
             return None
         item, keys = checks[within.index(False)]
         wait = limiter.limiter.get_window_stats(item, *keys).reset_time - time.time()
-    except Exception:  # noqa: BLE001 - any storage failure; the vote itself does not need it
+    except Exception:
         log.warning("the vote's rate-limit counters could not be reached", exc_info=True)
         return None
     seconds = str(min(item.get_expiry(), max(1, math.ceil(wait))))

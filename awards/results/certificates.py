@@ -20,14 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from awards.results.models import Certificate
+
 # The grouped display of a code and the pick of a frozen {kk, ru, en} text are the publication's.
-from awards.results.services import (  # noqa: F401  (format_code is re-exported)
+from awards.results.services import (
     CODE_ALPHABET,
     CODE_LENGTH,
     format_code,
     pick,
 )
-
 
 # Crockford's decoding rules, plus Cyrillic capitals that look like Latin ones.
 _LOOKALIKES = str.maketrans({

@@ -227,7 +227,7 @@ class Winner:
             names = texts(level, "name")
             if any(names.values()):
                 return names
-            return {lang: level.key for lang in LANGS}
+            return dict.fromkeys(LANGS, level.key)
         return texts(self.decision.category, "name")
 
     @property

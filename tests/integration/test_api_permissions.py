@@ -15,7 +15,7 @@ ANON, APP, OTHER, JUROR, CONFL, CHAIR, ADMIN, EXPIRED, REVOKED = ROLES
 def _row(default: int, **overrides: int) -> dict[str, int]:
     """Expected status per role: ``default`` for the token holders, 401 without a usable
     token unless overridden."""
-    row = {role: default for role in ROLES}
+    row = dict.fromkeys(ROLES, default)
     row[ANON] = 401
     row[EXPIRED] = row[REVOKED] = 401
     row.update({k.replace("__", "_"): v for k, v in overrides.items()})

@@ -1,5 +1,6 @@
 from tests.conftest import login
 
+
 def test_second_client_is_anonymous_while_db_context_open(app, db, client, make_user):
     make_user("a@example.com")
     login(client, "a@example.com")

@@ -155,5 +155,5 @@ def test_health_check_reports_ok(client):
     assert response.status_code == 200
     assert response.json["status"] == "ok"
     assert response.json["database"] == "ok"
-    assert ON_POSTGRES == (client.application.extensions["awards_db"]["engine"].dialect.name
-                           == "postgresql")
+    assert (client.application.extensions["awards_db"]["engine"].dialect.name
+                           == "postgresql") == ON_POSTGRES

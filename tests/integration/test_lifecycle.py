@@ -299,8 +299,8 @@ def test_non_admin_cannot_move_a_call(app, client):
 
 
 def test_settings_form_cannot_jump_phases(app, admin_client):
-    from tests.integration.test_admin_calls import edit_data
     from tests.conftest import post_form
+    from tests.integration.test_admin_calls import edit_data
 
     call_id = new_call(app)
     page = admin_client.get(f"/admin/calls/{call_id}/edit").get_data(as_text=True)

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from awards.audit import AuditEvent
-from awards.db import utcnow
 from awards.calls.models import Call
+from awards.db import utcnow
 from awards.enums import CallStatus, VoteTieRule
 from awards.jury.models import RoundEntry
 from awards.nominations.models import Nomination
@@ -211,8 +211,8 @@ def test_juror_sees_vote_count_only_when_the_call_shows_it(app, runner, client, 
 
     def assign_first(s):
         from awards.auth.models import User
-        from tests.jury_factories import assign
         from awards.jury.models import Round
+        from tests.jury_factories import assign
 
         juror = s.scalar(select(User).where(User.email == "juror@example.com"))
         return assign(s, s.get(Round, round_id), s.get(Nomination, world.refs[

@@ -62,7 +62,7 @@ def row(default: Any, **overrides: Any) -> dict[str, Any]:
 
 def api_row(default: Any, **overrides: Any) -> dict[str, Any]:
     """No token or a token that does not work: 401, unless overridden (public reads)."""
-    expected = {role: default for role in API_ROLES}
+    expected = dict.fromkeys(API_ROLES, default)
     expected[V] = expected[EXPIRED] = expected[REVOKED] = 401
     expected.update(overrides)
     return expected

@@ -40,7 +40,7 @@ def together(*calls):
         try:
             barrier.wait(10)
             results[i] = fn()
-        except BaseException as exc:  # noqa: BLE001 - reported by the test thread
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]

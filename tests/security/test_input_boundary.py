@@ -300,8 +300,8 @@ def test_restore_with_clean_text_removes_the_characters_and_says_where(
 def test_score_import_with_a_nul_character_is_refused_naming_the_line(app):
     from awards.ranking.importer import parse
 
-    content = ("entry,juror,criterion,score\nVOY-1,juror@example.com,impact,7\n"
-               "VOY-2\x00,juror@example.com,impact,5\n").encode()
+    content = (b"entry,juror,criterion,score\nVOY-1,juror@example.com,impact,7\n"
+               b"VOY-2\x00,juror@example.com,impact,5\n")
     with app.test_request_context(headers={"Accept-Language": "en"}):
         lines, errors, _count = parse(content)
 
