@@ -44,7 +44,8 @@ def register_extensions(app: Flask) -> None:
     from awards import sessions
 
     sessions.register(app)
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent / "translations"))
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES",
+                          str(Path(__file__).parent / "translations"))
     babel.init_app(app, locale_selector=select_locale)
     # No X-RateLimit-* headers: they cost two more storage round trips on every limited request
     # (a third of a public vote's time with the limits in Redis); a refusal still says when to

@@ -289,7 +289,7 @@ def create_backup(*, engine: Engine, upload_folder: str | Path,
                 tar.addfile(info, io.BytesIO(body))
                 for entry in manifest["tables"]:
                     tar.add(staging_dir / entry["file"], arcname=entry["file"], recursive=False)
-                for (relative, path), entry in zip(uploads, manifest["uploads"], strict=True):
+                for (_relative, path), entry in zip(uploads, manifest["uploads"], strict=True):
                     tar.add(path, arcname=entry["file"], recursive=False)
             os.replace(partial, output)
         except BaseException:
@@ -343,7 +343,7 @@ def verify_archive(path: str | Path, manifest: dict[str, Any]) -> None:
                                   f"{member.name}")
             digest = hashlib.sha256()
             fh = tar.extractfile(member)
-            for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+            while chunk := fh.read(1024 * 1024):
                 digest.update(chunk)
             if digest.hexdigest() != part["sha256"] or member.size != part["size"]:
                 raise BackupError(f"{member.name} in the archive is damaged: its checksum does "

@@ -90,7 +90,8 @@ def audit_verify(expect: str | None) -> None:
     if expect:
         expected_id, _, expected_hash = expect.partition(":")
         if not expected_id.isdigit() or not expected_hash:
-            raise click.BadParameter("use ID:HASH as printed by this command", param_hint="--expect")
+            raise click.BadParameter("use ID:HASH as printed by this command",
+                                     param_hint="--expect")
         from awards.audit import hash_of
 
         actual = hash_of(get_db(), int(expected_id))

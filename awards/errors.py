@@ -15,14 +15,20 @@ from awards.extensions import retry_after
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: (_l("Bad request"), _l("The request could not be understood. Please check the form and try again.")),
+    400: (_l("Bad request"),
+          _l("The request could not be understood. Please check the form and try again.")),
     403: (_l("Access denied"), _l("You do not have permission to open this page.")),
-    404: (_l("Page not found"), _l("The page you are looking for does not exist or is not available to you.")),
+    404: (_l("Page not found"),
+          _l("The page you are looking for does not exist or is not available to you.")),
     405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
-    413: (_l("File too large"), _l("The upload is larger than allowed. Please choose a smaller file.")),
+    413: (_l("File too large"),
+          _l("The upload is larger than allowed. Please choose a smaller file.")),
     429: (_l("Too many requests"), _l("Too many attempts. Please wait a little and try again.")),
-    500: (_l("Something went wrong"), _l("An unexpected error happened. It has been logged; please try again later.")),
-    503: (_l("Service temporarily unavailable"), _l("The service cannot reach its database right now. Nothing was saved from this request; please try again in a minute.")),
+    500: (_l("Something went wrong"),
+          _l("An unexpected error happened. It has been logged; please try again later.")),
+    503: (_l("Service temporarily unavailable"),
+          _l("The service cannot reach its database right now. Nothing was saved from this "
+             "request; please try again in a minute.")),
 }
 
 # Seconds a client is asked to wait after the database went away.

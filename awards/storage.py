@@ -4,6 +4,7 @@ Files are only ever served through views that check permission first."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -160,7 +161,7 @@ def save_upload(stream, filename: str | None, *, allowed: list[str], max_bytes: 
 
 
 def _with_ext(name: str, kind: str) -> str:
-    stem, dot, ext = name.rpartition(".")
+    _stem, dot, ext = name.rpartition(".")
     if dot and ext.lower() in {"pdf", "jpg", "jpeg", "png", "gif", "webp"}:
         return name
     return name + EXTENSIONS[kind]
@@ -190,10 +191,8 @@ def discard_uncommitted() -> None:
 
 
 def delete_stored(stored_name: str) -> None:
-    try:
+    with contextlib.suppress(FileNotFoundError):
         path_for(stored_name).unlink(missing_ok=True)
-    except FileNotFoundError:
-        pass
 
 
 def read_stored(stored_name: str) -> bytes:

@@ -159,10 +159,7 @@ def _from_http(exc: HTTPException) -> Response:
 def _rollback(*, close: bool = False) -> None:
     """Undo the request's unfinished changes. Called after the answer is built: building it
     may read the caller's account (for the language), which a rollback would expire."""
-    if close:
-        session = g.pop("_db_session", None)
-    else:
-        session = g.get("_db_session")
+    session = g.pop("_db_session", None) if close else g.get("_db_session")
     if session is None:
         return
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -512,7 +512,7 @@ class FormFieldForm(BaseForm):
     file_max_count = IntegerField(_l("Maximum number of files"), default=1,
                                   validators=[Optional(), NumberRange(min=1, max=50)])
 
-    TYPE_SETTINGS = {
+    TYPE_SETTINGS: ClassVar[dict] = {
         **dict.fromkeys(TEXT_TYPES, ("max_length",)),
         FieldType.NUMBER: ("min_value", "max_value"),
         FieldType.SINGLE_CHOICE: ("options",),

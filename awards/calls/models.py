@@ -4,7 +4,7 @@ levels of a call, and the application form a call asks nominators to fill in."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, String, Text, UniqueConstraint
@@ -105,7 +105,7 @@ class Call(Base):
     # Two administrators editing the same call: the second save fails instead of overwriting.
     version_id: Mapped[int] = mapped_column()
 
-    __mapper_args__ = {"version_id_col": version_id}
+    __mapper_args__: ClassVar[dict] = {"version_id_col": version_id}
     __table_args__ = (
         CheckConstraint("closes_at > opens_at", name="closes_after_opens"),
         CheckConstraint("trim_k >= 0", name="trim_k_not_negative"),
@@ -253,9 +253,7 @@ class FormField(Base):
     def applies_to(self, *, category_id: int | None, nominator_kind: str | None) -> bool:
         if self.category_id is not None and self.category_id != category_id:
             return False
-        if self.nominator_kinds is not None and nominator_kind not in self.nominator_kinds:
-            return False
-        return True
+        return not (self.nominator_kinds is not None and nominator_kind not in self.nominator_kinds)
 
     def option_values(self) -> list[str]:
         return [str(option.get("value")) for option in self.options or []]

@@ -3,6 +3,8 @@ filter. Forms read and check what was typed; the services decide and write."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -64,7 +66,7 @@ class ReviewForm(BaseForm):
         _l("Private note"), validators=[Optional(), Length(max=MAX_COMMENT)],
         description=_l("Only you can see this note. It is not part of your review."))
 
-    criteria: list = []
+    criteria: ClassVar[list] = []
 
     def score_field(self, criterion):
         return self[score_name(criterion)]

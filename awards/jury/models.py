@@ -4,7 +4,7 @@ and their members, conflicts of interest, who reviews what, and the reviews with
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import (
     CheckConstraint,
@@ -123,7 +123,7 @@ class Round(Base):
     vote_threshold: Mapped[float | None] = mapped_column(Float)
     version_id: Mapped[int] = mapped_column()
 
-    __mapper_args__ = {"version_id_col": version_id}
+    __mapper_args__: ClassVar[dict] = {"version_id_col": version_id}
     __table_args__ = (
         CheckConstraint("reviews_per_entry >= 1", name="reviews_per_entry_positive"),
     )
@@ -345,7 +345,7 @@ class Review(Base):
     # Autosave from two tabs must not let an older draft overwrite a newer one.
     version_id: Mapped[int] = mapped_column()
 
-    __mapper_args__ = {"version_id_col": version_id}
+    __mapper_args__: ClassVar[dict] = {"version_id_col": version_id}
 
     assignment: Mapped[Assignment] = relationship(back_populates="review")
     scores: Mapped[list[Score]] = relationship(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
@@ -240,8 +240,8 @@ class NominationFormBase(BaseForm):
     validating (True for Submit and for changes to a nomination already submitted)."""
 
     final = False
-    questions: list[FormField] = []
-    nominee_fields: list[str] = []
+    questions: ClassVar[list[FormField]] = []
+    nominee_fields: ClassVar[list[str]] = []
     asks_consent = False
 
     def __init__(self, *args, **kwargs):

@@ -5,7 +5,7 @@ applicant follows."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -61,7 +61,7 @@ class Nomination(Base):
     # save fails instead of silently overwriting.
     version_id: Mapped[int] = mapped_column()
 
-    __mapper_args__ = {"version_id_col": version_id}
+    __mapper_args__: ClassVar[dict] = {"version_id_col": version_id}
 
     call: Mapped[Call] = relationship()
     category: Mapped[Category] = relationship()

@@ -42,7 +42,8 @@ def export():
     user = current_user._get_current_object()
     bundle = services.collect_export(session=get_db(), user=user)
     # In memory up to 32 MB, then on disk: a nomination's documents can be large.
-    out = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
+    # send_file closes it when the response is done.
+    out = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115
     services.write_zip(bundle, out)
     out.seek(0)
     name = f"awards-my-data-{user.id}-{utcnow():%Y%m%d}.zip"

@@ -1,4 +1,5 @@
-"""Administrators set up a call's public stage, review flagged votes, moderate comments and close the stage.
+"""Administrators set up a call's public stage, review flagged votes, moderate comments and close
+the stage.
 
 Before the close no screen here shows how many votes an entry has: only the stage's overall
 numbers (votes, voters, flagged, annulled), so nobody can leak or steer a running vote."""
@@ -118,7 +119,8 @@ def votes(call_id: int):
     call = get_or_404(Call, call_id)
     current = _stage_or_404(call)
     return render_template("public_stage_admin/votes.html", call=call, stage=current,
-                           votes=services.flagged_votes(db, current), form=ReasonForm(formdata=None),
+                           votes=services.flagged_votes(db, current),
+                           form=ReasonForm(formdata=None),
                            numbers=services.overall_numbers(db, current))
 
 

@@ -118,7 +118,8 @@ def public_name(nomination: Nomination) -> str:
     return nomination.nominee_name or nomination.organisation_name or nomination.reference or ""
 
 
-def entries_by_category(session: Session, stage: PublicStage) -> list[tuple[Category, list[StageEntry]]]:
+def entries_by_category(session: Session,
+                        stage: PublicStage) -> list[tuple[Category, list[StageEntry]]]:
     entries = session.scalars(
         select(StageEntry).where(StageEntry.stage_id == stage.id)
         .options(selectinload(StageEntry.nomination)).order_by(StageEntry.id)
@@ -378,7 +379,8 @@ def _insert_entries(session: Session, stage: PublicStage, ids: Collection[int]) 
         select(Nomination.id, Nomination.category_id).where(Nomination.id.in_(list(ids)))
     ).all())
     session.execute(insert(StageEntry), [
-        {"stage_id": stage.id, "nomination_id": nid, "category_id": by_id[nid], "tied_at_cut": False}
+        {"stage_id": stage.id, "nomination_id": nid, "category_id": by_id[nid],
+         "tied_at_cut": False}
         for nid in sorted(ids)
     ])
     session.expire(stage, ["entries"])
@@ -571,7 +573,8 @@ def annul_vote(*, session: Session, actor, vote: PublicVote, reason: str,
 def flagged_votes(session: Session, stage: PublicStage) -> list[PublicVote]:
     return list(session.scalars(
         select(PublicVote).where(PublicVote.stage_id == stage.id,
-                                 (PublicVote.flagged.is_(True)) | (PublicVote.annulled_at.is_not(None)))
+                                 PublicVote.flagged.is_(True)
+                                 | PublicVote.annulled_at.is_not(None))
         .options(selectinload(PublicVote.voter), selectinload(PublicVote.category))
         .order_by(PublicVote.annulled_at.is_not(None), PublicVote.cast_at, PublicVote.id)
     ))
@@ -864,7 +867,8 @@ def post_comment(*, session: Session, stage: PublicStage, voter: Voter, entry: S
     return comment
 
 
-def approved_comments(session: Session, stage: PublicStage, nomination_id: int) -> list[StageComment]:
+def approved_comments(session: Session, stage: PublicStage,
+                      nomination_id: int) -> list[StageComment]:
     return list(session.scalars(
         select(StageComment).where(StageComment.stage_id == stage.id,
                                    StageComment.nomination_id == nomination_id,

@@ -1,4 +1,5 @@
-"""The public stage as visitors meet it: candidates' profiles, e-mail verification, voting and comments."""
+"""The public stage as visitors meet it: candidates' profiles, e-mail verification, voting and
+comments."""
 
 from __future__ import annotations
 
@@ -182,15 +183,15 @@ def _parsed(limits: str) -> tuple:
 def _vote_limit_refusal():
     """The vote's rate limits, per client address and per network, counted in the limiter's
     storage with the ``limits`` library itself (``awards.extensions.hit_all``): Flask-Limiter's
-    bookkeeping around the same four counters cost more than the counters (bench/RESULTS.md). A refusal says when to come
-    back; if the storage cannot be reached, the vote is let through (a campaign must not stop
-    because its counters did)."""
+    bookkeeping around the same four counters cost more than the counters (bench/RESULTS.md).
+    A refusal says when to come back; if the storage cannot be reached, the vote is let through
+    (a campaign must not stop because its counters did)."""
     config = current_app.config
     if not config["RATELIMIT_ENABLED"]:
         return None
     ip = _client_ip()
     # Under the site's key prefix when it has one (several sites sharing one Redis).
-    scope = tuple(filter(None, [config.get("RATELIMIT_KEY_PREFIX")])) + ("public-vote",)
+    scope = (*tuple(filter(None, [config.get("RATELIMIT_KEY_PREFIX")])), "public-vote")
     checks = [(item, (*scope, "address", ip))
               for item in _parsed(config["RATELIMIT_PUBLIC_VOTE"])]
     checks += [(item, (*scope, "network", network_of(ip)))
@@ -333,7 +334,7 @@ def verify_code(slug: str):
 @bp.get("/<slug>/verify/<token>")
 def verify_link(slug: str, token: str):
     db = get_db()
-    call, stage = _stage_or_404(slug)
+    call, _stage = _stage_or_404(slug)
     try:
         voter = voters.verify_link(session=db, token=token)
     except voters.VoterError as refusal:

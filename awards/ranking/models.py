@@ -4,7 +4,7 @@ votes (yes/no per entry, or a ranked ballot per category) behind such decisions.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import JSON, ForeignKey, Index, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -46,7 +46,7 @@ class Decision(Base):
     )
     version_id: Mapped[int] = mapped_column()
 
-    __mapper_args__ = {"version_id_col": version_id}
+    __mapper_args__: ClassVar[dict] = {"version_id_col": version_id}
     __table_args__ = (
         # Results and shortlists read a call's decisions category by category; it also serves
         # as the index of the call_id foreign key.

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from awards.calls.models import Call
 from awards.db import get_db, utcnow
 
-results_cli = AppGroup("results", help="Publish due results and check certificates from the command line.")
+results_cli = AppGroup(
+    "results", help="Publish due results and check certificates from the command line.")
 
 
 def _call(session, ref: str) -> Call:

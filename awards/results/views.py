@@ -1,4 +1,5 @@
-"""Public results: a call's published winners, the archive of past calls, the winners gallery and certificate verification.
+"""Public results: a call's published winners, the archive of past calls, the winners gallery and
+certificate verification.
 
 Nothing is shown before a version's publication time, whatever the URL: an unknown call, a
 call without visible results and a version not yet public all answer 404. Administrators

@@ -428,12 +428,9 @@ def list_nominations(
         filtered = base.where(Nomination.status == status)
 
     # Counts per status ignore the status filter, so the filter shows what each choice holds.
-    counts = {
-        row_status: count
-        for row_status, count in session.execute(
+    counts = dict(session.execute(
             base.with_only_columns(Nomination.status, func.count()).group_by(Nomination.status)
-        )
-    }
+        ))
     total = sum(counts.get(s, 0) for s in ([status] if status is not None else LISTED_STATUSES))
     pages = max(1, ceil(total / per_page))
     page = min(max(1, page), pages)

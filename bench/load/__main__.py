@@ -198,7 +198,7 @@ def main() -> int:
         details.append((scenario, steps))
     ops = {"login": "logins", "submit": "submissions", "score": "reviews"}
     print("\n### Each scenario alone\n")
-    print(report.scenario_table(rows + [again], ceiling, ops))
+    print(report.scenario_table([*rows, again], ceiling, ops))
     if "mixed" in results:
         mixed = [_rows(results["mixed"], s)[0] for s in ("read", "submit", "score")]
         print("\n### All three at once\n")

@@ -171,7 +171,7 @@ def submit(browser: Browser, actor: dict, rec: Recorder, world: dict) -> bool:
 def _sheet(world: dict, rnd: random.Random) -> dict[str, str]:
     sheet = {}
     for criterion_id, (low, high, step) in world["criteria"].items():
-        steps = int(round((high - low) / step))
+        steps = round((high - low) / step)
         value = low + step * rnd.randint(0, steps)
         sheet[criterion_id] = str(int(value)) if float(value).is_integer() else str(value)
     return sheet

@@ -205,7 +205,7 @@ def build(session: Session, *, entries: int, jurors: int, applicants: int) -> Wo
     # Earlier applicants own the seeded entries and never log in.
     crowd = add_accounts(session, "crowd", max(1, entries // 2), "!", now)
     admin_id = add_accounts(session, "admin", 1, "!", now)[0]
-    applicant_ids = add_accounts(session, "applicant", applicants, password_hash, now)
+    add_accounts(session, "applicant", applicants, password_hash, now)
     juror_ids = add_accounts(session, "juror", jurors, password_hash, now)
 
     add_entries(session, open_call, count=entries, status=NominationStatus.SUBMITTED,
