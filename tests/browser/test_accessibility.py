@@ -80,7 +80,7 @@ ENDPOINTS = _url_map_endpoints()
 
 def role_of(endpoint: str) -> str:
     """Who opens the page: the least privileged user who can."""
-    blueprint, _, view = endpoint.partition(".")
+    blueprint, _, _view = endpoint.partition(".")
     if blueprint in {"admin", "screening", "jury_admin", "ranking", "results_admin",
                      "announcements_admin", "public_stage_admin"}:
         return "admin"

@@ -249,8 +249,8 @@ def test_full_journey_from_nomination_to_published_result(app, browser, live_ser
         set_round_status(admin, round_id, "open")
 
         # ---- each juror scores the entry from the dashboard ---------------------------------
-        for n, (juror, scores, total) in enumerate(zip((JUROR_1, JUROR_2), SCORES, TOTALS),
-                                                   start=1):
+        for n, (juror, scores, total) in enumerate(
+                zip((JUROR_1, JUROR_2), SCORES, TOTALS, strict=False), start=1):
             page = people.page(f"juror {n}")
             log_in(page, *juror)
             page.locator('.main-nav a[href$="/jury/"]').click()

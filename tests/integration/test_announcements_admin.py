@@ -298,7 +298,7 @@ def test_schedule_in_almaty_time_hides_post_until_then(app, admin_client):
     assert post["publish_at"] == datetime(2099, 12, 5, 5, 0, tzinfo=UTC)
     assert actions(app) == ["announcement.schedule"]
     listing = admin_client.get("/admin/news/?status=scheduled").get_data(as_text=True)
-    assert 'id="post-%d"' % post_id in listing
+    assert f'id="post-{post_id}"' in listing
     assert "5 December 2099, 10:00" in listing
 
 

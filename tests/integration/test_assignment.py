@@ -11,14 +11,14 @@ from sqlalchemy import func, select
 from awards.enums import AssignmentStatus, ConflictSource, JurorStatus, ReviewStatus, RoundStatus
 from awards.jury.models import Assignment, Conflict, JuryMember, Round
 from tests.factories import arrange, read
-from tests.integration.test_jury_setup import (  # noqa: F401  (client is a fixture)
+from tests.integration.test_jury_setup import (  # noqa: F401  (english_client is the client fixture)
     account,
     active_pairs,
     as_admin,
     assign_rows,
     audit_actions,
     audit_events,
-    client,
+    english_client,
     flashes,
     follow,
     input_value,

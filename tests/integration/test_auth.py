@@ -882,7 +882,8 @@ def test_login_after_registration_returns_to_the_page_the_newcomer_came_from(cli
         "confirm": "a-long-password", "accept": "y",
     })
     assert response.status_code == 200
-    link = re.search(r"http://localhost(/account/verify/\S+)", outbox("newcomer@example.com")[0].body_text)
+    body = outbox("newcomer@example.com")[0].body_text
+    link = re.search(r"http://localhost(/account/verify/\S+)", body)
     assert client.get(link.group(1)).status_code == 302
     response = post_form(client, "/account/login",
                          {"email": "newcomer@example.com", "password": "a-long-password"})

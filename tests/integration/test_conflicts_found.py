@@ -19,10 +19,10 @@ from awards.jury.models import JuryMember, RoundEntry
 from tests.api_factories import bearer, make_token
 from tests.conftest import get_csrf, login
 from tests.factories import arrange, read
-from tests.integration.test_jury_setup import (  # noqa: F401  (client is a fixture)
+from tests.integration.test_jury_setup import (  # noqa: F401  (english_client is the client fixture)
     active_pairs,
     audit_events,
-    client,
+    english_client,
     flashes,
     follow,
     input_value,

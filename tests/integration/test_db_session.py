@@ -121,8 +121,7 @@ def test_prepared_statements_outlive_the_pages_that_only_read(app, client):
     arrange(app, public_world)
     for _ in range(8):
         assert client.get(f"/public/{SLUG}/").status_code == 200
-    with app.app_context():
-        # The test client's requests ran one at a time, so the pool holds one connection.
-        with get_engine().connect() as conn:
-            prepared = conn.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements")
-            assert prepared.scalar() > 0
+    # The test client's requests ran one at a time, so the pool holds one connection.
+    with app.app_context(), get_engine().connect() as conn:
+        prepared = conn.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements")
+        assert prepared.scalar() > 0

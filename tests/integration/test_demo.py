@@ -59,7 +59,7 @@ def test_seed_demo_volunteer_call_is_open_until_the_end_of_30_november_in_almaty
     assert [(c.key, c.weight) for c in rubric.criteria] == [
         ("impact", 0.4), ("scale", 0.2), ("innovation", 0.2), ("sustainability", 0.2)]
     members = call.panels[0].members
-    assert [(m.email, m.is_chair, m.is_active) for m in members][0] == (
+    assert next((m.email, m.is_chair, m.is_active) for m in members) == (
         "jury1@example.com", True, True)
     assert all(m.user_id is not None for m in members)
 

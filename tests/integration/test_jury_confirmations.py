@@ -24,11 +24,11 @@ from awards.jury.models import Assignment, Round, RoundEntry
 from awards.ranking.models import Decision
 from tests.conftest import csrf_from, login
 from tests.factories import arrange, read
-from tests.integration.test_jury_setup import (  # noqa: F401  (client is a fixture)
+from tests.integration.test_jury_setup import (  # noqa: F401  (english_client is the client fixture)
     as_admin,
     assign_rows,
     audit_events,
-    client,
+    english_client,
     flashes,
     follow,
     make_world,

@@ -21,9 +21,9 @@ from awards.jury.models import Assignment, Review, Round
 from tests.api_factories import bearer, make_token
 from tests.conftest import csrf_from, get_csrf, login
 from tests.factories import arrange, read
-from tests.integration.test_jury_setup import (  # noqa: F401  (client is a fixture)
+from tests.integration.test_jury_setup import (  # noqa: F401  (english_client is the client fixture)
     audit_actions,
-    client,
+    english_client,
     flashes,
     post,
     text_of,
@@ -215,8 +215,8 @@ def test_round_cannot_open_again_after_publication(app, client, world):
     login(client, world.results.admin_email)
     url = f"/admin/jury/rounds/{world.results.round_id}/edit"
     page = client.get(url)
-    data = {name: value for name, value in re.findall(
-        r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', text_of(page))}
+    data = dict(re.findall(
+        r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', text_of(page)))
     data.update({"name_en": "Long list", "name_ru": "Длинный список", "name_kk": "Ұзын тізім",
                  "kind": "scoring", "reviews_per_entry": "3", "panel_id": "0",
                  "status": "open"})

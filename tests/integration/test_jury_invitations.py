@@ -15,12 +15,12 @@ from awards.jury.models import JuryMember
 from awards.mail import OutgoingMail
 from tests.conftest import login
 from tests.factories import arrange, read
-from tests.integration.test_jury_setup import (  # noqa: F401  (client is a fixture)
+from tests.integration.test_jury_setup import (  # noqa: F401  (english_client is the client fixture)
     account,
     as_admin,
     audit_actions,
     audit_events,
-    client,
+    english_client,
     field_errors,
     flashes,
     follow,

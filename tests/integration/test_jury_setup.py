@@ -209,8 +209,9 @@ def follow(client, response):
     return client.get(response.headers["Location"])
 
 
-@pytest.fixture
-def client(app):
+@pytest.fixture(name="client")
+def english_client(app):
+    """A client whose browser asks for English (other test modules import this fixture)."""
     from tests.conftest import IsolatedClient
 
     app.test_client_class = IsolatedClient
@@ -681,7 +682,7 @@ def test_progress_query_count_is_constant(app, client):
 
 def _pending_world(app, **kwargs) -> World:
     w = make_world(app, entries=4, jurors=3, **kwargs)
-    j0, j1, j2 = w.jurors
+    j0, j1, _j2 = w.jurors
     e = w.entries
     assign_rows(app, w.round_id, [(j0, e[0]), (j1, e[1])], review=ReviewStatus.SUBMITTED)
     assign_rows(app, w.round_id, [(j0, e[2])], review=ReviewStatus.DRAFT)

@@ -84,7 +84,7 @@ def test_publish_now_shows_winners_citation_and_photo(client, app, world):
     assert "Nominee A" not in html
     assert CITATION["en"] in html
     assert f'/results/{world.call_slug}/photos/{world.photo_name}' in html
-    assert 'id="winner-%d"' % world.entries["C"] in html
+    assert f'id="winner-{world.entries["C"]}"' in html
     assert html.index("Winner") < html.index("Nominee C") < html.index("Laureate")
     photo = client.get(f"/results/{world.call_slug}/photos/{world.photo_name}")
     assert photo.status_code == 200

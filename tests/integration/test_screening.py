@@ -205,7 +205,7 @@ def test_screening_route_permission_by_role(app, client, admin, applicant, role,
 
 
 def test_decision_without_csrf_token_is_refused(app, client, admin, applicant):
-    call_id, (nomination_id,) = setup_call(app, applicant)
+    _call_id, (nomination_id,) = setup_call(app, applicant)
     login(client, admin.email)
 
     response = client.post(f"/admin/screening/nomination/{nomination_id}/decision",

@@ -72,6 +72,7 @@ def test_production_cookie_is_secure_and_transport_is_pinned(app_config):
         assert {"httponly", "secure"} <= flags
         assert "samesite=lax" in cookie.lower()
         response = client.get("/")
-        assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+        assert (response.headers["Strict-Transport-Security"]
+                == "max-age=31536000; includeSubDomains")
     finally:
         app.extensions["awards_db"]["engine"].dispose()

@@ -25,7 +25,8 @@ def test_sniff_reads_type_from_content(head, kind):
 
 @pytest.mark.parametrize(
     ("raw", "clean"),
-    [("../../etc/passwd", "passwd"), ("C:\\Users\\me\\cv.pdf", "cv.pdf"), ("..\\..\\x.png", "x.png"),
+    [("../../etc/passwd", "passwd"), ("C:\\Users\\me\\cv.pdf", "cv.pdf"),
+     ("..\\..\\x.png", "x.png"),
      ("", "file"), (".hidden.pdf", "hidden.pdf"), ("a\x00b\nc.pdf", "abc.pdf")],
 )
 def test_clean_filename_drops_path_parts(raw, clean):

@@ -52,7 +52,7 @@ from tests.screening_factories import make_nomination as submitted_nomination
 # The roles of the pages; the API adds two tokens that must not work.
 ROLES = ("visitor", "applicant", "other_applicant", "juror", "conflicted_juror", "chair",
          "admin")
-API_ROLES = ROLES + ("expired_token", "revoked_token")
+API_ROLES = (*ROLES, "expired_token", "revoked_token")
 
 EMAILS = {
     "applicant": "applicant@example.com",

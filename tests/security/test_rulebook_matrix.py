@@ -44,7 +44,7 @@ from tests.security import rulebook_world as rw
 from tests.security.rulebook_world import PHASES, ROLES, RulebookWorld
 
 OK, ANON = "ok", "anon"
-O, S, J, D, RS, P, C = PHASES
+O, S, J, D, RS, P, C = PHASES  # noqa: E741  (the phases' initials)
 STARTED = frozenset({J, D, RS, P, C})  # the round has opened: its jurors see their entries
 
 ANONYMOUS, APPLICANT, OTHER, JUROR, CONFLICTED, CHAIR, CHAIR_JUROR, ADMIN = ROLES

@@ -196,7 +196,7 @@ def test_assign_covers_every_entry_when_feasible(problem):
 @settings(max_examples=150, deadline=None)
 @given(problems(capacities=False, with_conflicts=False, with_existing=False))
 def test_assign_balances_jurors_with_the_same_eligibility(problem):
-    entries, jurors, conflicts, existing, k, seed = problem
+    entries, jurors, _conflicts, _existing, k, seed = problem
     plan = assign(entries, jurors, reviews_per_entry=k, seed=seed)
     classes = {}
     for j in jurors:

@@ -23,7 +23,8 @@ def cands(*votes, order=None):
     """Candidates "a", "b", ... with these votes; submitted in ``order`` (default a first)."""
     keys = [chr(ord("a") + i) for i in range(len(votes))]
     order = order or keys
-    return [Candidate(k, v, T0 + timedelta(hours=order.index(k))) for k, v in zip(keys, votes)]
+    return [Candidate(k, v, T0 + timedelta(hours=order.index(k)))
+            for k, v in zip(keys, votes, strict=False)]
 
 
 def test_top_n_advance_when_no_tie_at_cut():
