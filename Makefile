@@ -17,12 +17,13 @@ POT          := $(TRANSLATIONS)/messages.pot
 # Flask-Babel's lazy helpers, on top of pybabel's defaults (_, gettext, ngettext, pgettext, ...).
 BABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
 
-.PHONY: help run test install install-test compile-translations translations mail-worker \
+.PHONY: help run test lint install install-test compile-translations translations mail-worker \
         db-upgrade seed clean screenshots bench-load bench-vote
 
 help:
 	@echo "make run           set up (.venv, translations, database, demo data) and serve on $(HOST):$(PORT)"
-	@echo "make test          run the test suite on SQLite and on PostgreSQL"
+	@echo "make test          lint, then run the test suite on SQLite and on PostgreSQL"
+	@echo "make lint          ruff check (the rules are in pyproject.toml)"
 	@echo "make translations  extract messages and update the kk/ru/en catalogs"
 	@echo "make mail-worker   deliver queued e-mail, keep watching the outbox"
 	@echo "make screenshots   refresh the README screenshots in docs/screenshots/"
@@ -76,6 +77,12 @@ mail-worker: $(VENV)/.installed
 	$(FLASK) awards mail send --watch
 
 # ---- tests ------------------------------------------------------------------------------------
+
+LINT_PATHS := app.py awards tests bench scripts migrations
+
+# ruff is pinned in the test extras (pyproject.toml), installed from PyPI.
+lint: install-test
+	$(BIN)/ruff check $(LINT_PATHS)
 
 # Extra pytest arguments: make test PYTEST_ARGS="-k register -x"
 test: install-test compile-translations

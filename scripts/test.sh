@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite, twice: on SQLite, then on PostgreSQL.
+# Lint (ruff), then the whole test suite, twice: on SQLite, then on PostgreSQL.
 #
 #   scripts/test.sh [pytest arguments...]      (usually through `make test`)
 #
@@ -163,6 +163,11 @@ run_pass() {
 
 extra_args=("$@")
 [ -x "$BIN/python" ] || die "no virtualenv at ${BIN%/bin}: run 'make test'"
+
+# Lint first: a finding fails the run before any test starts.
+say "lint: ruff check"
+[ -x "$BIN/ruff" ] || die "ruff is missing from the virtualenv: run 'make test' (it installs the test extras)"
+"$BIN/ruff" check app.py awards tests bench scripts migrations || die "ruff found problems (make lint shows them)"
 
 ensure_chromium
 ensure_axe
