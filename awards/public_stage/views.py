@@ -28,6 +28,7 @@ from limits import parse_many
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import TooManyRequests
 
+from awards import metrics
 from awards.calls.models import Call
 from awards.db import get_db, get_engine, utcnow
 from awards.enums import CallStatus, StageKind
@@ -253,6 +254,7 @@ def vote(slug: str, reference: str):
             return _refuse(refusal.message, refusal.status, call=ballot, entry=ballot)
     if outcome is None:
         return message
+    metrics.vote_outcome(outcome)
     if _wants_json():
         return jsonify({"ok": True, "outcome": outcome, "message": message}), 200
     flash(message, "success")

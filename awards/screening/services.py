@@ -429,8 +429,8 @@ def list_nominations(
 
     # Counts per status ignore the status filter, so the filter shows what each choice holds.
     counts = dict(session.execute(
-            base.with_only_columns(Nomination.status, func.count()).group_by(Nomination.status)
-        ))
+        base.with_only_columns(Nomination.status, func.count()).group_by(Nomination.status)
+    ).all())
     total = sum(counts.get(s, 0) for s in ([status] if status is not None else LISTED_STATUSES))
     pages = max(1, ceil(total / per_page))
     page = min(max(1, page), pages)
