@@ -32,6 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_security(app)
     register_templates(app)
     register_cli(app)
+    register_metrics(app)
     return app
 
 
@@ -104,6 +105,13 @@ def register_templates(app: Flask) -> None:
     from awards.templating import register
 
     register(app)
+
+
+def register_metrics(app: Flask) -> None:
+    # Last: its middleware wraps everything else, ProxyFix included, to time whole requests.
+    from awards import metrics
+
+    metrics.register(app)
 
 
 def register_cli(app: Flask) -> None:

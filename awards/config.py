@@ -78,6 +78,9 @@ DEFAULTS: dict[str, object] = {
     "WTF_CSRF_TIME_LIMIT": 4 * 3600,
     "SQL_ECHO": False,
     "PROXY_COUNT": 0,  # trusted reverse proxies in front of the app (X-Forwarded-*)
+    # Prometheus metrics at /metrics, for requests carrying this bearer token; off (404) while
+    # empty (awards/metrics.py).
+    "METRICS_TOKEN": "",
 }
 
 
