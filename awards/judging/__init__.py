@@ -1,7 +1,10 @@
 """The judging rules as pure functions: totals, aggregation, ranking, agreement, stability,
 commission votes and juror assignment.
 
-Standard library only (plus ``awards.enums``): no Flask, no database. The services load rows,
+Standard library (plus ``awards.enums``, and numpy in ``fast``): no Flask, no database.
+``fast`` gives the same results as ``aggregate``, ``rank_entries``, ``agreement_report`` and
+``bootstrap_top_n`` on columns of numbers, for rounds of thousands of entries; the functions
+here stay the reference it is tested against. The services load rows,
 turn them into the small frozen dataclasses below, call these functions and store or show the
 results, including their explanations (``Step`` = ``(code, params)``). See docs/judging.md."""
 

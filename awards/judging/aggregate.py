@@ -236,60 +236,73 @@ def juror_values(
             status = ScaleStatus.TOO_FEW_REVIEWS
         elif method is AggregationMethod.ZSCORE and close(max(marks), min(marks)):
             status = ScaleStatus.NO_SPREAD
-        scales[juror_id] = JurorScale(juror_id, count, juror_mean, juror_sd, status)
-
+        scale = scales[juror_id] = JurorScale(juror_id, count, juror_mean, juror_sd, status)
         out: dict[Id, float | None] = {}
         if status is ScaleStatus.TOO_FEW_REVIEWS:
             for e, total in zip(entry_ids, marks, strict=True):
                 out[e] = None
-                details[(juror_id, e)] = step(
-                    StepCode.REVIEW_EXCLUDED,
-                    juror_id=juror_id,
-                    total=total,
-                    reason=ScaleStatus.TOO_FEW_REVIEWS.value,
-                )
+                details[(juror_id, e)] = value_step(method, scale, total, None)
         elif method is AggregationMethod.ZSCORE:
             for e, total in zip(entry_ids, marks, strict=True):
                 if status is ScaleStatus.NO_SPREAD:
-                    out[e] = 0.0
-                    details[(juror_id, e)] = step(
-                        StepCode.ZSCORE_NEUTRAL, juror_id=juror_id, total=total
-                    )
+                    z = 0.0
                 else:
                     assert juror_mean is not None and juror_sd
                     z = (total - juror_mean) / juror_sd
-                    out[e] = z
-                    details[(juror_id, e)] = step(
-                        StepCode.ZSCORE,
-                        juror_id=juror_id,
-                        total=total,
-                        juror_mean=juror_mean,
-                        juror_sd=juror_sd,
-                        z=z,
-                    )
+                out[e] = z
+                details[(juror_id, e)] = value_step(method, scale, total, z)
         elif method in (AggregationMethod.RANK, AggregationMethod.BORDA):
             ranks = average_ranks(marks, descending=True)
             for e, total, rank in zip(entry_ids, marks, ranks, strict=True):
-                if method is AggregationMethod.RANK:
-                    out[e] = rank
-                    details[(juror_id, e)] = step(
-                        StepCode.JUROR_RANK, juror_id=juror_id, total=total, rank=rank, of=count
-                    )
-                else:
-                    points = count - rank
-                    out[e] = points
-                    details[(juror_id, e)] = step(
-                        StepCode.BORDA_POINTS,
-                        juror_id=juror_id,
-                        total=total,
-                        rank=rank,
-                        of=count,
-                        points=points,
-                    )
+                value = rank if method is AggregationMethod.RANK else count - rank
+                out[e] = value
+                details[(juror_id, e)] = value_step(method, scale, total, value, rank)
         else:  # mean, median, trimmed work on the totals themselves
             out = dict(zip(entry_ids, marks, strict=True))
         values[juror_id] = out
     return JurorValues(values, scales, details)
+
+
+def value_step(
+    method: AggregationMethod,
+    scale: JurorScale,
+    total: float,
+    value: float | None,
+    rank: float | None = None,
+) -> Step:
+    """How one review's value under a relative method was obtained (the explanation's line for
+    that review); ``rank`` is the juror's rank of the entry (``rank`` and ``borda``)."""
+    juror_id = scale.juror_id
+    if scale.status is ScaleStatus.TOO_FEW_REVIEWS:
+        return step(
+            StepCode.REVIEW_EXCLUDED,
+            juror_id=juror_id,
+            total=total,
+            reason=ScaleStatus.TOO_FEW_REVIEWS.value,
+        )
+    if method is AggregationMethod.ZSCORE:
+        if scale.status is ScaleStatus.NO_SPREAD:
+            return step(StepCode.ZSCORE_NEUTRAL, juror_id=juror_id, total=total)
+        return step(
+            StepCode.ZSCORE,
+            juror_id=juror_id,
+            total=total,
+            juror_mean=scale.mean,
+            juror_sd=scale.sd,
+            z=value,
+        )
+    if method is AggregationMethod.RANK:
+        return step(
+            StepCode.JUROR_RANK, juror_id=juror_id, total=total, rank=rank, of=scale.count
+        )
+    return step(
+        StepCode.BORDA_POINTS,
+        juror_id=juror_id,
+        total=total,
+        rank=rank,
+        of=scale.count,
+        points=value,
+    )
 
 
 def combine(values: Sequence[float], method: AggregationMethod, trim: int = 1) -> float:
@@ -307,38 +320,19 @@ def combine(values: Sequence[float], method: AggregationMethod, trim: int = 1) -
     return mean(values)
 
 
-def aggregate(
-    reviews: Iterable[Review],
-    method: AggregationMethod | str,
-    *,
-    entries: Iterable[Id] | None = None,
-    required_reviews: int = 0,
-    trim: int = 1,
-) -> Aggregation:
-    """Score every entry by ``method`` and explain how.
-
-    ``entries`` lists entries to report even if nobody reviewed them (they get ``None``).
-    ``required_reviews`` is the round's reviews per entry; fewer counted reviews mark the entry
-    incomplete. ``trim`` is k for the trimmed mean (ignored by the other methods)."""
-    method = AggregationMethod(method)
-    if trim < 0:
-        raise ValueError("trim must not be negative")
-    if required_reviews < 0:
-        raise ValueError("required_reviews must not be negative")
-    collected = collect_reviews(reviews, entries)
-    per_juror = juror_values(collected.totals, method)
-    higher_is_better = method is not AggregationMethod.RANK
-
+def aggregation_steps(
+    method: AggregationMethod, trim: int, required_reviews: int, jurors: Iterable[JurorScale]
+) -> tuple[Step, ...]:
+    """The round's part of an explanation: the method, then each juror's scale or exclusion."""
     round_steps: list[Step] = [
         step(
             StepCode.METHOD,
             method=method.value,
             trim=trim,
             required_reviews=required_reviews,
-            higher_is_better=higher_is_better,
+            higher_is_better=method is not AggregationMethod.RANK,
         )
     ]
-    jurors = tuple(sorted(per_juror.scales.values(), key=lambda s: id_key(s.juror_id)))
     for scale in jurors:
         if method is AggregationMethod.ZSCORE and scale.status is ScaleStatus.OK:
             round_steps.append(
@@ -368,6 +362,33 @@ def aggregate(
                     reason=scale.status.value,
                 )
             )
+    return tuple(round_steps)
+
+
+def aggregate(
+    reviews: Iterable[Review],
+    method: AggregationMethod | str,
+    *,
+    entries: Iterable[Id] | None = None,
+    required_reviews: int = 0,
+    trim: int = 1,
+) -> Aggregation:
+    """Score every entry by ``method`` and explain how.
+
+    ``entries`` lists entries to report even if nobody reviewed them (they get ``None``).
+    ``required_reviews`` is the round's reviews per entry; fewer counted reviews mark the entry
+    incomplete. ``trim`` is k for the trimmed mean (ignored by the other methods)."""
+    method = AggregationMethod(method)
+    if trim < 0:
+        raise ValueError("trim must not be negative")
+    if required_reviews < 0:
+        raise ValueError("required_reviews must not be negative")
+    collected = collect_reviews(reviews, entries)
+    per_juror = juror_values(collected.totals, method)
+    higher_is_better = method is not AggregationMethod.RANK
+
+    jurors = tuple(sorted(per_juror.scales.values(), key=lambda s: id_key(s.juror_id)))
+    round_steps = aggregation_steps(method, trim, required_reviews, jurors)
 
     # entry -> [(juror, total, value)] from the per-juror tables
     by_entry: dict[Id, list[tuple[Id, float, float | None]]] = {}
@@ -398,7 +419,7 @@ def aggregate(
         higher_is_better=higher_is_better,
         entries=tuple(results),
         jurors=jurors,
-        steps=tuple(round_steps),
+        steps=round_steps,
     )
 
 

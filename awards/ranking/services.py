@@ -39,22 +39,19 @@ from awards.enums import (
 )
 from awards.judging import (
     DEFAULT_TIE_BREAKS,
+    Aggregation,
     AgreementReport,
     EntryResult,
     EntryStability,
     RankedEntry,
     Ranking,
     Stability,
-    aggregate,
-    agreement_report,
-    bootstrap_top_n,
     check_tie_breaks,
     criterion_means,
-    rank_entries,
+    fast,
     total_bounds,
 )
 from awards.judging import Criterion as JCriterion
-from awards.judging import Review as JReview
 from awards.jury.models import Assignment, Criterion, Review, Round, RoundEntry, Score
 from awards.nominations.models import Nomination
 from awards.policy.conflicts import Person, conflict_condition
@@ -327,6 +324,7 @@ class CategoryRanking:
     stability: Stability | None
     compare_ranking: Ranking | None = None
     excluded: int = 0  # reviews left out for a conflict of interest
+    aggregation: Aggregation | None = None
 
     @property
     def left_to_jury(self) -> list[list[int]]:
@@ -348,20 +346,6 @@ class RoundRanking:
                 if row.entry.id == entry_id:
                     return row
         return None
-
-
-def _judging_reviews(reviews: Iterable[ReviewRow]) -> list[JReview]:
-    return [JReview(r.entry_id, r.juror_id, r.total, r.submitted) for r in reviews]
-
-
-def _rank(reviews: list[JReview], entry_ids: list[int], method: AggregationMethod, *,
-          required: int, trim: int, tie_breaks: tuple[str, ...],
-          means: dict[int, dict[str, float | None]] | None):
-    aggregation = aggregate(reviews, method, entries=entry_ids, required_reviews=required,
-                            trim=trim)
-    ranking = rank_entries(aggregation, tie_breaks=tie_breaks,
-                           criterion_means=means if means is not None else None)
-    return aggregation, ranking
 
 
 def bootstrap_iterations(review_count: int) -> int:
@@ -400,40 +384,44 @@ def rank_round(data: RoundData, *, method: AggregationMethod,
         entries = data.entries_of(category.id)
         entry_ids = [e.id for e in entries]
         rows = [r for e in entry_ids for r in by_entry.get(e, ())]
-        reviews = _judging_reviews(rows)
+        # The category's reviews in columns, shared by both methods, the agreement figures
+        # and the bootstrap (``judging.fast``: the reference functions' results, faster).
+        panel = fast.Panel(rows, entry_ids)
         means = None
         if needs_means:
             means = criterion_means(
                 (r.entry_id, data.scores.get(r.review_id, {}))  # type: ignore[union-attr]
                 for r in rows if r.submitted)
-        aggregation, ranking = _rank(reviews, entry_ids, method, required=required, trim=trim,
-                                     tie_breaks=tie_breaks, means=means)
+        aggregation = fast.aggregate(panel, method, required_reviews=required, trim=trim)
+        ranking = fast.rank(panel, aggregation, tie_breaks=tie_breaks, criterion_means=means)
         compare_ranking = None
         if compare is not None:
-            _, compare_ranking = _rank(reviews, entry_ids, compare, required=required,
-                                       trim=trim, tie_breaks=tie_breaks, means=means)
+            compare_ranking = fast.rank(
+                panel, fast.aggregate(panel, compare, required_reviews=required, trim=trim),
+                tie_breaks=tie_breaks, criterion_means=means)
         n = top_n if top_n is not None else category.winners_count
         stab = None
-        counted = [r for r in reviews if r.submitted and r.total is not None]
+        counted = len(panel.t)
         if stability and n >= 1 and counted:
-            stab = bootstrap_top_n(counted, method, top_n=n, trim=trim, entries=entry_ids,
-                                   iterations=bootstrap_iterations(len(counted)),
-                                   seed=BOOTSTRAP_SEED)
+            stab = fast.bootstrap_top_n(panel, method, top_n=n, trim=trim,
+                                        iterations=bootstrap_iterations(counted),
+                                        seed=BOOTSTRAP_SEED)
         stab_index = {s.entry_id: s for s in stab.entries} if stab else {}
         info = {e.id: e for e in entries}
+        position = {e: i for i, e in enumerate(panel.entry_ids)}
         out_rows = []
         for ranked in ranking.entries:
-            entry_result = aggregation.entry(ranked.entry_id)
+            entry_id = ranked.entry_id
             out_rows.append(RankedRow(
-                entry=info[ranked.entry_id], ranked=ranked, result=entry_result,
-                totals=sorted(rv.total for rv in entry_result.reviews),
-                stability=stab_index.get(ranked.entry_id),
-                compare=compare_ranking.entry(ranked.entry_id) if compare_ranking else None,
+                entry=info[entry_id], ranked=ranked, result=aggregation.entry(entry_id),
+                totals=sorted(panel.entry_totals(position[entry_id])),
+                stability=stab_index.get(entry_id),
+                compare=compare_ranking.entry(entry_id) if compare_ranking else None,
             ))
         result.categories.append(CategoryRanking(
             category=category, rows=out_rows, ranking=ranking,
-            agreement=agreement_report(counted), top_n=n, stability=stab,
-            compare_ranking=compare_ranking,
+            agreement=fast.agreement_report(panel), top_n=n, stability=stab,
+            compare_ranking=compare_ranking, aggregation=aggregation,
             excluded=sum(excluded_by_entry.get(e, 0) for e in entry_ids)))
     return result
 
@@ -519,16 +507,14 @@ def explain_entry(*, session: Session, round: Round, nomination_id: int,
             scores=(data.scores or {}).get(r.review_id, {}),
             value=rv.value if rv else None, dropped=bool(rv and rv.dropped)))
     category = ranking.categories[0]
-    aggregation_steps = _round_steps(category, method, data, set(numbers))
+    aggregation_steps = _round_steps(category, set(numbers))
     return EntryExplanation(ranking, row, details, aggregation_steps, numbers, excluded)
 
 
-def _round_steps(category: CategoryRanking, method, data: RoundData, jurors: set[int]):
-    entry_ids = [r.entry.id for r in category.rows]
-    reviews = _judging_reviews(r for r in data.reviews if r.entry_id in set(entry_ids))
-    aggregation = aggregate(reviews, method, entries=entry_ids,
-                            required_reviews=data.round.reviews_per_entry, trim=data.call.trim_k)
-    return [s for s in aggregation.steps
+def _round_steps(category: CategoryRanking, jurors: set[int]):
+    """The method's steps for the whole category, kept to the scales of ``jurors``."""
+    steps = category.aggregation.steps if category.aggregation is not None else ()
+    return [s for s in steps
             if "juror_id" not in s.params or s.params["juror_id"] in jurors] \
         + list(category.ranking.steps)
 
