@@ -65,6 +65,7 @@ def register_blueprints(app: Flask) -> None:
     from awards.announcements.views import bp as announcements_bp
     from awards.api.token_views import bp as api_tokens_bp
     from awards.api.views import bp as api_bp
+    from awards.audit_feed import bp as audit_bp
     from awards.auth.views import bp as auth_bp
     from awards.calls.views import bp as calls_bp
     from awards.jury.admin_views import bp as jury_admin_bp
@@ -83,7 +84,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (main_bp, auth_bp, calls_bp, nominations_bp, privacy_bp, jury_bp, admin_bp,
                       screening_bp, jury_admin_bp, ranking_bp, results_bp, results_admin_bp,
                       announcements_bp, announcements_admin_bp, public_stage_bp,
-                      public_stage_admin_bp, api_bp, certificates_bp, api_tokens_bp):
+                      public_stage_admin_bp, api_bp, certificates_bp, api_tokens_bp, audit_bp):
         app.register_blueprint(blueprint)
 
 

@@ -28,6 +28,15 @@ def db_upgrade(revision: str) -> None:
 
     upgrade(current_app.config["DATABASE_URL"], revision)
     click.echo(f"database at {revision}")
+    if revision == "head":
+        from awards.audit import seal
+
+        session = get_db()
+        sealed = seal(session)
+        session.commit()
+        if sealed is not None:
+            click.echo(f"audit log: records 1 to {sealed.id - 1} sealed by the keyed cut-over "
+                       f"record {sealed.id}")
 
 
 @db_group.command("downgrade")
@@ -70,15 +79,22 @@ def audit_group() -> None:
 
 @audit_group.command("verify")
 @click.option(
-    "--expect",
-    metavar="ID:HASH",
-    help="A head printed by an earlier run; fails if that record is gone or changed, which "
-    "catches records cut off the end of the chain.",
+    "--against", "--expect", "against", metavar="ID:HASH", multiple=True,
+    help="A published head (results page, /audit/heads.atom) or one printed by an earlier run; "
+    "fails if that record is gone or changed, which catches records cut off the end of the "
+    "chain. May be given more than once.",
 )
-def audit_verify(expect: str | None) -> None:
-    """Check the hash chain of the audit log; exit 1 if any record was altered or removed."""
-    from awards.audit import verify_chain
+def audit_verify(against: tuple[str, ...]) -> None:
+    """Check the keyed hash chain of the audit log; exit 1 if any record was altered or
+    removed."""
+    from awards.audit import hash_of, verify_chain
 
+    heads = []
+    for value in against:
+        head_id, _, head_hash = value.strip().partition(":")
+        if not head_id.isdigit() or len(head_id) > 18 or not head_hash:
+            raise click.BadParameter("use ID:HASH as published", param_hint="--against")
+        heads.append((int(head_id), head_hash.lower()))
     result = verify_chain(get_db())
     if not result.ok:
         click.echo(
@@ -87,24 +103,40 @@ def audit_verify(expect: str | None) -> None:
             err=True,
         )
         sys.exit(1)
-    if expect:
-        expected_id, _, expected_hash = expect.partition(":")
-        if not expected_id.isdigit() or not expected_hash:
-            raise click.BadParameter("use ID:HASH as printed by this command",
-                                     param_hint="--expect")
-        from awards.audit import hash_of
-
-        actual = hash_of(get_db(), int(expected_id))
-        if actual != expected_hash:
+    for head_id, head_hash in heads:
+        actual = hash_of(get_db(), head_id)
+        if actual != head_hash:
             click.echo(
-                f"audit log BROKEN at record {expected_id}: "
-                + ("it is missing" if actual is None else "its hash differs from the one expected"),
+                f"audit log BROKEN at record {head_id}: "
+                + ("it is missing" if actual is None
+                   else "its hash differs from the one published"),
                 err=True,
             )
             sys.exit(1)
     click.echo(f"audit log intact: {result.checked} records")
+    if result.legacy:
+        click.echo(f"records 1 to {result.legacy} were written before keyed hashes and are "
+                   "checked as plain SHA-256; the keyed cut-over record seals them")
+    for head_id, head_hash in heads:
+        click.echo(f"published head {head_id}:{head_hash} found")
     if result.head_id is not None:
         click.echo(f"head {result.head_id}:{result.head_hash}")
+
+
+@audit_group.command("seal")
+def audit_seal() -> None:
+    """After an upgrade from unkeyed hashes: append the keyed cut-over record now (otherwise
+    the first audited action does)."""
+    from awards.audit import seal
+
+    session = get_db()
+    sealed = seal(session)
+    session.commit()
+    if sealed is None:
+        click.echo("nothing to seal: the audit log has no unkeyed records at its end")
+    else:
+        click.echo(f"sealed records 1 to {sealed.id - 1} with the keyed cut-over record "
+                   f"{sealed.id}")
 
 
 @awards_cli.group("lifecycle")

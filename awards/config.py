@@ -81,6 +81,10 @@ DEFAULTS: dict[str, object] = {
     # Prometheus metrics at /metrics, for requests carrying this bearer token; off (404) while
     # empty (awards/metrics.py).
     "METRICS_TOKEN": "",
+    # Keys the audit log's hashes with (HMAC-SHA256); empty: instance/audit_key, created on first
+    # use. Retired keys only check the records written with them (awards/audit.py).
+    "AUDIT_KEY": "",
+    "AUDIT_RETIRED_KEYS": [],
 }
 
 

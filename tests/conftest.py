@@ -114,6 +114,8 @@ def app_config(database_url, tmp_path):
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret-key",
+        # One audit key for every app of a test, as a restore onto another server needs.
+        "AUDIT_KEY": "test-audit-key",
         "BASE_URL": "http://localhost",
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",

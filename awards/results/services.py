@@ -474,14 +474,19 @@ def publish(*, session: Session, actor, call: Call, scheduled_for: datetime | No
     lifecycle.advance(session=session, call=call, action=action, actor=actor, now=now,
                       via="results", check=False)
     session.flush()
-    audit.record(session, action="results.publish", object_type="publication",
-                 object_id=publication.id, actor=actor, call_id=call.id,
-                 after={"version": publication.version,
-                        "scheduled_for": publication.scheduled_for.isoformat(),
-                        "now": scheduled_for is None, "winners": len(winners),
-                        "certificates_issued": [c.code for c in issued],
-                        "certificates_revoked": [c.code for c in revoked],
-                        "mails": len(mails), "note_en": notes["en"]})
+    event = audit.record(session, action="results.publish", object_type="publication",
+                         object_id=publication.id, actor=actor, call_id=call.id,
+                         after={"version": publication.version,
+                                "scheduled_for": publication.scheduled_for.isoformat(),
+                                "now": scheduled_for is None, "winners": len(winners),
+                                "certificates_issued": [c.code for c in issued],
+                                "certificates_revoked": [c.code for c in revoked],
+                                "mails": len(mails), "note_en": notes["en"]})
+    # The audit log's head at publication, shown with the results for anyone to keep: a later
+    # rewrite or truncation of the log no longer matches it (`audit verify --against`).
+    publication.snapshot = {**publication.snapshot,
+                            "audit_head": {"id": event.id, "hash": event.hash}}
+    session.flush()
     return publication
 
 

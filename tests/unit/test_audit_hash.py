@@ -74,3 +74,32 @@ def test_payload_of_an_event_matches_the_stored_form():
     )
     assert payload_of(event) == PAYLOAD
     assert event.payload() == PAYLOAD
+
+
+def test_keyed_hash_is_hmac_sha256_of_the_same_message():
+    import hmac
+
+    body = __import__("json").dumps(PAYLOAD, sort_keys=True, ensure_ascii=False,
+                                    separators=(",", ":"))
+    expected = hmac.new(b"k", (GENESIS + body).encode("utf-8"), hashlib.sha256).hexdigest()
+    assert compute_hash(GENESIS, PAYLOAD, b"k") == expected
+    assert compute_hash(GENESIS, PAYLOAD, b"k") != compute_hash(GENESIS, PAYLOAD)
+    assert compute_hash(GENESIS, PAYLOAD, b"k") != compute_hash(GENESIS, PAYLOAD, b"other")
+
+
+def test_key_id_is_stable_short_and_part_of_a_keyed_payload():
+    from awards.audit import Keyring, key_id_of
+
+    assert key_id_of(b"k") == key_id_of(b"k") != key_id_of(b"other")
+    assert len(key_id_of(b"k")) == 8
+    ring = Keyring.of("new", ["old", ""])
+    assert ring.current_id == key_id_of(b"new")
+    assert set(ring.keys) == {key_id_of(b"new"), key_id_of(b"old")}
+    event = AuditEvent(
+        id=1, created_at=datetime(2026, 11, 25, 10, 0, tzinfo=UTC), actor_id=5,
+        actor_label="admin@example.kz", action="call.publish", object_type="call", object_id="9",
+        call_id=9, before='{"status": "draft"}',
+        after='{"status": "published", "title": "Үздік жоба"}', ip="203.0.113.7",
+        key_id=ring.current_id,
+    )
+    assert payload_of(event) == PAYLOAD | {"key_id": ring.current_id}
