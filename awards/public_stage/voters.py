@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from awards.db import utcnow
@@ -95,25 +95,44 @@ def verify_link(*, session: Session, token: str) -> Voter:
 
 
 def verify_code(*, session: Session, email: str, code: str) -> Voter:
-    """A wrong code counts as an attempt and is flushed; the caller commits either way so the
-    attempt is not forgotten."""
-    voter = session.scalar(select(Voter).where(Voter.email == normalise_email(email)))
+    """Each check of a code uses one attempt, taken before the comparison by a single UPDATE
+    that succeeds only while attempts are left and the code is still valid, and that returns
+    the code's hash as it was at that instant. Parallel requests cannot all read the same
+    count and all be checked: the database serialises the UPDATEs on the voter's row, so at
+    most ``PUBLIC_VOTER_CODE_ATTEMPTS`` codes are ever compared. The caller commits either
+    way, so a wrong attempt stays counted."""
+    email = normalise_email(email)
     code = (code or "").strip().replace(" ", "")
-    if voter is None or voter.code_hash is None or voter.code_expires_at is None:
-        raise VoterError(_l("There is no code waiting for this address. Ask for a new one."),
-                         field="code")
-    if voter.code_expires_at < utcnow():
-        raise VoterError(_l("This code has expired. Ask for a new one."), field="code")
-    if voter.code_attempts >= int(current_app.config["PUBLIC_VOTER_CODE_ATTEMPTS"]):
-        raise VoterError(_l("Too many wrong codes. Ask for a new one."), field="code")
-    if not hmac.compare_digest(voter.code_hash, _hash_code(voter.id, code)):
-        voter.code_attempts += 1
-        session.flush()
+    limit = int(current_app.config["PUBLIC_VOTER_CODE_ATTEMPTS"])
+    now = utcnow()
+    taken = session.execute(
+        update(Voter)
+        .where(Voter.email == email, Voter.code_hash.is_not(None),
+               Voter.code_expires_at >= now, Voter.code_attempts < limit)
+        .values(code_attempts=Voter.code_attempts + 1)
+        .returning(Voter.id, Voter.code_hash)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if taken is None:
+        raise VoterError(_why_no_attempt(session, email, now, limit), field="code")
+    voter_id, code_hash = taken
+    if not hmac.compare_digest(code_hash, _hash_code(voter_id, code)):
         raise VoterError(_l("This code is not right. Check the e-mail and try again."),
                          field="code")
+    voter = session.get(Voter, voter_id, populate_existing=True)
     _finish(voter)
     session.flush()
     return voter
+
+
+def _why_no_attempt(session: Session, email: str, now, limit: int):
+    """Why no attempt could be taken, in the order a person can act on it."""
+    voter = session.scalar(select(Voter).where(Voter.email == email))
+    if voter is None or voter.code_hash is None or voter.code_expires_at is None:
+        return _l("There is no code waiting for this address. Ask for a new one.")
+    if voter.code_expires_at < now:
+        return _l("This code has expired. Ask for a new one.")
+    return _l("Too many wrong codes. Ask for a new one.")
 
 
 def remember(flask_session, voter: Voter) -> None:
