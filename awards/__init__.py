@@ -57,6 +57,12 @@ def register_extensions(app: Flask) -> None:
     from awards.auth import services as auth_services
 
     auth_services.init_login_manager(login_manager)
+    from awards import cache, http_cache
+
+    # Before the blueprints and headers, so its after_request runs after theirs: an answer is
+    # private unless its view said otherwise.
+    http_cache.register(app)
+    cache.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -77,7 +77,19 @@ DEFAULTS: dict[str, object] = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": 4 * 3600,
     "SQL_ECHO": False,
+    # Database connections each process keeps (per worker), how many more it may open at a
+    # peak, and how long a request waits for one before it fails.
+    "DATABASE_POOL_SIZE": 5,
+    "DATABASE_MAX_OVERFLOW": 10,
+    "DATABASE_POOL_TIMEOUT": 30,
     "PROXY_COUNT": 0,  # trusted reverse proxies in front of the app (X-Forwarded-*)
+    # Anonymous public pages kept in a shared cache (awards/cache.py): redis://host:6379/1,
+    # simple:// (one process), filesystem:///path or null://. Empty: a folder in the instance
+    # path in development, no cache otherwise.
+    "CACHE_URL": "",
+    "CACHE_PAGE_SECONDS": 60,  # the longest a cached page is kept (countdowns move)
+    "CACHE_HTTP_MAX_AGE": 10,  # Cache-Control max-age of anonymous public pages
+    "CACHE_HTTP_SHARED_MAX_AGE": 10,  # and s-maxage, for a reverse proxy's micro-cache
     # Prometheus metrics at /metrics, for requests carrying this bearer token; off (404) while
     # empty (awards/metrics.py).
     "METRICS_TOKEN": "",

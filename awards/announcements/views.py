@@ -19,6 +19,7 @@ from awards.announcements import services
 from awards.announcements.markdown import render_markdown
 from awards.announcements.models import Announcement
 from awards.boundary import page_number
+from awards.cache import public_page
 from awards.db import get_db, utcnow
 from awards.i18n import LANGUAGE_NAMES
 from awards.permissions import is_admin
@@ -77,6 +78,7 @@ def _page_number() -> int:
 
 
 @bp.get("/")
+@public_page
 def index():
     db = get_db()
     now = utcnow()
@@ -99,6 +101,7 @@ def _visible_or_404(announcement: Announcement | None, now: datetime) -> Announc
 
 
 @bp.get("/<slug>")
+@public_page
 def show(slug: str):
     db = get_db()
     now = utcnow()
@@ -165,6 +168,7 @@ def _tag_uri(announcement: Announcement, base: str) -> str:
 
 
 @bp.get("/feed.<lang>.atom")
+@public_page
 def feed(lang: str):
     if lang not in current_app.config["LANGUAGES"]:
         abort(404)

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from awards.cache import public_page
 from awards.calls.models import Call
 from awards.db import get_db, utcnow
 from awards.enums import CallStatus
@@ -70,6 +71,7 @@ def visible_call_or_404(slug: str) -> Call:
 
 
 @bp.get("/")
+@public_page
 def index():
     from awards.calls.services import public_calls
 
@@ -80,6 +82,7 @@ def index():
 
 
 @bp.get("/<slug>")
+@public_page
 def show(slug: str):
     from awards import lifecycle
 

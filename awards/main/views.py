@@ -16,14 +16,17 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from awards.auth import services as auth_services
+from awards.cache import public_page
 from awards.db import get_db, utcnow
 from awards.forms import CSRFOnlyForm
+from awards.http_cache import same_origin
 from awards.urls import safe_next
 
 bp = Blueprint("main", __name__)
 
 
 @bp.get("/")
+@public_page
 def index():
     from awards.calls.services import public_calls
 
@@ -36,7 +39,9 @@ def set_language(code: str):
     if code not in current_app.config["LANGUAGES"]:
         abort(404)
     form = CSRFOnlyForm()
-    if not form.validate():
+    # Pages shared by every visitor carry no per-visitor token: a visitor who is not logged in
+    # switches from them, and the browser's Origin header tells that the post comes from here.
+    if not form.validate() and (current_user.is_authenticated or not same_origin()):
         abort(400)
     session["lang"] = code
     session.permanent = True

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import TooManyRequests
 
 from awards import metrics
+from awards.cache import public_page
 from awards.calls.models import Call
 from awards.db import get_db, get_engine, utcnow
 from awards.enums import CallStatus, StageKind
@@ -120,6 +121,7 @@ def public_stage_summary(call: Call) -> dict | None:
 
 
 @bp.get("/<slug>/")
+@public_page
 def index(slug: str):
     db = get_db()
     call, stage = _stage_or_404(slug)
@@ -131,6 +133,7 @@ def index(slug: str):
 
 
 @bp.get("/<slug>/<reference>")
+@public_page
 def entry(slug: str, reference: str):
     db = get_db()
     found = services.candidate_page(db, slug, reference, session.get(voters.SESSION_KEY))

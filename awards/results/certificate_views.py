@@ -20,6 +20,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from awards.cache import public_page
 from awards.db import get_db, utcnow
 from awards.extensions import limiter, login_manager
 from awards.i18n import LANGUAGE_NAMES
@@ -68,6 +69,7 @@ def _no_index(response):
 
 @bp.get("/verify")
 @_lookups
+@public_page(unless=lambda: "code" in request.args)
 def verify():
     if "code" not in request.args:
         return _no_index(make_response(render_template("certificates/verify.html", code="")))

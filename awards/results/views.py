@@ -12,6 +12,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import select
 
+from awards.cache import public_page
 from awards.calls.models import Call
 from awards.db import get_db, utcnow
 from awards.permissions import is_admin
@@ -94,6 +95,7 @@ def _render(call: Call, publication: Publication, *, preview: bool):
 
 
 @bp.get("/")
+@public_page
 def archive():
     now = utcnow()
     rows = services.visible_calls(get_db(), now)
@@ -109,6 +111,7 @@ def archive():
 
 
 @bp.get("/gallery")
+@public_page
 def gallery():
     lang = _lang()
     items = []
@@ -125,6 +128,7 @@ def gallery():
 
 
 @bp.get("/<slug>")
+@public_page
 def show(slug: str):
     db = get_db()
     call = _call_or_404(slug)
@@ -140,6 +144,7 @@ def show(slug: str):
 
 
 @bp.get("/<slug>/v<int:version>")
+@public_page
 def version(slug: str, version: int):
     db = get_db()
     call = _call_or_404(slug)
