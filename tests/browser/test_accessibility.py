@@ -34,6 +34,7 @@ NOT_HTML = {
     "jury.attachment",
     "ranking.export",               # CSV / XLSX
     "announcements.feed",           # Atom
+    "audit.heads",
     "announcements.image",          # images
     "results.photo",
     "results_admin.photo",

@@ -166,6 +166,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "announcements.index"): Entry(PUBLIC),
     ("GET", "announcements.show"): Entry(PUBLIC, p(slug="announcement_slug")),
     ("GET", "announcements.feed"): Entry(PUBLIC, p(lang="=en")),
+    ("GET", "audit.heads"): Entry(PUBLIC),
     ("GET", "announcements.image"): Entry(PUBLIC, p(name="image_name")),
     ("GET", "results.archive"): Entry(PUBLIC),
     ("GET", "results.gallery"): Entry(PUBLIC),
