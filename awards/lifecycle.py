@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from awards import audit
 from awards.enums import CallStatus, NominationStatus, RoundStatus
+from awards.refusals import Refusal
 
 AUDIT_ACTION = "call.phase_changed"
 
@@ -80,7 +81,7 @@ PUBLIC_PHASE_TEXT = {
 }
 
 
-class LifecycleError(Exception):
+class LifecycleError(Refusal):
     """A move refused; ``reasons`` are translated (lazy) strings, ``status`` the HTTP answer."""
 
     status = 409

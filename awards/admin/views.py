@@ -1,22 +1,14 @@
 """Administration: programmes, calls and their settings, categories with award levels, the
 application form builder and cloning a call into next year's edition.
 
-Views stay thin: a form validates and turns the input into values, a service in
-``awards.calls.services`` applies them (and audits), the view commits or re-renders."""
+Views stay thin: a form validates and turns the input into values, one service call in
+``awards.calls.services`` applies them (and audits) through ``run_action``, which commits or
+rolls back and flashes; the view redirects or re-renders."""
 
 from __future__ import annotations
 
 from babel.dates import format_datetime as babel_format_datetime
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -38,14 +30,14 @@ from awards.calls.forms import (
     ProgrammeForm,
 )
 from awards.calls.models import AwardLevel, Call, Category, FormField, Programme
-from awards.calls.services import CallSetupError, StaleCallError
+from awards.calls.services import StaleCallError
 from awards.db import get_db, utcnow
 from awards.enums import FieldType, NominationStatus, NominatorKind
 from awards.i18n import localized
 from awards.nominations.models import Answer, Nomination
 from awards.permissions import admin_required
 from awards.timeutil import DEFAULT_TZ
-from awards.views_common import actor, check_csrf, form_status, show_error
+from awards.views_common import actor, check_csrf, form_status, run_action, saved, show_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -80,12 +72,6 @@ def _template_helpers():
 
 
 # ---- helpers ----------------------------------------------------------------------------------
-
-
-_actor = actor
-_check_csrf = check_csrf
-_show_error = show_error
-_form_status = form_status
 
 
 def _csrf_failed(form) -> bool:
@@ -173,19 +159,13 @@ def programmes():
 @bp.route("/programmes/new", methods=["GET", "POST"])
 def programme_new():
     form = ProgrammeForm()
-    if form.validate_on_submit():
-        db = get_db()
-        try:
-            services.create_programme(session=db, actor=_actor(), values=form.values())
-        except CallSetupError as exc:
-            db.rollback()
-            _show_error(form, exc)
-        else:
-            db.commit()
-            flash(_("The programme is created."), "success")
-            return redirect(url_for(".programmes"))
+    if form.validate_on_submit() and run_action(
+            lambda: services.create_programme(session=get_db(), actor=actor(),
+                                              values=form.values()),
+            form=form, success=_("The programme is created.")):
+        return redirect(url_for(".programmes"))
     return render_template("admin/programme_form.html", form=form, programme=None), \
-        _form_status(form)
+        form_status(form)
 
 
 @bp.route("/programmes/<int:programme_id>/edit", methods=["GET", "POST"])
@@ -198,20 +178,13 @@ def programme_edit(programme_id: int):
         form = ProgrammeForm()
     else:
         form = ProgrammeForm(data=ProgrammeForm.initial(programme))
-    if form.validate_on_submit():
-        try:
-            changed = services.update_programme(session=db, actor=_actor(), programme=programme,
-                                                values=form.values())
-        except CallSetupError as exc:
-            db.rollback()
-            _show_error(form, exc)
-        else:
-            db.commit()
-            flash(_("The programme is saved.") if changed else _("Nothing was changed."),
-                  "success")
-            return redirect(url_for(".programmes"))
+    if form.validate_on_submit() and run_action(
+            lambda: services.update_programme(session=db, actor=actor(), programme=programme,
+                                              values=form.values()),
+            form=form, success=saved(_("The programme is saved."))):
+        return redirect(url_for(".programmes"))
     return render_template("admin/programme_form.html", form=form, programme=programme), \
-        _form_status(form)
+        form_status(form)
 
 
 # ---- calls ------------------------------------------------------------------------------------
@@ -233,18 +206,12 @@ def call_new():
             "allowed_nominator_kinds": [k.value for k in NominatorKind],
             "programme_id": preset,
         })
-    if form.validate_on_submit():
-        try:
-            call = services.create_call(session=db, actor=_actor(), values=form.values())
-        except CallSetupError as exc:
-            db.rollback()
-            _show_error(form, exc)
-        else:
-            db.commit()
-            flash(_("The call is created as a draft. Add its categories and application form, "
-                    "then open it."), "success")
-            return redirect(url_for(".call_detail", call_id=call.id))
-    return render_template("admin/call_form.html", form=form, call=None), _form_status(form)
+    if form.validate_on_submit() and (done := run_action(
+            lambda: services.create_call(session=db, actor=actor(), values=form.values()),
+            form=form, success=_("The call is created as a draft. Add its categories and "
+                                 "application form, then open it."))):
+        return redirect(url_for(".call_detail", call_id=done.value.id))
+    return render_template("admin/call_form.html", form=form, call=None), form_status(form)
 
 
 @bp.get("/calls/<int:call_id>")
@@ -329,21 +296,15 @@ def call_move(call_id: int, action: str):
         abort(404)
     if lifecycle.VIA.get(action) == "results":
         return redirect(url_for("results_admin.overview", call_id=call.id) + "#publish")
-    status = 200
+    done = None
     if request.method == "POST":
-        _check_csrf()
-        try:
-            lifecycle.advance(session=db, call=call, action=action, actor=_actor(), now=now)
-        except lifecycle.LifecycleError as exc:
-            db.rollback()
-            call = _call_or_404(call_id)
-            for reason in exc.reasons:
-                flash(str(reason), "error")
-            status = exc.status
-        else:
-            db.commit()
-            flash(_("The call is now in the phase “%(phase)s”.",
-                    phase=lifecycle.PHASE_LABELS[call.status]), "success")
+        check_csrf()
+        done = run_action(
+            lambda: lifecycle.advance(session=db, call=call, action=action, actor=actor(),
+                                      now=now),
+            success=lambda _moved: _("The call is now in the phase “%(phase)s”.",
+                                     phase=lifecycle.PHASE_LABELS[call.status]))
+        if done:
             return redirect(url_for(".call_detail", call_id=call.id), code=303)
     target = lifecycle.TRANSITIONS[call.status].get(action)
     return render_template(
@@ -351,7 +312,8 @@ def call_move(call_id: int, action: str):
         label=lifecycle.ACTION_LABELS[action], target=target,
         blockers=lifecycle.blockers(db, call, action, now) if target else [],
         notes=lifecycle.notes(db, call, action, now) if target else [],
-        counts=_nomination_counts(call), steps=lifecycle.steps(call)), status
+        counts=_nomination_counts(call), steps=lifecycle.steps(call)), \
+        done.status() if done is not None else 200
 
 
 # Other administration areas of a call, linked once their blueprints are registered.
@@ -385,24 +347,21 @@ def call_edit(call_id: int):
         conflict = _("Someone else changed this call while you were editing it. Reload the "
                      "page to see their changes, then make yours again.")
     elif valid:
-        try:
-            changed = services.update_call(session=db, actor=_actor(), call=call,
-                                           values=form.values(),
-                                           expected_version=form.expected_version())
-        except StaleCallError as exc:
-            db.rollback()
-            conflict = str(exc.message)
-        except CallSetupError as exc:
-            db.rollback()
-            _show_error(form, exc)
-        else:
-            db.commit()
-            flash(_("The call is saved.") if changed else _("Nothing was changed."), "success")
+        done = run_action(
+            lambda: services.update_call(session=db, actor=actor(), call=call,
+                                         values=form.values(),
+                                         expected_version=form.expected_version()),
+            form=form, success=saved(_("The call is saved.")), show=False)
+        if done:
             return redirect(url_for(".call_detail", call_id=call.id))
+        if isinstance(done.error, StaleCallError):
+            conflict = str(done.error.message)
+        else:
+            show_error(form, done.error)
     if conflict:
         return render_template("admin/call_form.html", form=form, call=call,
                                conflict=conflict), 409
-    return render_template("admin/call_form.html", form=form, call=call), _form_status(form)
+    return render_template("admin/call_form.html", form=form, call=call), form_status(form)
 
 
 @bp.route("/calls/<int:call_id>/clone", methods=["GET", "POST"])
@@ -413,20 +372,14 @@ def call_clone(call_id: int):
         form = CloneCallForm()
     else:
         form = CloneCallForm(data=CloneCallForm.initial(call))
-    if form.validate_on_submit():
-        try:
-            new = services.clone_call(session=db, call=call, year=form.year.data,
-                                      slug=form.slug.data, actor=_actor(),
-                                      titles=form.titles())
-        except CallSetupError as exc:
-            db.rollback()
-            _show_error(form, exc)
-        else:
-            db.commit()
-            flash(_("The new edition is created as a draft. Check its dates before opening "
-                    "it."), "success")
-            return redirect(url_for(".call_detail", call_id=new.id))
-    return render_template("admin/call_clone.html", form=form, call=call), _form_status(form)
+    if form.validate_on_submit() and (done := run_action(
+            lambda: services.clone_call(session=db, call=call, year=form.year.data,
+                                        slug=form.slug.data, actor=actor(),
+                                        titles=form.titles()),
+            form=form, success=_("The new edition is created as a draft. Check its dates "
+                                 "before opening it."))):
+        return redirect(url_for(".call_detail", call_id=done.value.id))
+    return render_template("admin/call_clone.html", form=form, call=call), form_status(form)
 
 
 # ---- categories -------------------------------------------------------------------------------
@@ -454,20 +407,13 @@ def category_new(call_id: int):
     db = get_db()
     call = _call_or_404(call_id)
     form = CategoryForm()
-    if form.validate_on_submit():
-        try:
-            category = services.create_category(session=db, actor=_actor(), call=call,
-                                                values=form.values())
-        except CallSetupError as exc:
-            db.rollback()
-            _show_error(form, exc)
-        else:
-            db.commit()
-            flash(_("The category is added. You can now add its award levels."), "success")
-            return redirect(url_for(".category_edit", call_id=call.id,
-                                    category_id=category.id))
+    if form.validate_on_submit() and (done := run_action(
+            lambda: services.create_category(session=db, actor=actor(), call=call,
+                                             values=form.values()),
+            form=form, success=_("The category is added. You can now add its award levels."))):
+        return redirect(url_for(".category_edit", call_id=call.id, category_id=done.value.id))
     return render_template("admin/category_form.html", form=form, call=call, category=None), \
-        _form_status(form)
+        form_status(form)
 
 
 @bp.route("/calls/<int:call_id>/categories/<int:category_id>/edit", methods=["GET", "POST"])
@@ -479,49 +425,35 @@ def category_edit(call_id: int, category_id: int):
         form = CategoryForm()
     else:
         form = CategoryForm(data=CategoryForm.initial(category))
-    if form.validate_on_submit():
-        try:
-            changed = services.update_category(session=db, actor=_actor(), category=category,
-                                               values=form.values())
-        except CallSetupError as exc:
-            db.rollback()
-            _show_error(form, exc)
-        else:
-            db.commit()
-            flash(_("The category is saved.") if changed else _("Nothing was changed."),
-                  "success")
-            return redirect(url_for(".categories", call_id=call.id))
+    if form.validate_on_submit() and run_action(
+            lambda: services.update_category(session=db, actor=actor(), category=category,
+                                             values=form.values()),
+            form=form, success=saved(_("The category is saved."))):
+        return redirect(url_for(".categories", call_id=call.id))
     return render_template("admin/category_form.html", form=form, call=call,
-                           category=category), _form_status(form)
+                           category=category), form_status(form)
 
 
 @bp.post("/calls/<int:call_id>/categories/<int:category_id>/delete")
 def category_delete(call_id: int, category_id: int):
-    _check_csrf()
+    check_csrf()
     db = get_db()
     call = _call_or_404(call_id)
     category = _category_or_404(call, category_id)
     name = localized(category, "name") or category.code
-    try:
-        services.delete_category(session=db, actor=_actor(), category=category)
-    except CallSetupError as exc:
-        db.rollback()
-        flash(str(exc.message), "error")
-    else:
-        db.commit()
-        flash(_("The category “%(name)s” is deleted.", name=name), "success")
+    run_action(lambda: services.delete_category(session=db, actor=actor(), category=category),
+               success=_("The category “%(name)s” is deleted.", name=name))
     return redirect(url_for(".categories", call_id=call.id))
 
 
 @bp.post("/calls/<int:call_id>/categories/<int:category_id>/move/<any(up, down):direction>")
 def category_move(call_id: int, category_id: int, direction: str):
-    _check_csrf()
+    check_csrf()
     db = get_db()
     call = _call_or_404(call_id)
     category = _category_or_404(call, category_id)
-    if services.move_category(session=db, actor=_actor(), category=category,
-                              direction=DIRECTIONS[direction]):
-        db.commit()
+    run_action(lambda: services.move_category(session=db, actor=actor(), category=category,
+                                              direction=DIRECTIONS[direction]))
     return redirect(url_for(".categories", call_id=call.id) + f"#category-{category.id}")
 
 
@@ -535,19 +467,13 @@ def award_level_new(call_id: int, category_id: int):
     call = _call_or_404(call_id)
     category = _category_or_404(call, category_id)
     form = AwardLevelForm()
-    if form.validate_on_submit():
-        try:
-            services.create_award_level(session=db, actor=_actor(), category=category,
-                                        values=form.values())
-        except CallSetupError as exc:
-            db.rollback()
-            _show_error(form, exc)
-        else:
-            db.commit()
-            flash(_("The award level is added."), "success")
-            return redirect(url_for(".category_edit", call_id=call.id, category_id=category.id))
+    if form.validate_on_submit() and run_action(
+            lambda: services.create_award_level(session=db, actor=actor(), category=category,
+                                                values=form.values()),
+            form=form, success=_("The award level is added.")):
+        return redirect(url_for(".category_edit", call_id=call.id, category_id=category.id))
     return render_template("admin/award_level_form.html", form=form, call=call,
-                           category=category, level=None), _form_status(form)
+                           category=category, level=None), form_status(form)
 
 
 @bp.route("/calls/<int:call_id>/categories/<int:category_id>/levels/<int:level_id>/edit",
@@ -561,46 +487,37 @@ def award_level_edit(call_id: int, category_id: int, level_id: int):
         form = AwardLevelForm()
     else:
         form = AwardLevelForm(data=AwardLevelForm.initial(level))
-    if form.validate_on_submit():
-        try:
-            changed = services.update_award_level(session=db, actor=_actor(), level=level,
-                                                  values=form.values())
-        except CallSetupError as exc:
-            db.rollback()
-            _show_error(form, exc)
-        else:
-            db.commit()
-            flash(_("The award level is saved.") if changed else _("Nothing was changed."),
-                  "success")
-            return redirect(url_for(".category_edit", call_id=call.id, category_id=category.id))
+    if form.validate_on_submit() and run_action(
+            lambda: services.update_award_level(session=db, actor=actor(), level=level,
+                                                values=form.values()),
+            form=form, success=saved(_("The award level is saved."))):
+        return redirect(url_for(".category_edit", call_id=call.id, category_id=category.id))
     return render_template("admin/award_level_form.html", form=form, call=call,
-                           category=category, level=level), _form_status(form)
+                           category=category, level=level), form_status(form)
 
 
 @bp.post("/calls/<int:call_id>/categories/<int:category_id>/levels/<int:level_id>/delete")
 def award_level_delete(call_id: int, category_id: int, level_id: int):
-    _check_csrf()
+    check_csrf()
     db = get_db()
     call = _call_or_404(call_id)
     category = _category_or_404(call, category_id)
     level = _level_or_404(category, level_id)
-    services.delete_award_level(session=db, actor=_actor(), level=level)
-    db.commit()
-    flash(_("The award level is deleted."), "success")
+    run_action(lambda: services.delete_award_level(session=db, actor=actor(), level=level),
+               success=_("The award level is deleted."))
     return redirect(url_for(".category_edit", call_id=call.id, category_id=category.id))
 
 
 @bp.post("/calls/<int:call_id>/categories/<int:category_id>/levels/<int:level_id>"
          "/move/<any(up, down):direction>")
 def award_level_move(call_id: int, category_id: int, level_id: int, direction: str):
-    _check_csrf()
+    check_csrf()
     db = get_db()
     call = _call_or_404(call_id)
     category = _category_or_404(call, category_id)
     level = _level_or_404(category, level_id)
-    if services.move_award_level(session=db, actor=_actor(), level=level,
-                                 direction=DIRECTIONS[direction]):
-        db.commit()
+    run_action(lambda: services.move_award_level(session=db, actor=actor(), level=level,
+                                                 direction=DIRECTIONS[direction]))
     return redirect(url_for(".category_edit", call_id=call.id, category_id=category.id))
 
 
@@ -634,19 +551,13 @@ def form_field_new(call_id: int, field_type: str):
     kind = _field_type_or_404(field_type)
     options = {"field_type": kind, "categories": _category_choices(call)}
     form = FormFieldForm(**options)
-    if form.validate_on_submit():
-        try:
-            services.create_form_field(session=db, actor=_actor(), call=call,
-                                       values=form.values())
-        except CallSetupError as exc:
-            db.rollback()
-            _show_error(form, exc)
-        else:
-            db.commit()
-            flash(_("The question is added."), "success")
-            return redirect(url_for(".form_fields", call_id=call.id))
+    if form.validate_on_submit() and run_action(
+            lambda: services.create_form_field(session=db, actor=actor(), call=call,
+                                               values=form.values()),
+            form=form, success=_("The question is added.")):
+        return redirect(url_for(".form_fields", call_id=call.id))
     return render_template("admin/form_field_form.html", form=form, call=call,
-                           form_field=None), _form_status(form)
+                           form_field=None), form_status(form)
 
 
 @bp.route("/calls/<int:call_id>/form/<int:field_id>/edit", methods=["GET", "POST"])
@@ -659,47 +570,34 @@ def form_field_edit(call_id: int, field_id: int):
         form = FormFieldForm(**options)
     else:
         form = FormFieldForm(data=FormFieldForm.initial(form_field), **options)
-    if form.validate_on_submit():
-        try:
-            changed = services.update_form_field(session=db, actor=_actor(),
-                                                 form_field=form_field, values=form.values())
-        except CallSetupError as exc:
-            db.rollback()
-            _show_error(form, exc)
-        else:
-            db.commit()
-            flash(_("The question is saved.") if changed else _("Nothing was changed."),
-                  "success")
-            return redirect(url_for(".form_fields", call_id=call.id))
+    if form.validate_on_submit() and run_action(
+            lambda: services.update_form_field(session=db, actor=actor(),
+                                               form_field=form_field, values=form.values()),
+            form=form, success=saved(_("The question is saved."))):
+        return redirect(url_for(".form_fields", call_id=call.id))
     return render_template("admin/form_field_form.html", form=form, call=call,
-                           form_field=form_field), _form_status(form)
+                           form_field=form_field), form_status(form)
 
 
 @bp.post("/calls/<int:call_id>/form/<int:field_id>/delete")
 def form_field_delete(call_id: int, field_id: int):
-    _check_csrf()
+    check_csrf()
     db = get_db()
     call = _call_or_404(call_id)
     form_field = _field_or_404(call, field_id)
     key = form_field.key
-    try:
-        services.delete_form_field(session=db, actor=_actor(), form_field=form_field)
-    except CallSetupError as exc:
-        db.rollback()
-        flash(str(exc.message), "error")
-    else:
-        db.commit()
-        flash(_("The question “%(key)s” is deleted.", key=key), "success")
+    run_action(lambda: services.delete_form_field(session=db, actor=actor(),
+                                                  form_field=form_field),
+               success=_("The question “%(key)s” is deleted.", key=key))
     return redirect(url_for(".form_fields", call_id=call.id))
 
 
 @bp.post("/calls/<int:call_id>/form/<int:field_id>/move/<any(up, down):direction>")
 def form_field_move(call_id: int, field_id: int, direction: str):
-    _check_csrf()
+    check_csrf()
     db = get_db()
     call = _call_or_404(call_id)
     form_field = _field_or_404(call, field_id)
-    if services.move_form_field(session=db, actor=_actor(), form_field=form_field,
-                                direction=DIRECTIONS[direction]):
-        db.commit()
+    run_action(lambda: services.move_form_field(session=db, actor=actor(), form_field=form_field,
+                                                direction=DIRECTIONS[direction]))
     return redirect(url_for(".form_fields", call_id=call.id) + f"#field-{form_field.id}")

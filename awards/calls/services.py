@@ -24,17 +24,13 @@ from awards.calls.models import AwardLevel, Call, Category, FormField, Programme
 from awards.enums import CallStatus
 from awards.jury.models import Criterion, Round, Rubric
 from awards.nominations.models import Answer, Nomination
+from awards.refusals import Refusal
 from awards.timeutil import local_to_utc, utc_to_local
 
 
-class CallSetupError(Exception):
+class CallSetupError(Refusal):
     """A change refused by a rule; ``field`` is the form field the message belongs to (None
     for the page as a whole)."""
-
-    def __init__(self, message, *, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class StaleCallError(CallSetupError):

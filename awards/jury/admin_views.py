@@ -1,8 +1,9 @@
 """Jury administration: rounds and rubrics, the entries of a round, panels and invitations,
 conflicts of interest, assignments (by hand and automatic), progress and reminders.
 
-Views stay thin: a form validates the input, a service in ``awards.jury.setup`` applies it
-(and audits), the view commits or re-renders. Everything here is for administrators except the
+Views stay thin: a form validates the input, one service call in ``awards.jury.setup``
+applies it (and audits) through ``run_action``, which commits or rolls back and flashes; the
+view redirects or re-renders. Everything here is for administrators except the
 invitation link, which a juror opens from an e-mail."""
 
 from __future__ import annotations
@@ -52,11 +53,17 @@ from awards.jury.admin_forms import (
     RoundForm,
 )
 from awards.jury.models import Assignment, Conflict, Criterion, JuryMember, Panel, Round, RoundEntry
-from awards.jury.setup import JurySetupError
 from awards.nominations.models import Nomination
 from awards.permissions import admin_required
 from awards.policy import Action
-from awards.views_common import actor, check_csrf, form_status, get_or_404, show_error
+from awards.views_common import (
+    actor,
+    check_csrf,
+    form_status,
+    get_or_404,
+    run_action,
+    saved,
+)
 
 bp = Blueprint("jury_admin", __name__, url_prefix="/admin/jury")
 
@@ -85,12 +92,6 @@ def _template_helpers():
 
 
 # ---- helpers ----------------------------------------------------------------------------------
-
-
-_actor = actor
-_check_csrf = check_csrf
-_show_error = show_error
-_form_status = form_status
 
 
 def _call_or_404(ident: int) -> Call:
@@ -122,14 +123,9 @@ def _language() -> str:
     return str(get_locale())
 
 
-def _refusal_status(exc: JurySetupError, default: int) -> int:
-    """The rulebook's answer (409 in a phase that forbids it) or the page's usual one."""
-    return getattr(exc, "status", default)
-
-
 def _frozen_notice(rnd: Round) -> str | None:
     """Why assignments of the round cannot change now, or None when they can."""
-    decision = setup.refusal(get_db(), _actor(), Action.ASSIGN, rnd)
+    decision = setup.refusal(get_db(), actor(), Action.ASSIGN, rnd)
     return str(decision.reason) if decision is not None else None
 
 
@@ -166,7 +162,7 @@ def rounds(call_id: int):
                         .options(selectinload(Panel.members)).order_by(Panel.id)).all()
     eligible = db.scalar(select(func.count(Nomination.id)).where(
         Nomination.call_id == call.id, Nomination.status == NominationStatus.ELIGIBLE)) or 0
-    frozen = setup.refusal(db, _actor(), Action.SET_UP_ROUND, call)
+    frozen = setup.refusal(db, actor(), Action.SET_UP_ROUND, call)
     return render_template("jury_admin/rounds.html", call=call, rounds=call.rounds,
                            panels=panels, entry_counts=entry_counts,
                            assignment_counts=assignment_counts, eligible=eligible,
@@ -178,21 +174,13 @@ def round_new(call_id: int):
     db = get_db()
     call = _call_or_404(call_id)
     form = RoundForm(panels=call.panels)
-    status = None
-    if form.validate_on_submit():
-        try:
-            rnd = setup.create_round(session=db, actor=_actor(), call=call,
-                                     values=form.values(call.timezone))
-        except JurySetupError as exc:
-            db.rollback()
-            _show_error(form, exc)
-            status = _refusal_status(exc, 400)
-        else:
-            db.commit()
-            flash(_("The round is created. Now set up its rubric."), "success")
-            return redirect(url_for(".rubric", round_id=rnd.id))
+    if form.validate_on_submit() and (done := run_action(
+            lambda: setup.create_round(session=db, actor=actor(), call=call,
+                                       values=form.values(call.timezone)),
+            form=form, success=_("The round is created. Now set up its rubric."))):
+        return redirect(url_for(".rubric", round_id=done.value.id))
     return render_template("jury_admin/round_form.html", form=form, call=call, round=None), \
-        status or _form_status(form)
+        form_status(form)
 
 
 @bp.route("/rounds/<int:round_id>/edit", methods=["GET", "POST"])
@@ -205,21 +193,13 @@ def round_edit(round_id: int):
         form = RoundForm(**options)
     else:
         form = RoundForm(data=RoundForm.initial(rnd), **options)
-    status = None
-    if form.validate_on_submit():
-        try:
-            changed = setup.update_round(session=db, actor=_actor(), round=rnd,
-                                         values=form.values(call.timezone))
-        except JurySetupError as exc:
-            db.rollback()
-            _show_error(form, exc)
-            status = _refusal_status(exc, 400)
-        else:
-            db.commit()
-            flash(_("The round is saved.") if changed else _("Nothing was changed."), "success")
-            return redirect(url_for(".rounds", call_id=call.id))
+    if form.validate_on_submit() and run_action(
+            lambda: setup.update_round(session=db, actor=actor(), round=rnd,
+                                       values=form.values(call.timezone)),
+            form=form, success=saved(_("The round is saved."))):
+        return redirect(url_for(".rounds", call_id=call.id))
     return render_template("jury_admin/round_form.html", form=form, call=call, round=rnd), \
-        status or _form_status(form)
+        form_status(form)
 
 
 ROUND_MOVE_LABELS = {
@@ -236,27 +216,22 @@ def round_move(round_id: int, action: str):
         abort(404)
     db = get_db()
     rnd = _round_or_404(round_id)
-    refused = None
+    done = None
     if request.method == "POST":
-        _check_csrf()
-        try:
-            setup.move_round(session=db, actor=_actor(), round=rnd, action=action)
-        except JurySetupError as exc:
-            db.rollback()
-            rnd = _round_or_404(round_id)
-            refused = exc
-        else:
-            db.commit()
-            flash(_("The round is open: its jurors can review their entries.")
-                  if action == "open" else
-                  _("The round is closed: its reviews are final."), "success")
+        check_csrf()
+        done = run_action(
+            lambda: setup.move_round(session=db, actor=actor(), round=rnd, action=action),
+            success=_("The round is open: its jurors can review their entries.")
+            if action == "open" else _("The round is closed: its reviews are final."),
+            show=False)
+        if done:
             return redirect(url_for(".rounds", call_id=rnd.call_id), code=303)
-    summary = setup.preview_round_move(session=db, actor=_actor(), round=rnd, action=action)
+    summary = setup.preview_round_move(session=db, actor=actor(), round=rnd, action=action)
     status = summary.status if summary.blockers else 200
-    if refused is not None:
+    if done is not None:
         # Whatever refused the step is what the page now says blocks it.
-        summary.blockers = summary.blockers or [refused.message]
-        status = _refusal_status(refused, 409)
+        summary.blockers = summary.blockers or [done.error.message]
+        status = done.status(409)
     return render_template(
         "jury_admin/round_move.html", call=rnd.call, round=rnd, summary=summary,
         label=ROUND_MOVE_LABELS[action], form=CSRFOnlyForm(formdata=None),
@@ -287,18 +262,13 @@ def criterion_new(round_id: int):
     db = get_db()
     rnd = _round_or_404(round_id)
     form = CriterionForm()
-    if form.validate_on_submit():
-        try:
-            setup.add_criterion(session=db, actor=_actor(), round=rnd, values=form.values())
-        except JurySetupError as exc:
-            db.rollback()
-            _show_error(form, exc)
-        else:
-            db.commit()
-            flash(_("The criterion is added."), "success")
-            return redirect(url_for(".rubric", round_id=rnd.id))
+    if form.validate_on_submit() and run_action(
+            lambda: setup.add_criterion(session=db, actor=actor(), round=rnd,
+                                        values=form.values()),
+            form=form, success=_("The criterion is added.")):
+        return redirect(url_for(".rubric", round_id=rnd.id))
     return render_template("jury_admin/criterion_form.html", form=form, call=rnd.call,
-                           round=rnd, criterion=None), _form_status(form)
+                           round=rnd, criterion=None), form_status(form)
 
 
 @bp.route("/rounds/<int:round_id>/rubric/criteria/<int:criterion_id>/edit",
@@ -311,37 +281,25 @@ def criterion_edit(round_id: int, criterion_id: int):
         form = CriterionForm()
     else:
         form = CriterionForm(data=CriterionForm.initial(criterion))
-    if form.validate_on_submit():
-        try:
-            changed = setup.update_criterion(session=db, actor=_actor(), criterion=criterion,
-                                             values=form.values())
-        except JurySetupError as exc:
-            db.rollback()
-            _show_error(form, exc)
-        else:
-            db.commit()
-            flash(_("The criterion is saved.") if changed else _("Nothing was changed."),
-                  "success")
-            return redirect(url_for(".rubric", round_id=rnd.id))
+    if form.validate_on_submit() and run_action(
+            lambda: setup.update_criterion(session=db, actor=actor(), criterion=criterion,
+                                           values=form.values()),
+            form=form, success=saved(_("The criterion is saved."))):
+        return redirect(url_for(".rubric", round_id=rnd.id))
     return render_template("jury_admin/criterion_form.html", form=form, call=rnd.call,
-                           round=rnd, criterion=criterion), _form_status(form)
+                           round=rnd, criterion=criterion), form_status(form)
 
 
 @bp.post("/rounds/<int:round_id>/rubric/criteria/<int:criterion_id>/delete")
 def criterion_delete(round_id: int, criterion_id: int):
-    _check_csrf()
+    check_csrf()
     db = get_db()
     rnd = _round_or_404(round_id)
     criterion = _criterion_or_404(rnd, criterion_id)
-    try:
-        setup.delete_criterion(session=db, actor=_actor(), criterion=criterion)
-    except JurySetupError as exc:
-        db.rollback()
-        flash(str(exc.message), "error")
-        return redirect(url_for(".rubric", round_id=rnd.id)), 303
-    db.commit()
-    flash(_("The criterion is deleted."), "success")
-    return redirect(url_for(".rubric", round_id=rnd.id))
+    done = run_action(lambda: setup.delete_criterion(session=db, actor=actor(),
+                                                     criterion=criterion),
+                      success=_("The criterion is deleted."))
+    return redirect(url_for(".rubric", round_id=rnd.id)), 302 if done else 303
 
 
 # ---- entries and manual assignment ------------------------------------------------------------
@@ -395,17 +353,11 @@ def entries(round_id: int):
 
 @bp.post("/rounds/<int:round_id>/entries/add-eligible")
 def entries_add_eligible(round_id: int):
-    _check_csrf()
+    check_csrf()
     db = get_db()
     rnd = _round_or_404(round_id)
-    try:
-        added = setup.add_entries(session=db, actor=_actor(), round=rnd)
-    except JurySetupError as exc:
-        db.rollback()
-        flash(str(exc.message), "error")
-    else:
-        db.commit()
-        flash(_("Entries added: %(n)d.", n=added), "success")
+    run_action(lambda: setup.add_entries(session=db, actor=actor(), round=rnd),
+               success=lambda added: _("Entries added: %(n)d.", n=added))
     return redirect(url_for(".entries", round_id=rnd.id))
 
 
@@ -420,17 +372,10 @@ def entries_add(round_id: int):
             form.references.errors = [
                 _("No nomination of this call has these references: %(refs)s.",
                   refs=", ".join(missing))]
-        else:
-            try:
-                added = setup.add_entries(session=db, actor=_actor(), round=rnd,
-                                          nomination_ids=ids)
-            except JurySetupError as exc:
-                db.rollback()
-                _show_error(form, exc)
-            else:
-                db.commit()
-                flash(_("Entries added: %(n)d.", n=added), "success")
-                return redirect(url_for(".entries", round_id=rnd.id))
+        elif run_action(lambda: setup.add_entries(session=db, actor=actor(), round=rnd,
+                                                  nomination_ids=ids),
+                        form=form, success=lambda added: _("Entries added: %(n)d.", n=added)):
+            return redirect(url_for(".entries", round_id=rnd.id))
     return _render_entries(rnd, add_form=form, status=400)
 
 
@@ -441,19 +386,16 @@ def assignment_add(round_id: int):
     members = setup.active_jurors(db, rnd.panel_id)
     form = AssignmentForm(jurors=_juror_choices(members))
     if form.validate() and form.nomination() is not None:
-        try:
-            setup.add_assignment(session=db, actor=_actor(), round=rnd,
-                                 nomination_id=form.nomination(), juror_id=form.juror_id.data)
-        except JurySetupError as exc:
-            db.rollback()
-            flash(str(exc.message), "error")
-            return _render_entries(_round_or_404(round_id), status=_refusal_status(exc, 400))
-        else:
-            db.commit()
-            flash(_("The juror is assigned."), "success")
-            return redirect(url_for(".entries", round_id=rnd.id,
-                                    page=request.args.get("page", 1, type=int)))
-    elif form.csrf_token.errors:
+        done = run_action(
+            lambda: setup.add_assignment(session=db, actor=actor(), round=rnd,
+                                         nomination_id=form.nomination(),
+                                         juror_id=form.juror_id.data),
+            success=_("The juror is assigned."))
+        if not done:
+            return _render_entries(rnd, status=done.status(400))
+        return redirect(url_for(".entries", round_id=rnd.id,
+                                page=request.args.get("page", 1, type=int)))
+    if form.csrf_token.errors:
         abort(400)
     else:
         flash(_("Choose a juror of this round's panel."), "error")
@@ -462,22 +404,17 @@ def assignment_add(round_id: int):
 
 @bp.post("/assignments/<int:assignment_id>/remove")
 def assignment_remove(assignment_id: int):
-    _check_csrf()
+    check_csrf()
     db = get_db()
     assignment = db.get(Assignment, assignment_id)
     if assignment is None:
         abort(404)
     round_id = assignment.round_id
-    try:
-        setup.remove_assignment(session=db, actor=_actor(), assignment=assignment)
-    except JurySetupError as exc:
-        db.rollback()
-        flash(str(exc.message), "error")
-        if isinstance(exc, setup.NotAllowed):
-            return _render_entries(_round_or_404(round_id), status=exc.status)
-    else:
-        db.commit()
-        flash(_("The assignment is removed."), "success")
+    done = run_action(lambda: setup.remove_assignment(session=db, actor=actor(),
+                                                      assignment=assignment),
+                      success=_("The assignment is removed."))
+    if isinstance(done.error, setup.NotAllowed):
+        return _render_entries(_round_or_404(round_id), status=done.status())
     return redirect(url_for(".entries", round_id=round_id,
                             page=request.args.get("page", 1, type=int)))
 
@@ -524,28 +461,23 @@ def auto_assign_save(round_id: int):
     if not form.validate():
         abort(400)
     try:
-        auto = setup.save_assignment(session=db, actor=_actor(), round=rnd,
-                                     seed=form.seed.data, digest=form.digest.data)
-        db.commit()
-    except JurySetupError as exc:
-        db.rollback()
-        flash(str(exc.message), "error")
-        rnd = _round_or_404(round_id)
-        return _render_plan(rnd, setup.plan_assignment(session=db, round=rnd,
-                                                       seed=form.seed.data),
-                            _refusal_status(exc, 409))
+        done = run_action(
+            lambda: setup.save_assignment(session=db, actor=actor(), round=rnd,
+                                          seed=form.seed.data, digest=form.digest.data),
+            success=lambda auto: _("Assignments saved: %(n)d new.", n=auto.new_count))
+        status = done.status(409)
     except IntegrityError:
         # Someone saved assignments for the same pairs between our check and our insert.
         db.rollback()
         flash(_("Assignments changed while saving, so nothing was saved. Check the new "
                 "preview and save again."), "error")
-        rnd = _round_or_404(round_id)
+        done, status = None, 409
+    if not done:
         return _render_plan(rnd, setup.plan_assignment(session=db, round=rnd,
-                                                       seed=form.seed.data), 409)
-    flash(_("Assignments saved: %(n)d new.", n=auto.new_count), "success")
-    if auto.plan.shortfalls:
+                                                       seed=form.seed.data), status)
+    if done.value.plan.shortfalls:
         flash(_("%(n)d entries still have fewer jurors than needed.",
-                n=len(auto.plan.shortfalls)), "warning")
+                n=len(done.value.plan.shortfalls)), "warning")
     return redirect(url_for(".progress", round_id=rnd.id))
 
 
@@ -562,20 +494,12 @@ def progress(round_id: int):
 
 @bp.post("/rounds/<int:round_id>/remind")
 def remind(round_id: int):
-    _check_csrf()
+    check_csrf()
     db = get_db()
     rnd = _round_or_404(round_id)
-    try:
-        result = setup.remind_jurors(session=db, actor=_actor(), round=rnd)
-    except JurySetupError as exc:
-        db.rollback()
-        flash(str(exc.message), "error")
-    else:
-        db.commit()
-        if result.sent:
-            flash(_("Reminders queued: %(n)d.", n=len(result.sent)), "success")
-        else:
-            flash(_("No juror has reviews pending."), "success")
+    run_action(lambda: setup.remind_jurors(session=db, actor=actor(), round=rnd),
+               success=lambda result: _("Reminders queued: %(n)d.", n=len(result.sent))
+               if result.sent else _("No juror has reviews pending."))
     return redirect(url_for(".progress", round_id=rnd.id))
 
 
@@ -587,19 +511,13 @@ def panel_new(call_id: int):
     db = get_db()
     call = _call_or_404(call_id)
     form = PanelForm()
-    if form.validate_on_submit():
-        try:
-            panel = setup.create_panel(session=db, actor=_actor(), call=call,
-                                       name=form.name.data)
-        except JurySetupError as exc:
-            db.rollback()
-            _show_error(form, exc)
-        else:
-            db.commit()
-            flash(_("The panel is created. Invite its jurors."), "success")
-            return redirect(url_for(".panel", panel_id=panel.id))
+    if form.validate_on_submit() and (done := run_action(
+            lambda: setup.create_panel(session=db, actor=actor(), call=call,
+                                       name=form.name.data),
+            form=form, success=_("The panel is created. Invite its jurors."))):
+        return redirect(url_for(".panel", panel_id=done.value.id))
     return render_template("jury_admin/panel_form.html", form=form, call=call), \
-        _form_status(form)
+        form_status(form)
 
 
 def _render_panel(panel: Panel, form: InviteForm, status: int = 200):
@@ -620,19 +538,16 @@ def invite(panel_id: int):
     panel = _panel_or_404(panel_id)
     form = InviteForm(categories=_category_choices(panel.call))
     if form.validate():
-        try:
-            member = setup.invite_juror(session=db, actor=_actor(), panel=panel,
-                                        email=form.email.data, is_chair=form.is_chair.data,
-                                        category_ids=form.categories.data or [],
-                                        language=_language())
-        except JurySetupError as exc:
-            db.rollback()
-            panel = _panel_or_404(panel_id)
-            _show_error(form, exc)
-        else:
+        done = run_action(
+            lambda: setup.invite_juror(session=db, actor=actor(), panel=panel,
+                                       email=form.email.data, is_chair=form.is_chair.data,
+                                       category_ids=form.categories.data or [],
+                                       language=_language()),
+            form=form,
+            success=lambda member: _("The invitation is sent to %(email)s.", email=member.email))
+        if done:
+            member = done.value
             conflicts = setup.entry_conflicts(db, panel.call, email=member.email)
-            db.commit()
-            flash(_("The invitation is sent to %(email)s.", email=member.email), "success")
             if conflicts:
                 flash(ngettext("%(email)s has a conflict of interest with %(num)d entry of "
                                "this call, which they will never be given: %(entries)s.",
@@ -656,35 +571,24 @@ def member_edit(member_id: int):
     else:
         form = MemberForm(categories=choices, data={
             "is_chair": member.is_chair, "categories": [c.id for c in member.categories]})
-    if form.validate_on_submit():
-        try:
-            changed = setup.update_member(session=db, actor=_actor(), member=member,
-                                          is_chair=bool(form.is_chair.data),
-                                          category_ids=form.categories.data or [])
-        except JurySetupError as exc:
-            db.rollback()
-            _show_error(form, exc)
-        else:
-            db.commit()
-            flash(_("The juror is saved.") if changed else _("Nothing was changed."), "success")
-            return redirect(url_for(".panel", panel_id=member.panel_id))
+    if form.validate_on_submit() and run_action(
+            lambda: setup.update_member(session=db, actor=actor(), member=member,
+                                        is_chair=bool(form.is_chair.data),
+                                        category_ids=form.categories.data or []),
+            form=form, success=saved(_("The juror is saved."))):
+        return redirect(url_for(".panel", panel_id=member.panel_id))
     return render_template("jury_admin/member_form.html", form=form, call=member.panel.call,
-                           member=member), _form_status(form)
+                           member=member), form_status(form)
 
 
 @bp.post("/members/<int:member_id>/resend")
 def member_resend(member_id: int):
-    _check_csrf()
+    check_csrf()
     db = get_db()
     member = _member_or_404(member_id)
-    try:
-        setup.resend_invitation(session=db, actor=_actor(), member=member, language=_language())
-    except JurySetupError as exc:
-        db.rollback()
-        flash(str(exc.message), "error")
-    else:
-        db.commit()
-        flash(_("The invitation is sent again to %(email)s.", email=member.email), "success")
+    run_action(lambda: setup.resend_invitation(session=db, actor=actor(), member=member,
+                                               language=_language()),
+               success=_("The invitation is sent again to %(email)s.", email=member.email))
     return redirect(url_for(".panel", panel_id=member.panel_id))
 
 
@@ -719,22 +623,17 @@ def member_remove_confirm(member_id: int):
     form = LeaveForm()
     if not form.validate():
         abort(400)
-    try:
-        moves = setup.remove_member(session=db, actor=_actor(), member=member,
-                                    digest=form.digest.data)
-    except setup.PlanChanged as exc:
-        db.rollback()
-        flash(str(exc.message), "error")
-        return _render_leave(_member_or_404(member_id), 409)
-    except JurySetupError as exc:
-        db.rollback()
-        flash(str(exc.message), "error")
+    done = run_action(
+        lambda: setup.remove_member(session=db, actor=actor(), member=member,
+                                    digest=form.digest.data),
+        success=lambda moves: _(
+            "%(email)s has left the panel; assignments moved to other jurors: %(n)d.",
+            email=member.email, n=sum(len(m.plan.removed) for m in moves)))
+    if isinstance(done.error, setup.PlanChanged):
+        return _render_leave(member, 409)
+    if not done:
         return redirect(url_for(".panel", panel_id=member.panel_id))
-    db.commit()
-    moved = sum(len(m.plan.removed) for m in moves)
-    flash(_("%(email)s has left the panel; assignments moved to other jurors: %(n)d.",
-            email=member.email, n=moved), "success")
-    short = sum(m.shortfall_count for m in moves)
+    short = sum(m.shortfall_count for m in done.value)
     if short:
         flash(_("%(n)d reviews could not be given to anyone else: assign them by hand.",
                 n=short), "warning")
@@ -774,26 +673,18 @@ def conflict_add(call_id: int):
         ids, _missing = setup.find_nominations(db, call, [form.reference.data])
         if not ids:
             form.reference.errors = [_("No nomination of this call has this reference.")]
-        else:
-            try:
-                _conflict, moves = setup.block_juror(
-                    session=db, actor=_actor(), call=call, juror_id=form.juror_id.data,
-                    nomination_id=ids[0], reason=form.reason.data)
-            except JurySetupError as exc:
-                db.rollback()
-                call = _call_or_404(call_id)
-                _show_error(form, exc)
-            else:
-                db.commit()
-                flash(_("The juror is blocked from this entry."), "success")
-                moved = sum(len(m.plan.removed) for m in moves)
-                if moved:
-                    flash(_("Assignments ended and given to other jurors: %(n)d.", n=moved),
-                          "success")
-                if sum(m.shortfall_count for m in moves):
-                    flash(_("No other juror could take the entry: assign one by hand."),
-                          "warning")
-                return redirect(url_for(".conflicts", call_id=call.id))
+        elif done := run_action(
+                lambda: setup.block_juror(
+                    session=db, actor=actor(), call=call, juror_id=form.juror_id.data,
+                    nomination_id=ids[0], reason=form.reason.data),
+                form=form, success=_("The juror is blocked from this entry.")):
+            _conflict, moves = done.value
+            if moved := sum(len(m.plan.removed) for m in moves):
+                flash(_("Assignments ended and given to other jurors: %(n)d.", n=moved),
+                      "success")
+            if sum(m.shortfall_count for m in moves):
+                flash(_("No other juror could take the entry: assign one by hand."), "warning")
+            return redirect(url_for(".conflicts", call_id=call.id))
     elif form.csrf_token.errors:
         abort(400)
     return _render_conflicts(call, form, 400)
@@ -801,21 +692,14 @@ def conflict_add(call_id: int):
 
 @bp.post("/conflicts/<int:conflict_id>/delete")
 def conflict_delete(conflict_id: int):
-    _check_csrf()
+    check_csrf()
     db = get_db()
     conflict = db.get(Conflict, conflict_id)
     if conflict is None:
         abort(404)
     call_id = conflict.nomination.call_id
-    try:
-        setup.remove_conflict(session=db, actor=_actor(), conflict=conflict)
-    except JurySetupError as exc:
-        db.rollback()
-        flash(str(exc.message), "error")
-    else:
-        db.commit()
-        flash(_("The block is removed. The juror can be assigned to the entry again."),
-              "success")
+    run_action(lambda: setup.remove_conflict(session=db, actor=actor(), conflict=conflict),
+               success=_("The block is removed. The juror can be assigned to the entry again."))
     return redirect(url_for(".conflicts", call_id=call_id))
 
 
@@ -852,9 +736,8 @@ def invitation(token: str):
         if request.method == "POST":
             if not form.validate():
                 abort(400)
-            setup.accept_invitation(session=db, member=member, user=_actor())
-            db.commit()
-            flash(_("Welcome to the jury! Your assigned entries will appear here."), "success")
+            run_action(lambda: setup.accept_invitation(session=db, member=member, user=actor()),
+                       success=_("Welcome to the jury! Your assigned entries will appear here."))
             return redirect(_jury_home())
         return render_template("jury_admin/invitation.html", state="accept", form=form,
                                **context)
@@ -866,18 +749,16 @@ def invitation(token: str):
 
     form = InvitationRegisterForm()
     if form.validate_on_submit():
-        try:
-            user = setup.register_juror(session=db, member=member, full_name=form.full_name.data,
-                                        password=form.password.data, language=_language())
-        except JurySetupError as exc:
-            db.rollback()
-            flash(str(exc.message), "error")
+        done = run_action(
+            lambda: setup.register_juror(session=db, member=member,
+                                         full_name=form.full_name.data,
+                                         password=form.password.data, language=_language()))
+        if not done:
             return redirect(url_for(".invitation", token=token))
-        db.commit()
         _fresh_session()
-        login_user(user)
+        login_user(done.value)
         flash(_("Welcome to the jury! Your account is ready and your e-mail is confirmed."),
               "success")
         return redirect(_jury_home())
     return render_template("jury_admin/invitation.html", state="register", form=form,
-                           **context), _form_status(form)
+                           **context), form_status(form)

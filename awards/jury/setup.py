@@ -76,6 +76,7 @@ from awards.policy.conflicts import (
 )
 from awards.public_stage.models import PublicStage
 from awards.ranking.models import Decision
+from awards.refusals import Refusal
 from awards.timeutil import utc_to_local
 
 Pair = tuple[int, int]  # (juror user id, nomination id), as in awards.judging.assignment
@@ -84,14 +85,9 @@ Pair = tuple[int, int]  # (juror user id, nomination id), as in awards.judging.a
 _NOT_JUDGED = (NominationStatus.WITHDRAWN, NominationStatus.INELIGIBLE)
 
 
-class JurySetupError(Exception):
+class JurySetupError(Refusal):
     """A change refused by a rule; ``field`` is the form field the message belongs to (None
     for the page as a whole)."""
-
-    def __init__(self, message, *, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class PlanChanged(JurySetupError):

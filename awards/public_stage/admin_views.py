@@ -24,7 +24,7 @@ from awards.public_stage.forms import (
     StageForm,
 )
 from awards.public_stage.models import PublicStage, PublicVote, StageComment
-from awards.views_common import actor, check_csrf, form_status, get_or_404, show_error
+from awards.views_common import actor, check_csrf, form_status, get_or_404, run_action, saved
 
 bp = Blueprint("public_stage_admin", __name__, url_prefix="/admin/public-stage")
 
@@ -60,18 +60,12 @@ def stage(call_id: int):
     else:
         form = StageForm(data=StageForm.initial(current, call.timezone), timezone=call.timezone)
     if form.validate_on_submit():
-        try:
-            current, changed = services.save_stage(session=db, actor=actor(), call=call,
-                                                   values=form.values())
-        except services.StageError as refusal:
-            db.rollback()
-            show_error(form, refusal)
-            current = services.stage_of(db, call)
-        else:
-            db.commit()
-            flash(_("The public stage is saved.") if changed else _("Nothing was changed."),
-                  "success")
+        if run_action(lambda: services.save_stage(session=db, actor=actor(), call=call,
+                                                  values=form.values()),
+                      form=form, success=lambda result: _("The public stage is saved.")
+                      if result[1] else _("Nothing was changed.")):
             return redirect(url_for(".stage", call_id=call.id), 303)
+        current = services.stage_of(db, call)
     now = utcnow()
     numbers = services.overall_numbers(db, current) if current else None
     return render_template(
@@ -94,18 +88,12 @@ def entries(call_id: int):
             ids = [db_int(v) for v in request.form.getlist("nomination_id")]
         except ValueError:
             abort(400)
-        try:
-            changed = services.set_entries(session=db, actor=actor(), stage=current,
-                                           nomination_ids=ids)
-        except services.StageError as refusal:
-            db.rollback()
-            flash(str(refusal.message), "error")
-            status = refusal.status
-        else:
-            db.commit()
-            flash(_("The entries are saved.") if changed else _("Nothing was changed."),
-                  "success")
+        done = run_action(lambda: services.set_entries(session=db, actor=actor(), stage=current,
+                                                       nomination_ids=ids),
+                          success=saved(_("The entries are saved.")))
+        if done:
             return redirect(url_for(".entries", call_id=call.id), 303)
+        status = done.status()
     chosen = {e.nomination_id for e in current.entries}
     editable = current.closed_at is None and utcnow() < current.opens_at
     return render_template("public_stage_admin/entries.html", call=call, stage=current,
@@ -141,14 +129,9 @@ def annul(call_id: int, vote_id: int):
                                votes=services.flagged_votes(db, current), form=form,
                                failed_vote=vote.id,
                                numbers=services.overall_numbers(db, current)), 400
-    try:
-        services.annul_vote(session=db, actor=actor(), vote=vote, reason=form.reason.data)
-    except services.StageError as refusal:
-        db.rollback()
-        flash(str(refusal.message), "error")
-        return redirect(url_for(".votes", call_id=call.id), 303)
-    db.commit()
-    flash(_("The vote is annulled."), "success")
+    run_action(lambda: services.annul_vote(session=db, actor=actor(), vote=vote,
+                                           reason=form.reason.data),
+               success=_("The vote is annulled."))
     return redirect(url_for(".votes", call_id=call.id), 303)
 
 
@@ -173,19 +156,15 @@ def moderate(call_id: int, comment_id: int):
     form = ModerateForm()
     if not form.validate():
         abort(400)
-    try:
-        services.moderate_comment(session=db, actor=actor(), comment=item,
-                                  approve=form.decision.data == "approve",
-                                  reason=form.reason.data or "")
-    except services.StageError as refusal:
-        db.rollback()
-        flash(str(refusal.message), "error")
+    approve = form.decision.data == "approve"
+    done = run_action(
+        lambda: services.moderate_comment(session=db, actor=actor(), comment=item,
+                                          approve=approve, reason=form.reason.data or ""),
+        success=_("The comment is published.") if approve else _("The comment is rejected."))
+    if not done:
         return render_template("public_stage_admin/comments.html", call=call, stage=current,
                                queue=services.moderation_queue(db, current), form=form,
-                               failed_comment=item.id), refusal.status
-    db.commit()
-    flash(_("The comment is published.") if form.decision.data == "approve"
-          else _("The comment is rejected."), "success")
+                               failed_comment=item.id), done.status()
     return redirect(url_for(".comments", call_id=call.id), 303)
 
 
@@ -211,25 +190,19 @@ def close(call_id: int):
                else services.tied_choices_needed(db, current))
     if request.method == "POST" and form.validate():
         choices = _choices_from_form(pending) if pending else None
-        try:
-            added = services.close_stage(session=db, actor=actor(), stage=current,
-                                         choices=choices)
-        except services.StageError as refusal:
-            db.rollback()
-            flash(str(refusal.message), "error")
-            return render_template("public_stage_admin/close.html", call=call, stage=current,
-                                   form=form, pending=pending,
-                                   numbers=services.overall_numbers(db, current),
-                                   state=services.state(current, utcnow())), refusal.status
-        db.commit()
-        flash(_("The public stage is closed and its results are published."), "success")
-        if current.kind == StageKind.VOTE:
+        done = run_action(
+            lambda: services.close_stage(session=db, actor=actor(), stage=current,
+                                         choices=choices),
+            form=form, success=_("The public stage is closed and its results are published."))
+        if done and current.kind == StageKind.VOTE:
             if services.first_round(db, call.id) is None:
                 flash(_("The call has no jury round yet. Create the first round, then add the "
                         "advancing entries from this page."), "warning")
             else:
-                flash(_("Entries added to the first jury round: %(n)d.", n=added), "success")
-        return redirect(url_for(".stage", call_id=call.id), 303)
+                flash(_("Entries added to the first jury round: %(n)d.", n=done.value),
+                      "success")
+        if done:
+            return redirect(url_for(".stage", call_id=call.id), 303)
     return render_template("public_stage_admin/close.html", call=call, stage=current, form=form,
                            pending=pending, numbers=services.overall_numbers(db, current),
                            state=services.state(current, utcnow())), form_status(form)
@@ -241,7 +214,7 @@ def advance(call_id: int):
     call = get_or_404(Call, call_id)
     current = _stage_or_404(call)
     check_csrf()
-    added = services.advance_to_first_round(session=db, actor=actor(), stage=current)
-    db.commit()
-    flash(_("Entries added to the first jury round: %(n)d.", n=added), "success")
+    run_action(lambda: services.advance_to_first_round(session=db, actor=actor(), stage=current),
+               success=lambda added: _("Entries added to the first jury round: %(n)d.",
+                                       n=added))
     return redirect(url_for(".stage", call_id=call.id), 303)

@@ -48,6 +48,7 @@ from awards.public_stage.models import (
     Voter,
 )
 from awards.ranking.models import Decision
+from awards.refusals import Refusal
 
 IMAGE_TYPES = ("image/jpeg", "image/png")
 NAME_MAX = 120
@@ -55,7 +56,7 @@ COMMENT_MAX = 2000
 REASON_MAX = 2000
 
 
-class StageError(Exception):
+class StageError(Refusal):
     """A refusal with a message for the person and the HTTP status that fits it."""
 
     status = 409

@@ -32,10 +32,9 @@ from awards.results.forms import (
     StateForm,
 )
 from awards.results.models import Citation
-from awards.results.services import ResultsError
 from awards.storage import UploadError, path_for, save_upload
 from awards.timeutil import utc_to_local_naive
-from awards.views_common import actor, get_or_404, show_error
+from awards.views_common import actor, get_or_404, run_action
 
 bp = Blueprint("results_admin", __name__, url_prefix="/admin/results")
 
@@ -105,16 +104,6 @@ def _render(call: Call, *, status: int = 200, publish_form=None, correction_form
     ), status
 
 
-def _refused(call: Call, error: ResultsError, **forms):
-    get_db().rollback()
-    form = next((f for f in forms.values() if f is not None), None)
-    if form is not None and error.field:
-        show_error(form, error)
-    else:
-        flash(str(error.message), "error")
-    return _render(call, status=error.status, **forms)
-
-
 def _back(call: Call):
     return redirect(url_for(".overview", call_id=call.id), code=303)
 
@@ -174,28 +163,28 @@ def publish(call_id: int):
         if form.csrf_token.errors or form.state.errors:
             flash(_("The form expired. Please try again."), "error")
         return _render(call, status=400, publish_form=form)
-    try:
-        publication = services.publish(session=db, actor=actor(), call=call,
-                                       scheduled_for=form.when(call.timezone),
-                                       notes=form.notes(), token=form.state.data)
-    except ResultsError as exc:
-        db.rollback()
-        if isinstance(exc, services.PhaseRefused) and call.status in \
-                services.PUBLISHABLE_STATUSES:
-            flash(str(exc.message), "error")
-            return _confirmation(call, form, status=exc.status)
-        return _refused(call, exc, publish_form=form)
-    db.commit()
-    if publication.published_at is not None:
-        flash(_("Version %(version)d of the results is published.",
-                version=publication.version), "success")
-    else:
-        from awards.calls.views import format_call_dt
+    done = run_action(
+        lambda: services.publish(session=db, actor=actor(), call=call,
+                                 scheduled_for=form.when(call.timezone), notes=form.notes(),
+                                 token=form.state.data),
+        form=form, success=lambda publication: _published(call, publication))
+    if done:
+        return _back(call)
+    if isinstance(done.error, services.PhaseRefused) \
+            and call.status in services.PUBLISHABLE_STATUSES:
+        return _confirmation(call, form, status=done.status())
+    return _render(call, status=done.status(), publish_form=form)
 
-        flash(_("Version %(version)d of the results will be published on %(when)s. Until then "
-                "nobody but administrators can see it.", version=publication.version,
-                when=format_call_dt(publication.scheduled_for, call)), "success")
-    return _back(call)
+
+def _published(call: Call, publication) -> str:
+    if publication.published_at is not None:
+        return _("Version %(version)d of the results is published.",
+                 version=publication.version)
+    from awards.calls.views import format_call_dt
+
+    return _("Version %(version)d of the results will be published on %(when)s. Until then "
+             "nobody but administrators can see it.", version=publication.version,
+             when=format_call_dt(publication.scheduled_for, call))
 
 
 @bp.post("/calls/<int:call_id>/versions/<int:version>/reschedule")
@@ -210,16 +199,14 @@ def reschedule(call_id: int, version: int):
         return _render(call, status=400, reschedule_form=form)
     from awards.timeutil import local_to_utc
 
-    try:
-        services.reschedule(session=db, actor=actor(), publication=publication,
-                            scheduled_for=local_to_utc(form.scheduled_for.data, call.timezone),
-                            token=form.state.data)
-    except ResultsError as exc:
-        return _refused(call, exc, reschedule_form=form)
-    db.commit()
-    flash(_("The publication time is changed; the e-mails to applicants move with it."),
-          "success")
-    return _back(call)
+    done = run_action(
+        lambda: services.reschedule(
+            session=db, actor=actor(), publication=publication,
+            scheduled_for=local_to_utc(form.scheduled_for.data, call.timezone),
+            token=form.state.data),
+        form=form,
+        success=_("The publication time is changed; the e-mails to applicants move with it."))
+    return _back(call) if done else _render(call, status=done.status(), reschedule_form=form)
 
 
 @bp.post("/calls/<int:call_id>/versions/<int:version>/withdraw")
@@ -231,15 +218,12 @@ def withdraw(call_id: int, version: int):
     if not form.validate():
         flash(_("The form expired. Please try again."), "error")
         return _render(call, status=400)
-    try:
-        services.withdraw(session=db, actor=actor(), publication=publication,
-                          token=form.state.data)
-    except ResultsError as exc:
-        return _refused(call, exc)
-    db.commit()
-    flash(_("The scheduled version is withdrawn; its e-mails will not be sent. The decisions "
-            "can be changed again."), "success")
-    return _back(call)
+    done = run_action(
+        lambda: services.withdraw(session=db, actor=actor(), publication=publication,
+                                  token=form.state.data),
+        success=_("The scheduled version is withdrawn; its e-mails will not be sent. The "
+                  "decisions can be changed again."))
+    return _back(call) if done else _render(call, status=done.status())
 
 
 @bp.post("/calls/<int:call_id>/correction")
@@ -251,16 +235,14 @@ def correction(call_id: int):
         if form.csrf_token.errors or form.state.errors:
             flash(_("The form expired. Please try again."), "error")
         return _render(call, status=400, correction_form=form)
-    try:
-        services.open_correction(session=db, actor=actor(), call=call, reason=form.reason.data,
-                                 token=form.state.data)
-    except ResultsError as exc:
-        return _refused(call, exc, correction_form=form)
-    db.commit()
-    flash(_("A correction is open: the published version stays public while you change the "
-            "decisions on the ranking page. Then publish the next version with a note."),
-          "success")
-    return _back(call)
+    done = run_action(
+        lambda: services.open_correction(session=db, actor=actor(), call=call,
+                                         reason=form.reason.data, token=form.state.data),
+        form=form,
+        success=_("A correction is open: the published version stays public while you change "
+                  "the decisions on the ranking page. Then publish the next version with a "
+                  "note."))
+    return _back(call) if done else _render(call, status=done.status(), correction_form=form)
 
 
 # ---- citations --------------------------------------------------------------------------------
@@ -298,13 +280,12 @@ def citation(call_id: int, nomination_id: int):
                                      max_bytes=services.PHOTO_MAX_BYTES)
             except UploadError as exc:
                 form.photo.errors = [exc.message]
-        if not form.photo.errors:
-            services.save_citation(session=db, actor=actor(), nomination=nomination,
-                                   values=form.values(), photo=stored,
-                                   remove_photo=bool(form.remove_photo.data))
-            db.commit()
-            flash(_("The citation is saved. It appears in the next published version."),
-                  "success")
+        if not form.photo.errors and run_action(
+                lambda: services.save_citation(session=db, actor=actor(), nomination=nomination,
+                                               values=form.values(), photo=stored,
+                                               remove_photo=bool(form.remove_photo.data)),
+                form=form,
+                success=_("The citation is saved. It appears in the next published version.")):
             return _back(call)
     status = 400 if form.is_submitted() else 200
     return render_template("results_admin/citation.html", call=call, nomination=nomination,

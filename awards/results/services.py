@@ -39,6 +39,7 @@ from awards.i18n import localized
 from awards.mail import PENDING, OutgoingMail, queue_mail
 from awards.nominations.models import Nomination
 from awards.ranking.models import Decision
+from awards.refusals import Refusal
 from awards.results.models import Certificate, Citation, Publication
 
 LANGS = ("kk", "ru", "en")
@@ -57,7 +58,7 @@ NOT_IN_COMPETITION = (NominationStatus.DRAFT, NominationStatus.WITHDRAWN)
 # ---- refusals ---------------------------------------------------------------------------------
 
 
-class ResultsError(Exception):
+class ResultsError(Refusal):
     """A request refused by a rule; nothing was changed. ``status`` is the HTTP answer and
     ``field`` the form field the message belongs to, if any."""
 
