@@ -66,6 +66,10 @@ class World:
     entries: int
     password: str = PASSWORD
     read_paths: list = field(default_factory=list)
+    # For further calls (bench.load.public): who owns the seeded entries, and the admin.
+    programme_id: int = 0
+    admin_id: int = 0
+    crowd: list[int] = field(default_factory=list)
 
 
 def _insert(session: Session, model, rows: list[dict]) -> None:
@@ -148,22 +152,17 @@ def add_accounts(session: Session, prefix: str, count: int, password_hash: str,
                                 .order_by(User.id)))
 
 
-def _published_results(session: Session, programme: Programme, admin_id: int, crowd: list[int],
-                       now) -> str | None:
-    """Last edition's call with its published winners (three per category, with citations),
-    snapshotted by the results service itself; None when that service is not there."""
-    try:
-        from awards.ranking.models import Decision
-        from awards.results.models import Citation, Publication
-        from awards.results.services import build_snapshot, decided_winners
-    except ImportError:
-        return None
-    from awards.enums import DecisionKind, PublicationStatus
+def decided_call(session: Session, programme: Programme, admin_id: int, crowd: list[int],
+                 now, *, slug: str, year: int, entries: int, status: CallStatus) -> Call:
+    """A call of ``entries`` eligible entries whose winners are decided (three per category,
+    with citations), not published."""
+    from awards.enums import DecisionKind
+    from awards.ranking.models import Decision
+    from awards.results.models import Citation
 
-    call = add_call(session, programme, slug="voy-2024", prefix="VOY", year=2024,
-                    status=CallStatus.PUBLISHED, opens=now - timedelta(days=700),
-                    closes=now - timedelta(days=650))
-    ids = add_entries(session, call, count=300, status=NominationStatus.ELIGIBLE,
+    call = add_call(session, programme, slug=slug, prefix="VOY", year=year, status=status,
+                    opens=now - timedelta(days=700), closes=now - timedelta(days=650))
+    ids = add_entries(session, call, count=entries, status=NominationStatus.ELIGIBLE,
                       applicant_ids=crowd, now=now)
     by_category: dict[int, list[int]] = {}
     for nomination_id, category_id in session.execute(
@@ -180,6 +179,22 @@ def _published_results(session: Session, programme: Programme, admin_id: int, cr
                                  text_kk="Көмекке мұқтаж адамдарға жылдар бойы көрсеткен "
                                          "көмегі үшін."))
     session.flush()
+    return call
+
+
+def _published_results(session: Session, programme: Programme, admin_id: int, crowd: list[int],
+                       now, entries: int) -> str | None:
+    """Last edition's call with its published winners, snapshotted by the results service
+    itself; None when that service is not there."""
+    try:
+        from awards.results.models import Publication
+        from awards.results.services import build_snapshot, decided_winners
+    except ImportError:
+        return None
+    from awards.enums import PublicationStatus
+
+    call = decided_call(session, programme, admin_id, crowd, now, slug="voy-2024", year=2024,
+                        entries=entries, status=CallStatus.PUBLISHED)
     session.add(Publication(call_id=call.id, version=1, status=PublicationStatus.PUBLISHED,
                             scheduled_for=now - timedelta(days=300),
                             published_at=now - timedelta(days=300),
@@ -189,7 +204,8 @@ def _published_results(session: Session, programme: Programme, admin_id: int, cr
     return call.slug
 
 
-def build(session: Session, *, entries: int, jurors: int, applicants: int) -> World:
+def build(session: Session, *, entries: int, jurors: int, applicants: int,
+          published_entries: int = 300) -> World:
     now = utcnow()
     password_hash = hash_password(PASSWORD)
     programme = Programme(slug="nvn", name_en="National Volunteer Network",
@@ -247,7 +263,8 @@ def build(session: Session, *, entries: int, jurors: int, applicants: int) -> Wo
             select(Assignment.id, Assignment.juror_id).where(Assignment.round_id == rnd.id)
             .order_by(Assignment.id)):
         by_juror[juror_id].append(assignment_id)
-    results_slug = _published_results(session, programme, admin_id, crowd, now)
+    results_slug = _published_results(session, programme, admin_id, crowd, now,
+                                      published_entries)
     read_paths = ["/", "/calls/", f"/calls/{open_call.slug}", f"/calls/{judging_call.slug}"]
     if results_slug is not None:
         read_paths += [f"/results/{results_slug}", "/results/"]
@@ -259,4 +276,5 @@ def build(session: Session, *, entries: int, jurors: int, applicants: int) -> Wo
         criteria={c.id: (c.min_score, c.max_score, c.step) for c in rubric.criteria},
         entries=entries,
         read_paths=read_paths,
+        programme_id=programme.id, admin_id=admin_id, crowd=crowd,
     )
