@@ -27,7 +27,8 @@ help:
 	@echo "make translations  extract messages and update the kk/ru/en catalogs"
 	@echo "make mail-worker   deliver queued e-mail, keep watching the outbox"
 	@echo "make screenshots   refresh the README screenshots in docs/screenshots/"
-	@echo "make bench-load    load benchmark: gunicorn + PostgreSQL, reads, submissions, scoring"
+	@echo "make bench-load    load benchmarks: public pages and results day (gunicorn, nginx), then"
+	@echo "                   reads, submissions, scoring (gunicorn + PostgreSQL)"
 	@echo "make bench-vote    public vote benchmark: 50,000 votes against gunicorn + PostgreSQL"
 
 # ---- environment ------------------------------------------------------------------------------
@@ -106,7 +107,7 @@ translations: $(VENV)/.installed
 # ---- benchmarks -------------------------------------------------------------------------------
 
 # Against gunicorn + PostgreSQL on 127.0.0.1:5432; figures in bench/RESULTS.md.
-# Extra arguments: make bench-load BENCH_ARGS="--duration 60"
+# Extra arguments: make bench-load BENCH_ARGS="--duration 60"; one suite: BENCH_ARGS="public"
 bench-load: $(VENV)/.installed
 	scripts/bench-load.sh $(BENCH_ARGS)
 
