@@ -25,6 +25,9 @@ from sqlalchemy.engine import make_url
 from awards import create_app
 from awards.db import Base, get_db
 from awards.migrate import upgrade
+from tests import speedups
+
+speedups.install()
 
 PG_URL = os.environ.get("AWARDS_TEST_DATABASE_URL", "")
 ON_POSTGRES = PG_URL.startswith("postgresql")
@@ -55,6 +58,7 @@ def database_template(tmp_path_factory, worker_id):
         url = server.set(database=name).render_as_string(hide_password=False)
         upgrade(url)
         yield {"url": url}
+        _dispose_reset_engines()
         with admin.connect() as conn:
             conn.execute(text(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
@@ -82,18 +86,29 @@ def cheap_password_hashing():
     services._hasher, services._DUMMY_HASH = saved
 
 
+_reset_engines: dict[str, object] = {}
+
+
 def _empty_postgres(url: str) -> None:
-    # DELETE in dependency order is ~20x faster than TRUNCATE for many small tables.
-    engine = create_engine(url)
+    """Empty every table and restart every sequence in one round trip, on a connection kept for
+    the run (DELETE in dependency order is ~20x faster than TRUNCATE for many small tables)."""
+    engine = _reset_engines.get(url)
+    if engine is None:
+        engine = _reset_engines[url] = create_engine(url, pool_size=1, pool_pre_ping=True)
+    statements = [f'DELETE FROM "{table.name}"' for table in reversed(Base.metadata.sorted_tables)]
+    statements.append(
+        "SELECT setval(c.oid::regclass, 1, false) FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+    )
     with engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
-        sequences = conn.execute(text(
-            "SELECT sequence_schema, sequence_name FROM information_schema.sequences"
-        )).all()
-        for schema, name in sequences:
-            conn.execute(text(f"SELECT setval('\"{schema}\".\"{name}\"', 1, false)"))
-    engine.dispose()
+        conn.exec_driver_sql(";\n".join(statements))
+
+
+def _dispose_reset_engines() -> None:
+    for engine in _reset_engines.values():
+        engine.dispose()
+    _reset_engines.clear()
 
 
 @pytest.fixture
