@@ -25,6 +25,9 @@ NAV = [
 def _is_juror() -> bool:
     if not current_user.is_authenticated:
         return False
+    known = g.get("is_juror")  # set by a page that already read the user's active seat
+    if known is not None:
+        return known
     from sqlalchemy import select
 
     from awards.db import get_db

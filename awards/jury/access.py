@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, select
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
 from awards import policy
 from awards.enums import AssignmentStatus, JurorStatus, RoundKind, RoundStatus
 from awards.jury.models import Assignment, JuryMember, Panel, Round
+from awards.nominations.models import Nomination
 
 
 def _user_id(user) -> int | None:
@@ -30,17 +31,28 @@ def _user_id(user) -> int | None:
 
 def viewer_for(session: Session, user) -> policy.Viewer:
     """The policy's view of ``user``: the request's own when it is the signed-in person (its
-    conflicts are then loaded once per request), else a new one."""
+    conflicts and seats are then loaded once per request, whoever asks first), else a new
+    one."""
     if isinstance(user, policy.Viewer):
         return user
-    from flask import g, has_app_context
+    from flask import g, has_request_context
 
-    if has_app_context():
-        cached = g.get("_policy_viewer")
-        if (cached is not None and cached.session is session
-                and cached.id is not None and cached.id == _user_id(user)):
-            return cached
-    return policy.Viewer(session, user)
+    if not has_request_context():
+        return policy.Viewer(session, user)
+    cached = g.get("_policy_viewer")
+    if (cached is not None and cached.session is session
+            and cached.id is not None and cached.id == _user_id(user)):
+        return cached
+    viewer = policy.Viewer(session, user)
+    if cached is None and viewer.id is not None and viewer.id == _signed_in_id():
+        g._policy_viewer = viewer
+    return viewer
+
+
+def _signed_in_id() -> int | None:
+    from flask_login import current_user
+
+    return _user_id(current_user)
 
 
 def _active_seats(user_id: int):
@@ -68,14 +80,6 @@ def is_chair(session: Session, user, call) -> bool:
         select(exists(_active_seats(user_id).join(Panel).where(
             Panel.call_id == call.id, JuryMember.is_chair.is_(True))))
     ) or False
-
-
-def seat_in_round(session: Session, user, round_: Round) -> JuryMember | None:
-    """The user's active seat on the panel that judges the round, if any."""
-    user_id = _user_id(user)
-    if user_id is None or round_.panel_id is None:
-        return None
-    return session.scalar(_active_seats(user_id).where(JuryMember.panel_id == round_.panel_id))
 
 
 def has_conflict(session: Session, user_id: int, nomination_id: int) -> bool:
@@ -130,9 +134,44 @@ def _now() -> datetime:
 def visible_assignment(session: Session, user, assignment_id: int) -> Assignment | None:
     """The user's own active assignment in a started scoring round of a panel they sit on, for
     an entry they are not in conflict with; ``None`` (the view answers 404) for anything
-    else."""
-    assignment = session.get(Assignment, assignment_id)
-    return assignment if assignment_is_visible(session, user, assignment) else None
+    else.
+
+    One query reads the assignment with what every juror page of it shows (round, call,
+    rubric, entry, category, review) and the user's seat on the round's panel, which the
+    policy then need not ask for again."""
+    user_id = _user_id(user)
+    if user_id is None:
+        return None
+    seat = aliased(JuryMember)
+    row = session.execute(
+        select(Assignment, seat)
+        .join(Assignment.round)
+        .outerjoin(seat, and_(seat.panel_id == Round.panel_id, seat.user_id == user_id,
+                              seat.status == JurorStatus.ACTIVE))
+        .where(Assignment.id == assignment_id, Assignment.juror_id == user_id)
+        .options(contains_eager(Assignment.round).joinedload(Round.call),
+                 contains_eager(Assignment.round).joinedload(Round.rubric),
+                 joinedload(Assignment.nomination).joinedload(Nomination.category),
+                 joinedload(Assignment.review))
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    assignment, member = row
+    if assignment.round.panel_id is not None:
+        viewer_for(session, user).preload_seat(assignment.round.panel_id, member)
+    if not assignment_is_visible(session, user, assignment):
+        return None
+    _remember_juror(member)
+    return assignment
+
+
+def _remember_juror(seat: JuryMember | None) -> None:
+    """A user with an active seat is a juror: the page's menu need not ask again."""
+    from flask import g, has_request_context
+
+    if seat is not None and has_request_context():
+        g.is_juror = True
 
 
 def can_score(session: Session, user, assignment: Assignment, now: datetime) -> bool:
@@ -149,5 +188,4 @@ def can_see_panel_scores(session: Session, user, assignment: Assignment) -> bool
     round_ = assignment.round
     if not (round_.show_scores_to_chairs and round_.call.show_scores_to_chairs):
         return False
-    seat = seat_in_round(session, user, round_)
-    return seat is not None and seat.is_chair
+    return viewer_for(session, user).is_chair_of(round_)

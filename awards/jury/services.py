@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from awards import audit, policy
+from awards.calls.models import Call, Category
 from awards.enums import (
     AssignmentStatus,
     ConflictSource,
@@ -154,9 +157,18 @@ def _check_open(round_: Round, now: datetime) -> None:
 
 
 def _lock_assignment(session: Session, assignment: Assignment) -> Review | None:
-    """Serialise saves of one assignment (two tabs, a double click) and read its review as the
-    database has it now, not as this session last saw it."""
-    session.execute(select(Assignment.id).where(Assignment.id == assignment.id).with_for_update())
+    """Serialise saves of one assignment (two tabs, a double click, a script) and read its
+    review as the database has it now, not as this session last saw it.
+
+    PostgreSQL: a row lock (SELECT ... FOR UPDATE). SQLite has no row locks and ignores FOR
+    UPDATE: a write that changes nothing takes the database's single write lock, so the second
+    save waits for the first to commit and then reads what it saved."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Assignment.id).where(Assignment.id == assignment.id)
+                        .with_for_update())
+    else:
+        session.execute(text("UPDATE assignments SET id = id WHERE id = :id"),
+                        {"id": assignment.id})
     return session.scalar(
         select(Review).where(Review.assignment_id == assignment.id)
         .execution_options(populate_existing=True)
@@ -253,7 +265,12 @@ def save_review(
     if submit:
         review.status = ReviewStatus.SUBMITTED
         review.submitted_at = now
-    session.flush()
+    try:
+        session.flush()
+    except (IntegrityError, StaleDataError):
+        # Another save of this review won a race the lock did not cover; the caller rolls
+        # back and shows the review as it is now.
+        raise StaleReview(None) from None
     audit.record(session, action="review.submit" if submit else "review.save_draft",
                  object_type="review", object_id=review.id, actor=juror,
                  call_id=round_.call_id, before=before,
@@ -414,53 +431,124 @@ class RoundGroup:
     is_closed: bool = False
 
 
-def my_assignments(*, session: Session, user) -> list[Assignment]:
-    """Every assignment the juror may open, soonest-closing round first: never an entry they
-    are in conflict with (declared, recorded or found), the same rule as the entry's page."""
+def _my_assignments_query(user):
+    """The juror's assignments they may open, in the dashboard's order: soonest-closing round
+    first (a round without a closing date last, on both databases), then by reference. Never
+    an entry they are in conflict with (declared, recorded or found), the same rule as the
+    entry's page."""
     seat = exists().where(JuryMember.panel_id == Round.panel_id, JuryMember.user_id == user.id,
                           JuryMember.status == JurorStatus.ACTIVE)
     conflicted = conflict_condition(Person.of(user))
-    return list(session.scalars(
+    return (
         select(Assignment).join(Assignment.round).join(Assignment.nomination)
         .where(Assignment.juror_id == user.id, Assignment.status == AssignmentStatus.ACTIVE,
                Round.kind == RoundKind.SCORING, Round.status != RoundStatus.DRAFT,
                Nomination.status != NominationStatus.WITHDRAWN, seat, ~conflicted)
-        .options(selectinload(Assignment.review),
-                 selectinload(Assignment.round).selectinload(Round.call),
+        .order_by(Round.closes_at.is_(None), Round.closes_at, Round.id, Nomination.reference,
+                  Nomination.id)
+    )
+
+
+def my_assignments(*, session: Session, user, with_categories: bool = False
+                   ) -> list[Assignment]:
+    """Every assignment the juror may open, soonest-closing round first, with its review,
+    round, call, entry and category (one query each, whatever the number of assignments);
+    ``with_categories`` also reads every category of the calls (the dashboard's filter)."""
+    call = selectinload(Assignment.round).selectinload(Round.call)
+    if with_categories:
+        call = call.selectinload(Call.categories)
+    return list(session.scalars(
+        _my_assignments_query(user)
+        .options(selectinload(Assignment.review), call,
                  selectinload(Assignment.nomination).selectinload(Nomination.category))
-        .order_by(Round.closes_at, Round.id, Nomination.reference, Nomination.id)
     ))
+
+
+def open_for_scoring(round_: Round, now: datetime) -> bool:
+    """Between its dates, not closed, the call not frozen: where "Next unscored entry" leads."""
+    return round_.is_open_at(now) and not round_is_closed(round_, now)
+
+
+@dataclass
+class Dashboard:
+    """The juror's list as loaded once; the filters and the next entry are read from it."""
+
+    assignments: list[Assignment]
+    now: datetime
+
+    @property
+    def categories(self) -> list[Category]:
+        """The categories of the calls the juror judges, for the filter."""
+        found: dict[int, Category] = {}
+        for call in {a.round.call_id: a.round.call for a in self.assignments}.values():
+            for category in call.categories:
+                found[category.id] = category
+        return list(found.values())
+
+    def groups(self, *, category_id: int | None = None,
+               state: str | None = None) -> list[RoundGroup]:
+        groups: dict[int, RoundGroup] = {}
+        for assignment in self.assignments:
+            round_ = assignment.round
+            group = groups.get(round_.id)
+            if group is None:
+                group = groups[round_.id] = RoundGroup(
+                    round_, is_open=round_.is_open_at(self.now),
+                    is_closed=round_is_closed(round_, self.now))
+            current = state_of(assignment)
+            group.total += 1
+            group.submitted += current == SUBMITTED
+            if category_id is not None and assignment.nomination.category_id != category_id:
+                continue
+            if state is not None and current != state:
+                continue
+            group.items.append(assignment)
+        return list(groups.values())
+
+    def next_unscored(self, *, category_id: int | None = None) -> Assignment | None:
+        """As :func:`next_unscored` answers it from the database."""
+        candidates = [a for a in self.assignments
+                      if open_for_scoring(a.round, self.now) and state_of(a) != SUBMITTED
+                      and (category_id is None or a.nomination.category_id == category_id)]
+        drafts = [a for a in candidates if state_of(a) == DRAFT]
+        return (drafts or candidates or [None])[0]
+
+
+def juror_dashboard(*, session: Session, user, now: datetime) -> Dashboard:
+    """The juror's dashboard: every assignment they may open, read once, with the categories
+    of their calls."""
+    return Dashboard(my_assignments(session=session, user=user, with_categories=True), now)
 
 
 def dashboard(*, session: Session, user, now: datetime, category_id: int | None = None,
               state: str | None = None) -> list[RoundGroup]:
-    groups: dict[int, RoundGroup] = {}
-    for assignment in my_assignments(session=session, user=user):
-        round_ = assignment.round
-        group = groups.get(round_.id)
-        if group is None:
-            group = groups[round_.id] = RoundGroup(
-                round_, is_open=round_.is_open_at(now), is_closed=round_is_closed(round_, now))
-        current = state_of(assignment)
-        group.total += 1
-        group.submitted += current == SUBMITTED
-        if category_id is not None and assignment.nomination.category_id != category_id:
-            continue
-        if state is not None and current != state:
-            continue
-        group.items.append(assignment)
-    return list(groups.values())
+    return juror_dashboard(session=session, user=user, now=now).groups(
+        category_id=category_id, state=state)
 
 
-def next_unscored(*, session: Session, user, now: datetime,
-                  category_id: int | None = None) -> Assignment | None:
-    """The first entry not yet submitted in a round open now: drafts before untouched ones,
-    in the dashboard's order."""
-    candidates = [a for a in my_assignments(session=session, user=user)
-                  if a.round.is_open_at(now) and state_of(a) != SUBMITTED
-                  and (category_id is None or a.nomination.category_id == category_id)]
-    drafts = [a for a in candidates if state_of(a) == DRAFT]
-    return (drafts or candidates or [None])[0]
+def next_unscored(*, session: Session, user, now: datetime, category_id: int | None = None,
+                  exclude: int | None = None) -> Assignment | None:
+    """The first entry not yet submitted in a round open for scoring now: drafts before
+    untouched ones, in the dashboard's order. One query (``LIMIT 1``), whatever the juror's
+    load; ``exclude`` leaves out the entry the juror is looking at."""
+    query = (
+        _my_assignments_query(user).join(Round.call)
+        .outerjoin(Review, Review.assignment_id == Assignment.id)
+        .where(Round.status == RoundStatus.OPEN,
+               or_(Round.opens_at.is_(None), Round.opens_at <= now),
+               or_(Round.closes_at.is_(None), Round.closes_at >= now),
+               Call.status.not_in(policy.FROZEN_PHASES),
+               or_(Review.id.is_(None), Review.status != ReviewStatus.SUBMITTED))
+    )
+    if category_id is not None:
+        query = query.where(Nomination.category_id == category_id)
+    if exclude is not None:
+        query = query.where(Assignment.id != exclude)
+    # Drafts first: the dashboard's order comes after.
+    query = query.order_by(None).order_by(
+        Review.id.is_(None), Round.closes_at.is_(None), Round.closes_at, Round.id,
+        Nomination.reference, Nomination.id)
+    return session.scalar(query.limit(1))
 
 
 # ---- the chair's view of a panel ------------------------------------------------------------

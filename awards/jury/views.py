@@ -107,26 +107,17 @@ def _assignment_or_404(assignment_id: int) -> Assignment:
 @bp.get("/")
 @login_required
 def dashboard():
-    db = get_db()
-    now = utcnow()
-    all_groups = services.dashboard(session=db, user=current_user, now=now)
-    categories = {}
-    for group in all_groups:
-        for category in group.round.call.categories:
-            categories[category.id] = category
+    page = services.juror_dashboard(session=get_db(), user=current_user, now=utcnow())
     filters = DashboardFilter(request.args)
-    filters.set_categories(categories.values())
-    category_id = filters.category_id(set(categories))
+    filters.set_categories(page.categories)
+    category_id = filters.category_id({c.id for c in page.categories})
     state = filters.state()
-    groups = all_groups
-    if category_id is not None or state is not None:
-        groups = services.dashboard(session=db, user=current_user, now=now,
-                                    category_id=category_id, state=state)
-    upcoming = services.next_unscored(session=db, user=current_user, now=now,
-                                      category_id=category_id)
-    return render_template("jury/dashboard.html", groups=groups, filters=filters,
+    return render_template("jury/dashboard.html",
+                           groups=page.groups(category_id=category_id, state=state),
+                           filters=filters,
                            filtered=category_id is not None or state is not None,
-                           next_assignment=upcoming, category_id=category_id, now=now)
+                           next_assignment=page.next_unscored(category_id=category_id),
+                           category_id=category_id, now=page.now)
 
 
 @bp.get("/next")
@@ -186,6 +177,9 @@ def _render_score(assignment: Assignment, form=None, *, status: int = 200,
     editable = (access.can_score(db, current_user, assignment, now)
                 and rubric is not None and bool(rubric.criteria)
                 and (review is None or not review.is_submitted))
+    # The entry to go on with from here: the first unscored one other than this.
+    upcoming = services.next_unscored(session=db, user=current_user, now=now,
+                                      exclude=assignment.id)
     closed = access.round_is_closed(round_, now)
     bounds = None
     if rubric is not None and rubric.criteria:
@@ -206,7 +200,7 @@ def _render_score(assignment: Assignment, form=None, *, status: int = 200,
         reopen_form=ReopenForm(formdata=None, data={"version": str(review.version_id)})
         if review is not None else None,
         can_see_panel=access.can_see_panel_scores(db, current_user, assignment),
-        next_assignment=services.next_unscored(session=db, user=current_user, now=now),
+        next_assignment=upcoming,
     ), status
 
 
@@ -245,9 +239,9 @@ def save(assignment_id: int):
         db.rollback()
         return _render_score(assignment, status=409, notice=_(
             "This review is already submitted. Reopen it first if you want to change it."))
-    except services.StaleReview as refusal:
-        db.rollback()
-        return _stale(assignment, form, refusal.review)
+    except services.StaleReview:
+        db.rollback()  # and read the review again: it is as the other save left it
+        return _stale(assignment, form, assignment.review)
     except services.NotAvailable:
         db.rollback()
         abort(404)

@@ -120,6 +120,11 @@ class Viewer:
             RankingDecision.nomination_id.in_(ids), RankingDecision.revoked_at.is_(None))))
         self._decided.update({i: i in decided for i in ids})
 
+    def preload_seat(self, panel_id: int, seat) -> None:
+        """Keep the viewer's seat (or None) on a panel that a page read with its own query (the
+        juror's score sheet reads it with the assignment), instead of asking again."""
+        self._seats.setdefault(panel_id, seat)
+
     def seat(self, round_):
         """The viewer's active seat on the panel judging ``round_``, or None."""
         from awards.jury.models import JuryMember
@@ -250,6 +255,11 @@ def phase_in(phases: frozenset, reason) -> Rule:
 def _has_assignment(ctx: Ctx) -> bool:
     from awards.jury.models import Assignment
 
+    own = ctx.assignment
+    if (own is not None and own.juror_id == ctx.viewer.id
+            and own.status == AssignmentStatus.ACTIVE and own.round_id == ctx.round.id
+            and own.nomination_id == ctx.nomination.id):
+        return True  # the viewer's own active assignment at hand: no need to look it up
     return ctx.viewer.session.scalar(select(Assignment.id).where(
         Assignment.round_id == ctx.round.id, Assignment.nomination_id == ctx.nomination.id,
         Assignment.juror_id == ctx.viewer.id,
