@@ -56,6 +56,21 @@ ensure_chromium() {
     fi
 }
 
+# ---- nginx (Debian's package; the reverse-proxy tests run the documented configuration) ------
+
+ensure_nginx() {
+    if command -v nginx > /dev/null || [ -x /usr/sbin/nginx ]; then
+        return
+    fi
+    say "installing Debian's nginx-light for the reverse-proxy tests"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! as_root apt-get install -y --no-install-recommends nginx-light; then
+        as_root apt-get update \
+            && as_root apt-get install -y --no-install-recommends nginx-light \
+            || die "could not install nginx-light (apt-get install nginx-light, as root)"
+    fi
+}
+
 # ---- axe-core (accessibility checks; pinned in package-lock.json, from the npm registry) -----
 
 ensure_axe() {
@@ -170,6 +185,7 @@ say "lint: ruff check"
 "$BIN/ruff" check app.py awards tests bench scripts migrations || die "ruff found problems (make lint shows them)"
 
 ensure_chromium
+ensure_nginx
 ensure_axe
 ensure_redis
 mkdir -p test-artifacts
