@@ -29,7 +29,7 @@ import logging
 import math
 import re
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial, wraps
 from pathlib import Path
 
@@ -49,6 +49,7 @@ from flask_caching.backends import NullCache
 from flask_login import current_user
 from sqlalchemy import Table, TextClause, event, func, select, union_all
 from sqlalchemy.orm import Session
+from werkzeug.http import http_date
 
 from awards import metrics
 from awards.config import ConfigError
@@ -350,8 +351,9 @@ def _shared(view, args, kwargs):
         return response
     body = response.get_data()
     expires = _expiry(now, pages.max_seconds)
-    entry = {"version": version, "expires": expires, "built": stamp,
-             "etag": hashlib.blake2b(body, digest_size=16).hexdigest(),
+    entry = {"version": version, "expires": expires,
+             "etag": f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"',
+             "last_modified": http_date(now),
              "headers": [(k, v) for k, v in response.headers.items()
                          if k.lower() not in ("content-length", "set-cookie", "vary")],
              "body": body}
@@ -385,15 +387,18 @@ def _storable(response) -> bool:
 def _public(response, entry: dict, stamp: float, outcome: str):
     pages = _pages()
     left = max(0, math.floor(entry["expires"] - stamp))
-    response.set_etag(entry["etag"])
-    response.last_modified = datetime.fromtimestamp(entry["built"], UTC)
+    headers = response.headers
+    headers["ETag"] = entry["etag"]
+    headers["Last-Modified"] = entry["last_modified"]
     if session.modified:
         # This answer sets a cookie (a first visit's session): for this browser only.
-        response.headers["Cache-Control"] = "private, no-cache"
+        headers["Cache-Control"] = "private, no-cache"
     else:
-        response.headers["Cache-Control"] = (
-            f"public, max-age={min(pages.max_age, left)}, "
-            f"s-maxage={min(pages.shared_max_age, left)}")
-    response.vary.update(("Cookie", "Accept-Language"))
-    response.headers[HEADER] = outcome
-    return response.make_conditional(request)
+        headers["Cache-Control"] = (f"public, max-age={min(pages.max_age, left)}, "
+                                    f"s-maxage={min(pages.shared_max_age, left)}")
+    headers["Vary"] = "Cookie, Accept-Language"
+    headers[HEADER] = outcome
+    environ = request.environ
+    if "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ:
+        return response.make_conditional(request)
+    return response
