@@ -12,6 +12,9 @@ and then served from the cache to every anonymous visitor, until the first of:
   (``next_change``), so an embargo is never broken by the cache nor kept after its end;
 - ``CACHE_PAGE_SECONDS``: the longest life of any entry (the countdowns move).
 
+Keys also hold a fingerprint of the code, templates and translations, so a new deploy never
+serves the pages of the one before.
+
 Who never gets or fills a shared entry: a logged-in user, a session holding anything but the
 language (a voter, a flashed message, a pending login), a non-GET request. A page that carries
 a CSRF token or sets a cookie is never stored: shared pages are rendered without the
@@ -30,7 +33,7 @@ import math
 import re
 import secrets
 from datetime import datetime
-from functools import partial, wraps
+from functools import cache, partial, wraps
 from pathlib import Path
 
 from flask import (
@@ -160,7 +163,9 @@ class PageCache:
 
 def init_app(app: Flask) -> None:
     page_cache.init_app(app, config=backend_config(app))
-    app.extensions[EXTENSION] = PageCache(app)
+    app.extensions[EXTENSION] = pages = PageCache(app)
+    if pages.enabled:
+        code_fingerprint()  # once per process, before the first request
     app.jinja_env.globals["shared_page"] = shared_page
     _listen_once()
 
@@ -320,9 +325,26 @@ def _bypass(view, args, kwargs):
     return response
 
 
+@cache
+def code_fingerprint() -> str:
+    """What the pages are built with (code, templates, compiled translations): entries of
+    another deploy are never served, whichever worker starts first."""
+    from awards import ROOT
+
+    digest = hashlib.sha256()
+    for folder, pattern in ((ROOT / "awards", "*.py"), (ROOT / "templates", "*"),
+                            (ROOT / "awards" / "translations", "*.mo")):
+        for path in sorted(folder.rglob(pattern)):
+            if path.is_file():
+                digest.update(str(path.relative_to(ROOT)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def _key() -> str:
     raw = (f"{request.scheme}://{request.host}{request.full_path}|{get_locale()}")
-    return "page:" + hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:40]
+    return (f"page:{code_fingerprint()}:"
+            + hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:40])
 
 
 def _shared(view, args, kwargs):
