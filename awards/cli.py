@@ -139,6 +139,50 @@ def audit_seal() -> None:
                    f"{sealed.id}")
 
 
+@awards_cli.group("storage")
+def storage_group() -> None:
+    """Uploaded files."""
+
+
+REASONS = {
+    "temporary": "an upload that never finished",
+    "unreferenced": "no row refers to it",
+    "restore": "left by an interrupted restore: check it by hand, never removed here",
+}
+
+
+@storage_group.command("sweep")
+@click.option("--delete", is_flag=True, help="Remove the orphans listed (default: only list).")
+@click.option("--older-than", "older_than", type=click.FloatRange(min=0), default=24.0,
+              show_default=True, metavar="HOURS",
+              help="Only files last changed more than this many hours ago.")
+def storage_sweep(delete: bool, older_than: float) -> None:
+    """List the files in the upload folder that no row refers to, and uploads that never
+    finished; with --delete, remove them."""
+    from datetime import timedelta
+
+    from awards.storage import human_size, sweep
+
+    report = sweep(get_db(), older_than=timedelta(hours=older_than), delete=delete)
+    for orphan in report.orphans:
+        click.echo(f"{orphan.path}\t{human_size(orphan.size)}\t"
+                   f"{orphan.modified:%Y-%m-%d %H:%M} UTC\t{REASONS[orphan.reason]}")
+    count = len(report.orphans)
+    label = "orphan" if count == 1 else "orphans"
+    summary = f"{count} {label} older than {older_than:g} hours ({human_size(report.size)})"
+    if delete:
+        kept = count - len(report.removed)
+        click.echo(f"{summary}: removed {len(report.removed)}"
+                   + (f", kept {kept} left by an interrupted restore" if kept else ""))
+    elif count:
+        click.echo(f"{summary}: dry run, nothing removed; run with --delete to remove them")
+    else:
+        click.echo(f"{summary}: nothing to remove")
+    if report.kept_recent:
+        click.echo(f"{report.kept_recent} newer files with no row left alone (an upload may "
+                   "be in progress)")
+
+
 @awards_cli.group("lifecycle")
 def lifecycle_group() -> None:
     """The phases of calls."""

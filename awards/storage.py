@@ -1,6 +1,13 @@
 """Uploaded files: type checked by content, stored under random names outside the web root.
 
-Files are only ever served through views that check permission first."""
+Files are only ever served through views that check permission first.
+
+An upload is written to a temporary name in the upload folder's ``tmp/`` and synced to disk;
+it moves to its final name when the database transaction that refers to it commits (after the
+last flush, just before COMMIT), and is removed if that transaction rolls back or ends without
+committing. A process killed meanwhile leaves at most a file nobody refers to: a partial or
+complete one in ``tmp/``, or, killed between the move and the COMMIT, one under its final name
+with no row. ``flask awards storage sweep`` lists such orphans and removes them."""
 
 from __future__ import annotations
 
@@ -8,15 +15,18 @@ import contextlib
 import errno
 import hashlib
 import os
+import re
 import secrets
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from flask import current_app, g, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 CONTENT_TYPES = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png",
                  "gif": "image/gif", "webp": "image/webp"}
@@ -100,15 +110,18 @@ def path_for(stored_name: str) -> Path:
     return upload_root() / stored_name[:2] / stored_name
 
 
-def save_upload(stream, filename: str | None, *, allowed: list[str], max_bytes: int) -> StoredFile:
+def save_upload(stream, filename: str | None, *, allowed: list[str], max_bytes: int,
+                session: Session | None = None) -> StoredFile:
     """Write ``stream`` under a random name, checking size and real type as it goes.
 
-    Raises UploadError with a message for the user; nothing is left on disk on failure."""
+    The file reaches its final name when ``session`` (default: the request's) commits, and is
+    removed if it does not. Raises UploadError with a message for the user; nothing is left on
+    disk on failure."""
     original = clean_filename(filename)
     token = secrets.token_hex(20)
-    tmp_dir = upload_root() / "tmp"
+    tmp_dir = upload_root() / TMP_DIR
     tmp_dir.mkdir(parents=True, exist_ok=True)
-    tmp_path = tmp_dir / token
+    tmp_path = tmp_dir / (token + PARTIAL)
     digest = hashlib.sha256()
     size = 0
     head = b""
@@ -128,6 +141,9 @@ def save_upload(stream, filename: str | None, *, allowed: list[str], max_bytes: 
                     )
                 digest.update(chunk)
                 out.write(chunk)
+            out.flush()
+            # On disk before the row that points to it can commit.
+            os.fsync(out.fileno())
         if size == 0:
             raise UploadError(_l("The file “%(name)s” is empty.", name=original))
         kind = sniff(head)
@@ -142,10 +158,7 @@ def save_upload(stream, filename: str | None, *, allowed: list[str], max_bytes: 
             raise UploadError(_l("The file “%(name)s” is damaged or not a real %(type)s file.",
                                  name=original, type=kind.upper()))
         stored_name = token + EXTENSIONS[kind]
-        final = path_for(stored_name)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp_path, final)
-        _note_uncommitted(stored_name)
+        _pending(session).append((tmp_path, path_for(stored_name)))
     except OSError as exc:
         tmp_path.unlink(missing_ok=True)
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -167,27 +180,82 @@ def _with_ext(name: str, kind: str) -> str:
     return name + EXTENSIONS[kind]
 
 
-# A file is written before the row that points to it is committed. Should the request then fail
-# unexpectedly (the database going away, say), the row is rolled back and the file must go too;
-# a commit makes the files written so far permanent.
-_UNCOMMITTED = "_uploads_uncommitted"
+# ---- moving into place with the commit ----------------------------------------------------------
+
+TMP_DIR = "tmp"
+PARTIAL = ".part"
+_PENDING = "awards_uploads_pending"  # (temporary path, final path), in session.info
+_MOVED = "awards_uploads_moved"      # final paths moved before a COMMIT that may still fail
 
 
-def _note_uncommitted(stored_name: str) -> None:
-    if has_app_context():
-        g.setdefault(_UNCOMMITTED, []).append(stored_name)
+def _pending(session: Session | None) -> list[tuple[Path, Path]]:
+    if session is None:
+        from awards.db import get_db
+
+        session = get_db()
+    return session.info.setdefault(_PENDING, [])
+
+
+@event.listens_for(Session, "before_commit")
+def _move_into_place(session: Session) -> None:
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    # The rows first: a flush refused by the database leaves the files where they are.
+    session.flush()
+    moved = session.info.setdefault(_MOVED, [])
+    folders = set()
+    while pending:
+        tmp_path, final = pending[0]
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp_path, final)
+        moved.append(final)
+        pending.pop(0)
+        folders.add(final.parent)
+    for folder in folders:
+        _fsync_dir(folder)
 
 
 @event.listens_for(Session, "after_commit")
-def _files_committed(_session) -> None:
-    if has_app_context():
-        g.pop(_UNCOMMITTED, None)
+def _files_committed(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+    session.info.pop(_MOVED, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _files_not_committed(session: Session, transaction: SessionTransaction) -> None:
+    # After a commit both lists are gone already; what is left was rolled back or abandoned.
+    if transaction.parent is not None:
+        return
+    for tmp_path, _final in session.info.pop(_PENDING, []):
+        tmp_path.unlink(missing_ok=True)
+    for final in session.info.pop(_MOVED, []):
+        final.unlink(missing_ok=True)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # not every file system syncs directories
+    finally:
+        os.close(fd)
 
 
 def discard_uncommitted() -> None:
-    """After a rollback: delete the files this request wrote for rows that were never saved."""
-    for name in g.pop(_UNCOMMITTED, []) if has_app_context() else []:
-        delete_stored(name)
+    """After a failed request: remove the files of the request's session that never reached a
+    commit (its rollback normally has done so already)."""
+    session = g.get("_db_session") if has_app_context() else None
+    if session is None:
+        return
+    for tmp_path, _final in session.info.pop(_PENDING, []):
+        tmp_path.unlink(missing_ok=True)
+    for final in session.info.pop(_MOVED, []):
+        final.unlink(missing_ok=True)
 
 
 def delete_stored(stored_name: str) -> None:
@@ -205,3 +273,113 @@ def human_size(n: int) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}".replace(".0 ", " ")
         n /= 1024
     return f"{n} B"
+
+
+# ---- orphans ------------------------------------------------------------------------------------
+
+# Where rows name stored files: (table, column). Published results keep the photos their
+# snapshot shows (a citation's photo may have been replaced since).
+REFERENCES = (("attachments", "stored_name"), ("announcement_images", "stored_name"),
+              ("announcements", "image_name"), ("citations", "photo_name"))
+_STORED_NAME = re.compile(r"^[0-9a-f]{40}\.(?:pdf|jpg|png|gif|webp)$")
+# Left by a restore that was killed between moving the files and committing the rows: they
+# may hold the only copy of the files the database still refers to, so never removed here.
+RESTORE_PREFIX = ".restore-"
+
+
+@dataclass(frozen=True)
+class Orphan:
+    path: str          # relative to the upload folder
+    size: int
+    modified: datetime
+    reason: str        # "temporary", "unreferenced" or "restore"
+
+
+@dataclass
+class SweepReport:
+    orphans: list[Orphan] = field(default_factory=list)
+    removed: list[Orphan] = field(default_factory=list)
+    kept_recent: int = 0   # orphans younger than the limit, left alone
+
+    @property
+    def size(self) -> int:
+        return sum(o.size for o in self.orphans)
+
+
+def referenced_names(session: Session) -> set[str]:
+    """Every stored file name some row refers to."""
+    from awards.db import Base
+
+    names: set[str] = set()
+    tables = Base.metadata.tables
+    for table_name, column_name in REFERENCES:
+        column = tables[table_name].c[column_name]
+        names.update(n for n in session.scalars(select(column).where(column.isnot(None))))
+    snapshots = tables["publications"].c.snapshot
+    for snapshot in session.scalars(select(snapshots)):
+        names.update(_names_in(snapshot))
+    return names
+
+
+def _names_in(value) -> Iterator[str]:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _STORED_NAME.match(item):
+                yield item
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _files(root: Path) -> Iterator[tuple[Path, str]]:
+    """(file, reason it would be an orphan, "" if none yet known) under the upload folder."""
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(dirpath)
+        top = here.relative_to(root).parts[0] if here != root else ""
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = here / name
+            if path.is_symlink() or not path.is_file():
+                continue
+            if top == TMP_DIR:
+                yield path, "temporary"
+            elif top.startswith(RESTORE_PREFIX):
+                yield path, "restore"
+            else:
+                yield path, ""
+
+
+def sweep(session: Session, *, root: Path | None = None, older_than: timedelta,
+          delete: bool = False, now: datetime | None = None) -> SweepReport:
+    """Files in the upload folder no row refers to (and uploads that never finished), last
+    changed more than ``older_than`` ago; removed with ``delete``. Files of an interrupted
+    restore are listed, never removed."""
+    root = root or upload_root()
+    now = now or datetime.now(UTC)
+    # Files first, then the names in use: a file committed in between is recent anyway.
+    candidates = list(_files(root)) if root.is_dir() else []
+    used = referenced_names(session)
+    report = SweepReport()
+    for path, reason in candidates:
+        if not reason:
+            if path.name in used and path.parent.name == path.name[:2] \
+                    and path.parent.parent == root:
+                continue
+            reason = "unreferenced"
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            continue  # moved or removed meanwhile
+        modified = datetime.fromtimestamp(info.st_mtime, UTC)
+        if now - modified < older_than:
+            report.kept_recent += 1
+            continue
+        orphan = Orphan(path.relative_to(root).as_posix(), info.st_size, modified, reason)
+        report.orphans.append(orphan)
+        if delete and reason != "restore":
+            path.unlink(missing_ok=True)
+            report.removed.append(orphan)
+    return report

@@ -39,11 +39,13 @@ def make_announcement(session: Session, **overrides: Any) -> Announcement:
 def store_image(app, data: bytes, name: str = "photo.png") -> str:
     """Write ``data`` through the real upload storage and return its stored name."""
     from awards import storage
+    from awards.db import get_db
 
     with app.app_context():
         stored = storage.save_upload(io.BytesIO(data), name, allowed=["png", "jpeg", "gif",
                                                                      "webp"],
                                      max_bytes=5 * 1024 * 1024)
+        get_db().commit()  # the file moves to its final name with a commit
     return stored.stored_name
 
 

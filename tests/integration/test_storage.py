@@ -3,6 +3,7 @@ import io
 import pytest
 from PIL import Image
 
+from awards.db import get_db
 from awards.storage import UploadError, clean_filename, path_for, save_upload, sniff
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -40,6 +41,7 @@ def test_save_upload_stores_under_random_name(app):
         assert stored.kind == "pdf"
         assert stored.size == len(PDF)
         assert "report" not in stored.stored_name
+        get_db().commit()
         assert path_for(stored.stored_name).read_bytes() == PDF
 
 
