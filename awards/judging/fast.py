@@ -31,6 +31,7 @@ import itertools
 import math
 import random
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -92,17 +93,18 @@ class Deferred(Sequence):
     """A tuple computed on first use (and then kept). Compares equal to the tuple it stands
     for, so results holding one compare equal to the reference's."""
 
-    __slots__ = ("_items", "_make")
+    __slots__ = ("_args", "_items", "_make")
 
-    def __init__(self, make: Callable[[], Iterable[Any]]):
-        self._make: Callable[[], Iterable[Any]] | None = make
+    def __init__(self, make: Callable[..., Iterable[Any]], *args: Any):
+        self._make: Callable[..., Iterable[Any]] | None = make
+        self._args = args
         self._items: tuple[Any, ...] | None = None
 
     def _get(self) -> tuple[Any, ...]:
         if self._items is None:
             assert self._make is not None
-            self._items = tuple(self._make())
-            self._make = None
+            self._items = tuple(self._make(*self._args))
+            self._make, self._args = None, ()
         return self._items
 
     def __getitem__(self, index):  # type: ignore[override]
@@ -231,6 +233,17 @@ def _some(ids: Iterable[Id]) -> list[Id]:
     return result
 
 
+_REVIEW_FIELDS = attrgetter("entry_id", "juror_id", "total", "submitted")
+
+
+def _sorted_ids(ids: Iterable[Id]) -> tuple[Id, ...]:
+    """Ids in ``id_key`` order (plain ints need no key)."""
+    ids = list(ids)
+    if all(type(i) is int for i in ids):
+        return tuple(sorted(ids))
+    return tuple(sorted(ids, key=id_key))
+
+
 # ---- the panel ----------------------------------------------------------------------------------
 
 
@@ -253,34 +266,36 @@ class Panel:
     for the explanations; two counted reviews of one entry by one juror are refused."""
 
     def __init__(self, reviews: Iterable[Any], entries: Iterable[Id] | None = None):
+        rows = list(map(_REVIEW_FIELDS, reviews))
+        entry_col, juror_col, total_col, submitted_col = (
+            (list(c) for c in zip(*rows, strict=True)) if rows else ([], [], [], [])
+        )
         seen: set[Id] = set(entries or ())
+        seen.update(entry_col)
+        self.entry_ids: tuple[Id, ...] = _sorted_ids(seen)
+        entry_index = {e: i for i, e in enumerate(self.entry_ids)}
+        submitted = np.array(submitted_col, dtype=bool)
+        totals = np.array(total_col, dtype=float)  # None -> NaN
+        counted = submitted & ~np.isnan(totals)
         drafts: dict[Id, int] = {}
+        for k in np.flatnonzero(~submitted).tolist():
+            drafts[entry_col[k]] = drafts.get(entry_col[k], 0) + 1
         missing: dict[Id, list[Id]] = {}
-        entry_col: list[Id] = []
-        juror_col: list[Id] = []
-        total_col: list[float] = []
-        for review in reviews:
-            entry_id = review.entry_id
-            seen.add(entry_id)
-            if not review.submitted:
-                drafts[entry_id] = drafts.get(entry_id, 0) + 1
-            elif review.total is None:
-                missing.setdefault(entry_id, []).append(review.juror_id)
-            else:
-                entry_col.append(entry_id)
-                juror_col.append(review.juror_id)
-                total_col.append(float(review.total))
-        self.entry_ids: tuple[Id, ...] = tuple(sorted(seen, key=id_key))
-        self.juror_ids: tuple[Id, ...] = tuple(sorted(set(juror_col), key=id_key))
+        for k in np.flatnonzero(submitted & ~counted).tolist():
+            missing.setdefault(entry_col[k], []).append(juror_col[k])
         self.drafts = drafts
-        self.missing_totals = {e: sorted(j, key=id_key) for e, j in missing.items()}
+        self.missing_totals = {e: list(_sorted_ids(j)) for e, j in missing.items()}
+        all_jurors = _sorted_ids(set(juror_col))
+        juror_index = {j: i for i, j in enumerate(all_jurors)}
+        e = np.fromiter(map(entry_index.__getitem__, entry_col), np.intp, len(entry_col))
+        j = np.fromiter(map(juror_index.__getitem__, juror_col), np.intp, len(juror_col))
+        e, j, t = e[counted], j[counted], totals[counted]
+        # Jurors with a counted review only, renumbered in id order.
+        used, j = np.unique(j, return_inverse=True)
+        self.juror_ids: tuple[Id, ...] = tuple(all_jurors[k] for k in used.tolist())
+        j = j.astype(np.intp).reshape(-1)
         self.n = len(self.entry_ids)
         self.m = len(self.juror_ids)
-        entry_index = {e: i for i, e in enumerate(self.entry_ids)}
-        juror_index = {j: i for i, j in enumerate(self.juror_ids)}
-        e = np.fromiter((entry_index[x] for x in entry_col), dtype=np.intp, count=len(entry_col))
-        j = np.fromiter((juror_index[x] for x in juror_col), dtype=np.intp, count=len(juror_col))
-        t = np.array(total_col, dtype=float)
         order = np.lexsort((j, e))  # by entry, then juror: the explanations' order
         self.e, self.j, self.t = e[order], j[order], t[order]
         if len(order) > 1:
@@ -416,23 +431,41 @@ class Panel:
                 )
         return out
 
-    def entry_totals(self, index: int) -> list[float]:
-        """The counted totals of one entry (by entry position), in juror order."""
-        a, b = self.entry_start[index], self.entry_start[index + 1]
-        return self.t[a:b].tolist()
+    def total_means(self) -> list[float]:
+        """Each entry's mean total (fsum / count; NaN without a counted review)."""
+
+        def make() -> list[float]:
+            starts = self.entry_start.tolist()
+            sums = _fsum_segments(self.t.tolist(), starts)
+            return [
+                total / (b - a) if b > a else math.nan
+                for total, a, b in zip(sums, starts[:-1], starts[1:], strict=True)
+            ]
+
+        return self._memo("total_means", make)
+
+    def sorted_totals(self) -> list[list[float]]:
+        """Each entry's counted totals, sorted ascending (for the distribution charts)."""
+
+        def make() -> list[list[float]]:
+            totals = self.t.tolist()
+            return [sorted(totals[a:b]) for a, b in itertools.pairwise(self.entry_start.tolist())]
+
+        return self._memo("sorted_totals", make)
+
 
 
 # ---- aggregation ---------------------------------------------------------------------------------
 
 
-_FLAG_SETS: dict[tuple[EntryFlag, ...], frozenset[EntryFlag]] = {}
+def _flag_sets() -> list[frozenset[EntryFlag]]:
+    """Every combination of flags an entry can carry, by the code ``aggregate`` computes."""
+    bits = [EntryFlag.INCOMPLETE, EntryFlag.NO_DATA, EntryFlag.NO_USABLE_REVIEWS,
+            EntryFlag.TRIM_FALLBACK]
+    return [frozenset(f for k, f in enumerate(bits) if code >> k & 1) for code in range(16)]
 
 
-def _flags(*flags: EntryFlag) -> frozenset[EntryFlag]:
-    key = tuple(sorted(flags))
-    if key not in _FLAG_SETS:
-        _FLAG_SETS[key] = frozenset(flags)
-    return _FLAG_SETS[key]
+_FLAG_SETS = _flag_sets()
 
 
 def aggregate(
@@ -450,36 +483,29 @@ def aggregate(
         raise ValueError("required_reviews must not be negative")
     values = panel.values(method)
     scores = panel.scores(method, trim)
-    valid_counts = np.bincount(panel.e[values.valid], minlength=panel.n).tolist()
-    counts = panel.entry_count.tolist()
-    starts = panel.entry_start.tolist()
+    counts = panel.entry_count
+    usable = np.bincount(panel.e[values.valid], minlength=panel.n)
+    complete = counts >= required_reviews
+    code = (~complete) * 1 + (counts == 0) * 2 + ((counts > 0) & (usable == 0)) * 4
+    if method is AggregationMethod.TRIMMED:
+        code += ((usable > 0) & (usable < 2 * trim + 1)) * 8
     explain = _Explainer(panel, method, trim, required_reviews, values)
-    trimmed = method is AggregationMethod.TRIMMED
-    results = []
-    for i, entry_id in enumerate(panel.entry_ids):
-        count = counts[i]
-        usable = valid_counts[i]
-        complete = count >= required_reviews
-        flags = []
-        if not complete:
-            flags.append(EntryFlag.INCOMPLETE)
-        if not count:
-            flags.append(EntryFlag.NO_DATA)
-        elif not usable:
-            flags.append(EntryFlag.NO_USABLE_REVIEWS)
-        elif trimmed and usable < 2 * trim + 1:
-            flags.append(EntryFlag.TRIM_FALLBACK)
-        results.append(
-            EntryResult(
-                entry_id=entry_id,
-                score=scores[i],
-                review_count=count,
-                complete=complete,
-                reviews=Deferred(explain.reviews(i, starts[i], starts[i + 1])),
-                steps=Deferred(explain.steps(i, starts[i], starts[i + 1])),
-                flags=_flags(*flags),
-            )
+    flag_sets = _FLAG_SETS
+    results = [
+        EntryResult(
+            entry_id,
+            score,
+            count,
+            done,
+            Deferred(explain.reviews, i),
+            Deferred(explain.steps, i),
+            flag_sets[c],
         )
+        for i, (entry_id, score, count, done, c) in enumerate(
+            zip(panel.entry_ids, scores, counts.tolist(), complete.tolist(), code.tolist(),
+                strict=True)
+        )
+    ]
     return Aggregation(
         method=method,
         trim=trim,
@@ -499,12 +525,12 @@ class _Explainer:
         self.values = values
         self.done: dict[int, EntryResult] = {}
 
-    def _result(self, index: int, a: int, b: int) -> EntryResult:
+    def _result(self, index: int) -> EntryResult:
         if index not in self.done:
             panel, values = self.panel, self.values
             entry_id = panel.entry_ids[index]
             rows, details = [], {}
-            for k in range(a, b):
+            for k in range(int(panel.entry_start[index]), int(panel.entry_start[index + 1])):
                 juror = int(panel.j[k])
                 scale = values.scales[juror]
                 total = float(panel.t[k])
@@ -527,11 +553,11 @@ class _Explainer:
             )
         return self.done[index]
 
-    def reviews(self, index: int, a: int, b: int) -> Callable[[], Iterable[Any]]:
-        return lambda: self._result(index, a, b).reviews
+    def reviews(self, index: int) -> tuple[Any, ...]:
+        return self._result(index).reviews
 
-    def steps(self, index: int, a: int, b: int) -> Callable[[], Iterable[Any]]:
-        return lambda: self._result(index, a, b).steps
+    def steps(self, index: int) -> tuple[Any, ...]:
+        return self._result(index).steps
 
 
 # ---- ranking ----------------------------------------------------------------------------------
@@ -656,11 +682,12 @@ def rank(
         decided[undecided & unique] = d - 1
     entry_ids = panel.entry_ids
     ids_sorted = [entry_ids[i] for i in sorted_entries.tolist()]
-    tb_lists = {name: tb[name].tolist() for name in names}
-    tb_values = [
-        {name: (None if math.isnan(tb_lists[name][i]) else tb_lists[name][i]) for name in names}
-        for i in range(panel.n)
+    columns_or_none = [
+        [None if v != v else v for v in tb[name].tolist()] for name in names  # NaN -> None
     ]
+    tb_values = [dict(zip(names, row, strict=True)) for row in zip(*columns_or_none, strict=True)]
+    if not names:
+        tb_values = [{} for _ in range(panel.n)]
     complete = [e.complete for e in aggregation.entries]
     score_run_l, score_starts_l, score_ends_l = (
         score_run.tolist(), score_starts.tolist(), score_ends.tolist()
@@ -672,45 +699,42 @@ def rank(
     score_size_l = score_size.tolist()
     sorted_entries_l = sorted_entries.tolist()
 
-    def ranked_steps(p: int) -> Callable[[], list[Step]]:
-        def make() -> list[Step]:
-            entry_id = ids_sorted[p]
-            s_run = score_run_l[p]
-            a, b = score_starts_l[s_run], score_ends_l[s_run]
-            if b - a < 2:
-                return []
-            steps = [
+    def ranked_steps(p: int) -> list[Step]:
+        entry_id = ids_sorted[p]
+        s_run = score_run_l[p]
+        a, b = score_starts_l[s_run], score_ends_l[s_run]
+        if b - a < 2:
+            return []
+        steps = [
+            step(
+                StepCode.TIED_ON_SCORE,
+                rank=score_rank[p],
+                count=b - a - 1,
+                entries=_some(g for g in ids_sorted[a:b] if g != entry_id),
+            )
+        ]
+        if decided_l[p] >= 0:
+            name = names[decided_l[p]]
+            steps.append(
                 step(
-                    StepCode.TIED_ON_SCORE,
-                    rank=score_rank[p],
-                    count=b - a - 1,
-                    entries=_some(g for g in ids_sorted[a:b] if g != entry_id),
+                    StepCode.TIE_BROKEN,
+                    by=name,
+                    value=tb_values[sorted_entries_l[p]][name],
+                    rank=final_rank[p],
                 )
-            ]
-            if decided_l[p] >= 0:
-                name = names[decided_l[p]]
-                steps.append(
-                    step(
-                        StepCode.TIE_BROKEN,
-                        by=name,
-                        value=tb_values[sorted_entries_l[p]][name],
-                        rank=final_rank[p],
-                    )
+            )
+        else:
+            f_run = full_run_l[p]
+            fa, fb = full_starts_l[f_run], full_ends_l[f_run]
+            steps.append(
+                step(
+                    StepCode.LEFT_TO_JURY,
+                    rank=final_rank[p],
+                    count=fb - fa - 1,
+                    entries=_some(g for g in ids_sorted[fa:fb] if g != entry_id),
                 )
-            else:
-                f_run = full_run_l[p]
-                fa, fb = full_starts_l[f_run], full_ends_l[f_run]
-                steps.append(
-                    step(
-                        StepCode.LEFT_TO_JURY,
-                        rank=final_rank[p],
-                        count=fb - fa - 1,
-                        entries=_some(g for g in ids_sorted[fa:fb] if g != entry_id),
-                    )
-                )
-            return steps
-
-        return make
+            )
+        return steps
 
     results: list[RankedEntry] = []
     for p, i in enumerate(sorted_entries_l):
@@ -729,7 +753,7 @@ def rank(
                 ),
                 tie_break_values=tb_values[i],
                 complete=complete[i],
-                steps=Deferred(ranked_steps(p)),
+                steps=Deferred(ranked_steps, p),
             )
         )
     for i in np.flatnonzero(np.isnan(score)).tolist():
@@ -798,16 +822,14 @@ def krippendorff_alpha(panel: Panel) -> KrippendorffAlpha:
     n = int(counts[pairable].sum())
     if n < 2:
         return KrippendorffAlpha(None, Reason.NO_PAIRABLE_VALUES, len(pairable), n)
-    totals = panel.t.tolist()
-    starts = panel.entry_start.tolist()
     fsum = math.fsum
-    parts = []
-    everything: list[float] = []
-    for i in pairable.tolist():
-        values = totals[starts[i] : starts[i + 1]]
-        everything += values
-        c = len(values)
-        parts.append(2 * c * _sum_squares(values) / (c - 1))
+    means = np.array(panel.total_means())
+    deviations = (panel.t - means[panel.e]).tolist()
+    squares = np.array(_fsum_segments(_squares(deviations), panel.entry_start.tolist()))
+    c = counts[pairable]
+    # 2 * c * ss / (c - 1), in the reference's order of operations.
+    parts = ((2 * c) * squares[pairable] / (c - 1)).tolist()
+    everything = panel.t[(counts >= 2)[panel.e]].tolist()
     observed = fsum(parts) / n
     expected = 2 * _sum_squares(everything) / (n - 1)
     if expected <= 0:
@@ -844,20 +866,32 @@ def juror_agreement(
     panel_sd = pstdev(totals) if totals else None
     if panel_sd is not None and panel_sd <= 0:
         panel_sd = None
-    # Each review's comparison: the mean of the other jurors' totals on the same entry.
+    # Each review's comparison: the mean of the other jurors' totals on the same entry,
+    # fsum(others) / (count - 1) as the reference takes it. Where an entry's fsum is exact
+    # (totals on a grid, the usual case), fsum(others) is exactly its sum minus the review's
+    # total, one array operation; elsewhere each review's others are summed one by one.
     fsum = math.fsum
-    others = np.full(len(totals), np.nan)
     starts = panel.entry_start.tolist()
-    others_list = []
-    for i in np.flatnonzero(panel.entry_count >= 2).tolist():
+    shared = panel.entry_count >= 2
+    sums = np.zeros(panel.n)
+    exact = np.zeros(panel.n, dtype=bool)
+    for i in np.flatnonzero(shared).tolist():
+        values = totals[starts[i] : starts[i + 1]]
+        total = fsum(values)
+        sums[i] = total
+        values.append(-total)
+        exact[i] = fsum(values) == 0.0
+    e = panel.e
+    others = np.full(len(totals), np.nan)
+    fast_rows = exact[e]
+    others[fast_rows] = (sums[e[fast_rows]] - panel.t[fast_rows]) / (
+        panel.entry_count[e[fast_rows]] - 1
+    )
+    for i in np.flatnonzero(shared & ~exact).tolist():
         a, b = starts[i], starts[i + 1]
         values = totals[a:b]
-        c = b - a - 1
         for k in range(b - a):
-            others_list.append((a + k, fsum(values[:k] + values[k + 1 :]) / c))
-    if others_list:
-        index, value = zip(*others_list, strict=True)
-        others[list(index)] = value
+            others[a + k] = fsum(values[:k] + values[k + 1 :]) / (b - a - 1)
     compared = ~np.isnan(others)
     order = panel.juror_order[compared[panel.juror_order]]
     own = panel.t[order]

@@ -61,6 +61,48 @@ def conflicted_ids(session: Session, person: Person, call_id: int) -> frozenset[
     return frozenset(rows)
 
 
+def conflict_pairs(session: Session, people: Iterable[Person],
+                   call_id: int) -> set[tuple[int, int]]:
+    """(person id, nomination id) for every nomination of the call each person is in conflict
+    with: ``conflict_condition`` for many people at once, in two queries whatever their number
+    (each nomination's e-mail and organisation are normalised once, not once per person)."""
+    people = list(people)
+    if not people:
+        return set()
+    ids = {p.id for p in people}
+    by_email: dict[str, list[int]] = {}
+    by_organisation: dict[str, list[int]] = {}
+    for p in people:
+        if p.email:
+            by_email.setdefault(p.email, []).append(p.id)
+        if p.organisation:
+            by_organisation.setdefault(p.organisation, []).append(p.id)
+    email = func.lower(func.trim(Nomination.nominee_email))
+    organisation = func.lower(func.trim(Nomination.organisation_name))
+    named = Nomination.organisation_name != ""
+    parts = [Nomination.applicant_id.in_(ids)]
+    if by_email:
+        parts.append(email.in_(list(by_email)))
+    if by_organisation:
+        parts.append(and_(named, organisation.in_(list(by_organisation))))
+    pairs: set[tuple[int, int]] = set()
+    for row in session.execute(
+            select(Nomination.id, Nomination.applicant_id, email.label("email"),
+                   organisation.label("organisation"), named.label("named"))
+            .where(Nomination.call_id == call_id, or_(*parts))):
+        if row.applicant_id in ids:
+            pairs.add((row.applicant_id, row.id))
+        pairs.update((p, row.id) for p in by_email.get(row.email, ()))
+        if row.named:
+            pairs.update((p, row.id) for p in by_organisation.get(row.organisation, ()))
+    # Declared conflicts are few per person: read them by person, keep this call's.
+    pairs.update((row.user_id, row.nomination_id) for row in session.execute(
+        select(Conflict.user_id, Conflict.nomination_id, Nomination.call_id)
+        .join(Nomination, Nomination.id == Conflict.nomination_id)
+        .where(Conflict.user_id.in_(ids))) if row.call_id == call_id)
+    return pairs
+
+
 def conflicts_by_person(session: Session, people: Iterable[Person],
                         call_id: int) -> dict[int, frozenset[int]]:
     """For the assigner: each person's conflicted nominations in the call."""

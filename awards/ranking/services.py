@@ -13,15 +13,17 @@ so two administrators deciding at once cannot overwrite each other: the second o
 
 from __future__ import annotations
 
+import functools
+import gc
 import hashlib
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from sqlalchemy import insert, literal_column, select, union_all, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from awards import audit, policy
@@ -54,8 +56,10 @@ from awards.judging import (
 from awards.judging import Criterion as JCriterion
 from awards.jury.models import Assignment, Criterion, Review, Round, RoundEntry, Score
 from awards.nominations.models import Nomination
-from awards.policy.conflicts import Person, conflict_condition
+from awards.policy.conflicts import Person, conflict_pairs
 from awards.ranking.models import Decision
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 # Entries that left the competition after they were added to a round are not ranked.
 NOT_RANKED = (NominationStatus.WITHDRAWN, NominationStatus.INELIGIBLE)
@@ -108,11 +112,32 @@ class EntryReviewed(RankingError):
     status = 409
 
 
+def _gc_paused(function: F) -> F:
+    """Run without the cyclic garbage collector's pauses. Loading and ranking a large round
+    create hundreds of thousands of short-lived rows and results, none of them in a cycle;
+    every collection meanwhile would walk all the live objects again (measured: three to five
+    times the work itself). Reference counting frees them just the same; collection resumes
+    when the function returns."""
+
+    @functools.wraps(function)
+    def paused(*args, **kwargs):
+        if not gc.isenabled():
+            return function(*args, **kwargs)
+        gc.disable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return paused  # type: ignore[return-value]
+
+
 # ---- loading ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class EntryInfo:
+class EntryInfo(NamedTuple):
+    """One ranked entry (a named tuple: a large round loads tens of thousands of rows)."""
+
     id: int
     reference: str
     nominee_name: str
@@ -125,8 +150,7 @@ class EntryInfo:
         return self.reference or f"#{self.id}"
 
 
-@dataclass(frozen=True)
-class ReviewRow:
+class ReviewRow(NamedTuple):
     review_id: int
     assignment_id: int
     entry_id: int
@@ -146,7 +170,8 @@ class RoundData:
     criteria: list[Criterion]
     total_method: TotalMethod
     entries: dict[int, EntryInfo]  # ordered by id
-    reviews: list[ReviewRow]  # of active assignments, drafts included (they are reported)
+    reviews: list[ReviewRow]  # of active assignments, drafts included (they are reported),
+    # in no particular order
     scores: dict[int, dict[str, float | None]] | None  # review id -> criterion key -> value
     jurors: dict[int, User]
     # Reviews left out because their juror is in conflict with the entry (declared or found).
@@ -166,12 +191,14 @@ def judging_criteria(criteria: Iterable[Criterion]) -> tuple[JCriterion, ...]:
     return tuple(JCriterion(c.key, c.weight, c.min_score, c.max_score, c.step) for c in criteria)
 
 
+@_gc_paused
 def load_round(session: Session, round_: Round, *, with_scores: bool = False,
-               entry_ids: Collection[int] | None = None,
+               entry_ids: Collection[int] | None = None, category_id: int | None = None,
                viewer: policy.Viewer | None = None) -> RoundData:
     """Bulk-load a round: its categories and award levels, rubric, entries, reviews of active
     assignments, the jurors, and (``with_scores``) every criterion score. The number of queries
-    does not depend on the number of entries or reviews.
+    does not depend on the number of entries or reviews. ``entry_ids`` or ``category_id``
+    load only those entries (an entry's explanation needs its category alone).
 
     A review whose juror is in conflict with the entry never counts: it is moved to
     ``excluded``. With a ``viewer``, only the entries the policy lets them see are loaded
@@ -197,15 +224,22 @@ def load_round(session: Session, round_: Round, *, with_scores: bool = False,
         .order_by(Nomination.id))
     review_query = (
         select(Review.id, Assignment.id.label("assignment_id"), Assignment.nomination_id,
-               Assignment.juror_id, Review.status, Review.total, Review.imported)
+               Assignment.juror_id, (Review.status == ReviewStatus.SUBMITTED).label("submitted"),
+               Review.total, Review.imported)
         .join(Assignment, Assignment.id == Review.assignment_id)
         .join(RoundEntry, (RoundEntry.round_id == Assignment.round_id)
               & (RoundEntry.nomination_id == Assignment.nomination_id))
-        .where(Assignment.round_id == round_.id, Assignment.status == AssignmentStatus.ACTIVE)
-        .order_by(Review.id))
+        .where(Assignment.round_id == round_.id, Assignment.status == AssignmentStatus.ACTIVE))
+    # (No ORDER BY: every use groups or sorts the rows itself, and sorting 50,000 rows in the
+    # database costs as much again as reading them.)
     if entry_ids is not None:
         entry_query = entry_query.where(Nomination.id.in_(list(entry_ids)))
         review_query = review_query.where(Assignment.nomination_id.in_(list(entry_ids)))
+    if category_id is not None:
+        entry_query = entry_query.where(Nomination.category_id == category_id)
+        review_query = review_query.join(
+            Nomination, Nomination.id == Assignment.nomination_id).where(
+            Nomination.category_id == category_id)
     if viewer is not None:
         entry_query = entry_query.where(policy.entry_condition(viewer, round_))
     identity = viewer is None or policy.shows_identity(viewer, round_)
@@ -215,11 +249,8 @@ def load_round(session: Session, round_: Round, *, with_scores: bool = False,
                           row.status)
         for row in session.execute(entry_query)
     }
-    loaded = [
-        ReviewRow(row.id, row.assignment_id, row.nomination_id, row.juror_id,
-                  row.status == ReviewStatus.SUBMITTED, row.total, row.imported)
-        for row in session.execute(review_query) if row.nomination_id in entries
-    ]
+    make = ReviewRow._make
+    loaded = [make(row) for row in session.execute(review_query) if row[2] in entries]
     juror_ids = sorted({r.juror_id for r in loaded})
     jurors = {u.id: u for u in session.scalars(select(User).where(User.id.in_(juror_ids)))} \
         if juror_ids else {}
@@ -252,18 +283,9 @@ def load_round(session: Session, round_: Round, *, with_scores: bool = False,
 def juror_conflicts(session: Session, call_id: int,
                     jurors: Iterable[User]) -> set[tuple[int, int]]:
     """(juror id, nomination id) for every entry of the call each juror is in conflict with,
-    by the policy's rule (declared, applicant, nominee e-mail, organisation), in one query
-    whatever the size of the panel."""
-    parts = [
-        select(literal_column(str(int(user.id))).label("juror_id"),
-               Nomination.id.label("nomination_id"))
-        .where(Nomination.call_id == call_id, conflict_condition(Person.of(user)))
-        for user in jurors
-    ]
-    if not parts:
-        return set()
-    query = parts[0] if len(parts) == 1 else union_all(*parts)
-    return {(int(row.juror_id), row.nomination_id) for row in session.execute(query)}
+    by the policy's rule (declared, applicant, nominee e-mail, organisation), in a fixed
+    number of queries whatever the size of the panel."""
+    return conflict_pairs(session, [Person.of(user) for user in jurors], call_id)
 
 
 # ---- ranking ----------------------------------------------------------------------------------
@@ -355,6 +377,7 @@ def bootstrap_iterations(review_count: int) -> int:
                min(BOOTSTRAP_MAX_ITERATIONS, BOOTSTRAP_BUDGET // review_count))
 
 
+@_gc_paused
 def rank_round(data: RoundData, *, method: AggregationMethod,
                compare: AggregationMethod | None = None, top_n: int | None = None,
                category_id: int | None = None, stability: bool = True) -> RoundRanking:
@@ -372,18 +395,24 @@ def rank_round(data: RoundData, *, method: AggregationMethod,
         needs_means = False
     result = RoundRanking(data, method, compare, trim, tie_breaks)
     required = data.round.reviews_per_entry
-    by_entry: dict[int, list[ReviewRow]] = {}
+    # Entries and reviews by category, in one pass each.
+    entries_by_category: dict[int, list[EntryInfo]] = {}
+    for e in data.entries.values():
+        entries_by_category.setdefault(e.category_id, []).append(e)
+    category_of = {e.id: e.category_id for e in data.entries.values()}
+    rows_by_category: dict[int, list[ReviewRow]] = {}
     for r in data.reviews:
-        by_entry.setdefault(r.entry_id, []).append(r)
-    excluded_by_entry: dict[int, int] = {}
+        rows_by_category.setdefault(category_of[r.entry_id], []).append(r)
+    excluded_by_category: dict[int, int] = {}
     for r in data.excluded:
-        excluded_by_entry[r.entry_id] = excluded_by_entry.get(r.entry_id, 0) + 1
+        c = category_of.get(r.entry_id)
+        excluded_by_category[c] = excluded_by_category.get(c, 0) + 1
     for category in data.categories:
         if category_id is not None and category.id != category_id:
             continue
-        entries = data.entries_of(category.id)
+        entries = entries_by_category.get(category.id, [])
         entry_ids = [e.id for e in entries]
-        rows = [r for e in entry_ids for r in by_entry.get(e, ())]
+        rows = rows_by_category.get(category.id, [])
         # The category's reviews in columns, shared by both methods, the agreement figures
         # and the bootstrap (``judging.fast``: the reference functions' results, faster).
         panel = fast.Panel(rows, entry_ids)
@@ -408,21 +437,20 @@ def rank_round(data: RoundData, *, method: AggregationMethod,
                                         seed=BOOTSTRAP_SEED)
         stab_index = {s.entry_id: s for s in stab.entries} if stab else {}
         info = {e.id: e for e in entries}
-        position = {e: i for i, e in enumerate(panel.entry_ids)}
-        out_rows = []
-        for ranked in ranking.entries:
-            entry_id = ranked.entry_id
-            out_rows.append(RankedRow(
-                entry=info[entry_id], ranked=ranked, result=aggregation.entry(entry_id),
-                totals=sorted(panel.entry_totals(position[entry_id])),
-                stability=stab_index.get(entry_id),
-                compare=compare_ranking.entry(entry_id) if compare_ranking else None,
-            ))
+        totals = dict(zip(panel.entry_ids, panel.sorted_totals(), strict=True))
+        results = {e.entry_id: e for e in aggregation.entries}
+        compared = {e.entry_id: e for e in compare_ranking.entries} if compare_ranking else {}
+        out_rows = [
+            RankedRow(info[ranked.entry_id], ranked, results[ranked.entry_id],
+                      totals[ranked.entry_id], stab_index.get(ranked.entry_id),
+                      compared.get(ranked.entry_id))
+            for ranked in ranking.entries
+        ]
         result.categories.append(CategoryRanking(
             category=category, rows=out_rows, ranking=ranking,
             agreement=fast.agreement_report(panel), top_n=n, stability=stab,
             compare_ranking=compare_ranking, aggregation=aggregation,
-            excluded=sum(excluded_by_entry.get(e, 0) for e in entry_ids)))
+            excluded=excluded_by_category.get(category.id, 0)))
     return result
 
 
@@ -483,7 +511,9 @@ def explain_entry(*, session: Session, round: Round, nomination_id: int,
     if category_id is None:
         return None
     needs_means = any(str(t).startswith("criterion:") for t in (call.tiebreak or ()))
-    data = load_round(session, round, with_scores=needs_means, viewer=viewer)
+    # Only the entry's category: its rank is among those entries alone.
+    data = load_round(session, round, with_scores=needs_means, category_id=category_id,
+                      viewer=viewer)
     if nomination_id not in data.entries:
         return None
     if data.scores is None:
