@@ -54,12 +54,16 @@ def _lower(value):
     return value.lower() if isinstance(value, str) else value
 
 
-def make_engine(url: str, echo: bool = False) -> Engine:
+def make_engine(url: str, echo: bool = False, pool: dict | None = None) -> Engine:
+    """``pool``: the connection pool's ``pool_size``, ``max_overflow`` and ``pool_timeout``
+    (an in-memory SQLite database has a pool of its own and ignores them)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     kwargs: dict = {"echo": echo, "future": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+    if pool and ":memory:" not in url and url not in ("sqlite://", "sqlite+pysqlite://"):
+        kwargs.update(pool)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name != "sqlite":
         _ping_idle_connections(engine)
@@ -110,7 +114,10 @@ def _ping_idle_connections(engine: Engine) -> None:
 
 
 def init_app(app: Flask) -> None:
-    engine = make_engine(app.config["DATABASE_URL"], app.config.get("SQL_ECHO", False))
+    pool = {"pool_size": int(app.config.get("DATABASE_POOL_SIZE", 5)),
+            "max_overflow": int(app.config.get("DATABASE_MAX_OVERFLOW", 10)),
+            "pool_timeout": float(app.config.get("DATABASE_POOL_TIMEOUT", 30))}
+    engine = make_engine(app.config["DATABASE_URL"], app.config.get("SQL_ECHO", False), pool)
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     _track_writes(factory)
     app.extensions["awards_db"] = {"engine": engine, "session_factory": factory}

@@ -69,15 +69,6 @@ class StageError(Refusal):
             self.status = status
 
 
-class VoteExists(Exception):
-    """The voter already has a vote in this category: the INSERT hit the unique constraint.
-    The transaction is unusable; the caller rolls back and calls :func:`change_vote`."""
-
-    def __init__(self, category_id: int):
-        super().__init__(category_id)
-        self.category_id = category_id
-
-
 class NeedsChoice(StageError):
     """Tie rule ``admin_choice``: entries are tied at the cut and nobody chose among them."""
 
@@ -427,10 +418,10 @@ def _check_open(stage: PublicStage, now: datetime, kind: StageKind) -> None:
 
 
 # The vote itself is the busiest request of a campaign (tens of thousands in a few days, most
-# of them in the last hours), so it reads and writes plain rows on a connection of its own in
-# autocommit mode: one lookup, one INSERT, one count, and no ORM objects, session or
-# transaction around them. Everything rarer (a second vote in a category, refusals) goes
-# through the ORM functions below.
+# of them in the last hours), so it reads and writes plain rows on the request's connection in
+# autocommit mode: one lookup, one INSERT, one count, and no ORM objects or transaction around
+# them. A second vote in a category is one read and, for a move, one conditional UPDATE on the
+# same connection.
 
 
 @dataclass(frozen=True, slots=True)
@@ -498,15 +489,20 @@ def check_ballot_open(ballot: Ballot, now: datetime) -> None:
         raise StageError(_l("The public stage has not opened yet."))
 
 
-def record_ballot(conn: Connection, ballot: Ballot, *, ip: str,
-                  now: datetime | None = None) -> None:
-    """Cast the vote on an autocommit connection: the INSERT commits by itself, and the
-    unique constraint (stage, category, voter) makes a second vote in the category raise
-    :class:`VoteExists`, whatever the timing. Then the burst check for the network."""
+def cast_vote(conn: Connection, ballot: Ballot, *, ip: str,
+              now: datetime | None = None) -> str:
+    """The voter's vote for the ballot's entry, on a connection in autocommit mode and nothing
+    else: ``"cast"``, ``"changed"`` (another entry of the category before) or ``"unchanged"``
+    (the same entry again: a double click, a second tab, a retry). Each statement commits by
+    itself and needs no second connection, so one voter's burst of parallel requests holds
+    one connection per request and never waits for a connection it holds itself.
+
+    The INSERT's unique constraint (stage, category, voter) decides, whatever the timing,
+    whether this is a first vote; a first vote is then checked for a burst from its network."""
     now = now or utcnow()
     check_ballot_open(ballot, now)
-    reasons = integrity.reasons_for_new_vote(voter_domain=ballot.voter_domain or "")
     network = integrity.network_of(ip)
+    reasons = integrity.reasons_for_new_vote(voter_domain=ballot.voter_domain or "")
     try:
         conn.execute(_VOTE_INSERT, {
             "stage_id": ballot.stage_id, "category_id": ballot.category_id,
@@ -515,39 +511,57 @@ def record_ballot(conn: Connection, ballot: Ballot, *, ip: str,
             "flag_reasons": reasons, "annulled_at": None, "annulled_by_id": None,
             "annul_reason": ""})
     except IntegrityError:
-        raise VoteExists(ballot.category_id) from None
+        return "changed" if _change_vote(conn, ballot, ip=ip, network=network, now=now) \
+            else "unchanged"
     integrity.flag_burst(conn, stage_id=ballot.stage_id, network=network, now=now)
+    return "cast"
 
 
 _VOTE_INSERT = insert(PublicVote.__table__)
+_VOTES = PublicVote.__table__
+_STANDING_VOTE = (
+    select(_VOTES.c.id, _VOTES.c.nomination_id, _VOTES.c.annulled_at)
+    .where(_VOTES.c.stage_id == bindparam("stage_id"),
+           _VOTES.c.category_id == bindparam("category_id"),
+           _VOTES.c.voter_id == bindparam("voter_id"))
+)
+# Moves the vote only if it is still what was read: another request that moved or annulled it
+# meanwhile makes this one read again instead of overwriting.
+_MOVE_VOTE = (
+    update(_VOTES)
+    .where(_VOTES.c.id == bindparam("vote_id"),
+           _VOTES.c.nomination_id == bindparam("seen_nomination_id"),
+           _VOTES.c.annulled_at.is_(None))
+    .values(nomination_id=bindparam("new_nomination_id"), changed_at=bindparam("now"),
+            ip=bindparam("new_ip"), network=bindparam("new_network"))
+)
+MOVE_TRIES = 5
 
 
-def change_vote(*, session: Session, ballot: Ballot, ip: str,
-                now: datetime | None = None) -> bool:
-    """After :class:`VoteExists`: the same choice again is not an error (double click, second
-    tab, retry) and returns False; another entry replaces the vote if the call allows it."""
-    now = now or utcnow()
-    check_ballot_open(ballot, now)
-    vote = session.scalar(
-        select(PublicVote).where(PublicVote.stage_id == ballot.stage_id,
-                                 PublicVote.category_id == ballot.category_id,
-                                 PublicVote.voter_id == ballot.voter_id).with_for_update()
-    )
-    if vote is None:  # the vote that blocked ours was rolled back meanwhile
-        raise StageError(_l("Your vote could not be saved. Please try again."))
-    if vote.annulled_at is not None:
-        raise StageError(_l("Your vote in this category was annulled by the organisers."))
-    if vote.nomination_id == ballot.nomination_id:
-        return False
-    if not ballot.votes_changeable:
-        raise StageError(_l("You have already voted in this category, and votes cannot be "
-                            "changed in this call."))
-    vote.nomination_id = ballot.nomination_id
-    vote.changed_at = now
-    vote.ip = ip[:45]
-    vote.network = integrity.network_of(ip)
-    session.flush()
-    return True
+def _change_vote(conn: Connection, ballot: Ballot, *, ip: str, network: str,
+                 now: datetime) -> bool:
+    """After the INSERT found a vote in the category: the same choice again is not an error
+    and returns False; another entry replaces the vote if the call allows it (True)."""
+    keys = {"stage_id": ballot.stage_id, "category_id": ballot.category_id,
+            "voter_id": ballot.voter_id}
+    for _attempt in range(MOVE_TRIES):
+        standing = conn.execute(_STANDING_VOTE, keys).first()
+        if standing is None:  # the vote that blocked ours was removed meanwhile
+            break
+        if standing.annulled_at is not None:
+            raise StageError(_l("Your vote in this category was annulled by the organisers."))
+        if standing.nomination_id == ballot.nomination_id:
+            return False
+        if not ballot.votes_changeable:
+            raise StageError(_l("You have already voted in this category, and votes cannot be "
+                                "changed in this call."))
+        moved = conn.execute(_MOVE_VOTE, {
+            "vote_id": standing.id, "seen_nomination_id": standing.nomination_id,
+            "new_nomination_id": ballot.nomination_id, "now": now, "new_ip": ip[:45],
+            "new_network": network})
+        if moved.rowcount == 1:
+            return True
+    raise StageError(_l("Your vote could not be saved. Please try again."))
 
 
 def annul_vote(*, session: Session, actor, vote: PublicVote, reason: str,

@@ -31,7 +31,7 @@ from werkzeug.exceptions import TooManyRequests
 from awards import metrics
 from awards.cache import public_page
 from awards.calls.models import Call
-from awards.db import get_db, get_engine, utcnow
+from awards.db import get_db, utcnow
 from awards.enums import CallStatus, StageKind
 from awards.extensions import hit_all, limiter
 from awards.forms import CSRFOnlyForm, csrf_token_valid
@@ -216,67 +216,65 @@ def _vote_limit_refusal():
     raise TooManyRequests(retry_after=int(seconds))
 
 
+def _request_connection():
+    """The request's one database connection, in autocommit mode. The vote's statements each
+    commit by themselves, and whatever else the request reads (the signed-in user, a refusal's
+    page) goes through the same session and so the same connection: a request never waits
+    for a second connection while it holds one, however many arrive at once."""
+    db = get_db()
+    if db.in_transaction():
+        db.commit()  # nothing but reads so far; taken again below in autocommit mode
+    return db.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def _vote_message(outcome: str) -> str:
+    if outcome == "cast":
+        return _("Thank you! Your vote is counted.")
+    if outcome == "changed":
+        return _("Your vote in this category is changed.")
+    return _("You have already voted for this entry. Your vote is counted once.")
+
+
 @bp.post("/<slug>/<reference>/vote")
 def vote(slug: str, reference: str):
-    """A plain connection in autocommit mode and a single INSERT that the unique constraint
-    (stage, category, voter) turns into "already voted" whatever the double clicks, tabs or
-    parallel requests (see ``services.record_ballot``)."""
+    """One lookup and ``services.cast_vote`` on the request's connection in autocommit mode:
+    the unique constraint (stage, category, voter) turns a second vote into "unchanged" or a
+    move, whatever the double clicks, tabs or parallel requests."""
     now = utcnow()
     send_cookie_only_if_changed()
     if (refusal := _vote_limit_refusal()) is not None:
         return refusal
-    with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        ballot = services.ballot_for(conn, slug=slug, reference=reference,
-                                     voter_id=session.get(voters.SESSION_KEY))
-        if ballot is None:
-            abort(404)
-        # The same rule as _stage_or_404, on the row already read.
-        if ballot.stage_id is None or (
-                (ballot.call_status == CallStatus.DRAFT or now < ballot.opens_at)
-                and not is_admin(current_user)):
-            abort(404)
-        if not csrf_token_valid(request.form.get("csrf_token")):
-            return _refuse(_("The form expired. Reload the page and try again."), 400,
-                           call=ballot)
-        if ballot.entry_id is None:
-            return _refuse(_("This entry does not take part in the public vote."), 404,
-                           call=ballot)
-        entry_url = url_for(".entry", slug=slug, reference=reference)
-        if ballot.voter_id is None:
-            if _wants_json():
-                return _refuse(_("Confirm your e-mail address to vote."), 401, call=ballot)
-            flash(_("Confirm your e-mail address to vote."), "warning")
-            return redirect(url_for(".verify", slug=slug, next=entry_url), 303)
-        ip = _client_ip()
-        try:
-            services.record_ballot(conn, ballot, ip=ip, now=now)
-            outcome, message = "cast", _("Thank you! Your vote is counted.")
-        except services.VoteExists:
-            outcome, message = _change(ballot, ip)
-        except services.StageError as refusal:
-            return _refuse(refusal.message, refusal.status, call=ballot, entry=ballot)
-    if outcome is None:
-        return message
+    conn = _request_connection()
+    ballot = services.ballot_for(conn, slug=slug, reference=reference,
+                                 voter_id=session.get(voters.SESSION_KEY))
+    if ballot is None:
+        abort(404)
+    # The same rule as _stage_or_404, on the row already read.
+    if ballot.stage_id is None or (
+            (ballot.call_status == CallStatus.DRAFT or now < ballot.opens_at)
+            and not is_admin(current_user)):
+        abort(404)
+    if not csrf_token_valid(request.form.get("csrf_token")):
+        return _refuse(_("The form expired. Reload the page and try again."), 400, call=ballot)
+    if ballot.entry_id is None:
+        return _refuse(_("This entry does not take part in the public vote."), 404,
+                       call=ballot)
+    entry_url = url_for(".entry", slug=slug, reference=reference)
+    if ballot.voter_id is None:
+        if _wants_json():
+            return _refuse(_("Confirm your e-mail address to vote."), 401, call=ballot)
+        flash(_("Confirm your e-mail address to vote."), "warning")
+        return redirect(url_for(".verify", slug=slug, next=entry_url), 303)
+    try:
+        outcome = services.cast_vote(conn, ballot, ip=_client_ip(), now=now)
+    except services.StageError as refusal:
+        return _refuse(refusal.message, refusal.status, call=ballot, entry=ballot)
     metrics.vote_outcome(outcome)
+    message = _vote_message(outcome)
     if _wants_json():
         return jsonify({"ok": True, "outcome": outcome, "message": message}), 200
     flash(message, "success")
     return redirect(entry_url, 303)
-
-
-def _change(ballot: services.Ballot, ip: str):
-    """The voter already has a vote in the category: the same choice again, or a move to
-    another entry, in a transaction of its own. (None, response) on a refusal."""
-    db = get_db()
-    try:
-        changed = services.change_vote(session=db, ballot=ballot, ip=ip)
-        db.commit()
-    except services.StageError as refusal:
-        db.rollback()
-        return None, _refuse(refusal.message, refusal.status, call=ballot, entry=ballot)
-    if changed:
-        return "changed", _("Your vote in this category is changed.")
-    return "unchanged", _("You have already voted for this entry. Your vote is counted once.")
 
 
 # ---- e-mail verification --------------------------------------------------------------------
