@@ -54,6 +54,9 @@ def restore(path: Path, force: bool, clean_text: bool) -> None:
                                  archive=path, force=force, clean_text=clean_text)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
+    from awards.cache import content_changed
+
+    content_changed()  # the rows came in below the ORM: no cached public page stays
     for where in summary.cleaned:
         click.echo(f"cleaned: {where}")
     click.echo(f"restored {sum(summary.tables.values())} rows and {summary.uploads} uploaded "
