@@ -12,8 +12,11 @@ The archive is a ``.tar.gz`` holding
 
 A restore goes into a database migrated to the same revision that holds no data; ``force``
 empties it first. Everything is checked (checksums, revision, columns) before anything is
-written, and the rows go in within one transaction, so a refused or failed restore leaves the
-database as it was."""
+written, and the rows go in within one transaction. The files are unpacked into a staging
+folder inside the upload folder; only once every row is in do the upload folder's contents
+move aside and the staged files take their place, right before the COMMIT. A refused or failed
+restore therefore leaves both the database and the files as they were: the staged files are
+dropped and, if the swap had happened, undone."""
 
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ import io
 import json
 import os
 import re
+import secrets
 import shutil
 import tarfile
 import tempfile
@@ -64,6 +68,8 @@ MANIFEST = "manifest.json"
 BATCH = 1000
 # Scratch space of uploads in progress: never worth keeping.
 SKIPPED_UPLOAD_DIRS = {"tmp"}
+# Folders of a restore in progress (or interrupted) inside the upload folder: never backed up.
+RESTORE_PREFIX = ".restore-"
 
 
 class BackupError(Exception):
@@ -182,7 +188,8 @@ def _upload_files(root: Path) -> Iterator[tuple[str, Path]]:
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         here = Path(dirpath)
         if here == root:
-            dirnames[:] = [d for d in dirnames if d not in SKIPPED_UPLOAD_DIRS]
+            dirnames[:] = [d for d in dirnames if d not in SKIPPED_UPLOAD_DIRS
+                           and not d.startswith(RESTORE_PREFIX)]
         dirnames.sort()
         for name in sorted(filenames):
             path = here / name
@@ -202,7 +209,7 @@ def _upload_target(root: Path, relative: str) -> Path:
     parts = PurePosixPath(relative).parts
     if (not parts or relative.startswith("/") or any(
             p in {"", ".", ".."} or _UNSAFE_PART.search(p) for p in parts)
-            or parts[0] in SKIPPED_UPLOAD_DIRS):
+            or parts[0] in SKIPPED_UPLOAD_DIRS or parts[0].startswith(RESTORE_PREFIX)):
         raise BackupError(f"the archive holds an unsafe file name: {relative!r}")
     target = root.joinpath(*parts)
     if not target.resolve().is_relative_to(root.resolve()):
@@ -507,14 +514,27 @@ def _load(conn: Connection, archive: Path, manifest: dict[str, Any], known: dict
     return counts
 
 
-def _empty_folder(root: Path) -> None:
-    if not root.is_dir():
-        return
-    for child in root.iterdir():
-        if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child)
-        else:
-            child.unlink()
+def _swap_in(root: Path, staging: Path, aside: Path) -> list[tuple[Path, Path]]:
+    """Move the upload folder's contents into ``aside`` and the staged files into their place;
+    returns the moves made, in order, so they can be undone."""
+    moves: list[tuple[Path, Path]] = []
+    aside.mkdir()
+    for child in sorted(root.iterdir()):
+        if child.name.startswith(RESTORE_PREFIX):
+            continue
+        target = aside / child.name
+        os.replace(child, target)
+        moves.append((child, target))
+    for child in sorted(staging.iterdir()):
+        target = root / child.name
+        os.replace(child, target)
+        moves.append((child, target))
+    return moves
+
+
+def _swap_back(moves: list[tuple[Path, Path]]) -> None:
+    for source, target in reversed(moves):
+        os.replace(target, source)
 
 
 def restore_backup(*, engine: Engine, upload_folder: str | Path, archive: str | Path,
@@ -558,24 +578,60 @@ def restore_backup(*, engine: Engine, upload_folder: str | Path, archive: str | 
                               "folder, or use --force to delete its files first.")
     summary = RestoreSummary(revision=revision, created_at=manifest["created_at"])
     written: list[Path] = []
+    root.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_hex(6)
+    staging = root / f"{RESTORE_PREFIX}new-{token}"
+    aside = root / f"{RESTORE_PREFIX}old-{token}"
+    staging.mkdir()
+    moves: list[tuple[Path, Path]] = []
+    committed = False
     try:
-        with engine.connect() as conn, conn.begin():
-            if force:
-                _wipe(conn)
-                _empty_folder(root)
-            summary.tables = _load(conn, archive, manifest, known, root, written,
-                                   clean=clean_text, cleaned=summary.cleaned)
-            _reset_sequences(conn)
-            with Session(bind=conn) as session:
-                audit.record(session, action="backup.restore", object_type="database",
-                             after={"archive_created_at": manifest["created_at"],
-                                    "revision": revision, "rows": sum(summary.tables.values()),
-                                    "uploads": len(written)},
-                             ip="")
-    except BaseException:
-        # The rows are rolled back; the files must go with them.
-        for path in written:
-            path.unlink(missing_ok=True)
+        with engine.connect() as conn:
+            transaction = conn.begin()
+            try:
+                if force:
+                    _wipe(conn)
+                summary.tables = _load(conn, archive, manifest, known, staging, written,
+                                       clean=clean_text, cleaned=summary.cleaned)
+                _reset_sequences(conn)
+                with Session(bind=conn) as session:
+                    audit.record(session, action="backup.restore", object_type="database",
+                                 after={"archive_created_at": manifest["created_at"],
+                                        "revision": revision,
+                                        "rows": sum(summary.tables.values()),
+                                        "uploads": len(written)},
+                                 ip="")
+                # The files change places only now that every row is in, right before COMMIT.
+                moves = _swap_in(root, staging, aside)
+                try:
+                    transaction.commit()
+                except DBAPIError as exc:
+                    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+                    raise BackupError(f"the database refused to commit the restore ({reason}). "
+                                      "Nothing was restored; the upload folder is as it "
+                                      "was.") from exc
+                committed = True
+            except BaseException:
+                if transaction.is_active:
+                    transaction.rollback()
+                else:
+                    # A COMMIT that failed may leave the server's transaction open: never hand
+                    # this connection to anyone else.
+                    conn.invalidate()
+                raise
+    except BaseException as exc:
+        if moves:
+            try:
+                _swap_back(moves)
+            except OSError as undo:
+                raise BackupError(
+                    f"the restore failed ({exc}) and the upload folder could not be put back "
+                    f"({undo}): the files it held are in {aside}; move them back by hand") from exc
         raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        # Kept only when the swap could not be undone: it then holds the previous files.
+        if aside.exists() and (committed or not any(aside.iterdir())):
+            shutil.rmtree(aside, ignore_errors=True)
     summary.uploads = len(written)
     return summary
