@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from flask_babel import gettext as _
 
-from awards.ranking.services import RoundData, RoundRanking
+from awards.ranking.services import ReviewRow, RoundData, RoundRanking
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -60,35 +60,49 @@ def ranking_table(ranking: RoundRanking) -> tuple[list[str], list[list[object]]]
     return header, rows
 
 
-def scores_table(data: RoundData) -> tuple[list[str], list[list[object]]]:
-    """One line per criterion score, in the import's format (entry, juror, criterion, score)
-    followed by context columns, so the file can be corrected and imported again."""
-    header = ["entry", "juror", "criterion", "score", "total", "category", "nominee",
-              "review_status", "imported"]
+SCORES_HEADER = ["entry", "juror", "criterion", "score", "total", "category", "nominee",
+                 "review_status", "imported"]
+
+
+def scores_rows(data: RoundData,
+                sheets: Iterable[tuple[ReviewRow, Mapping[str, float | None]]]
+                ) -> Iterator[list[object]]:
+    """One line per criterion of each score sheet, in the import's format (entry, juror,
+    criterion, score) followed by context columns, so the file can be corrected and imported
+    again. ``sheets`` come ordered by entry and juror (``services.score_sheets``)."""
     codes = {c.id: c.code for c in data.categories}
     keys = [c.key for c in data.criteria]
-    rows: list[list[object]] = []
-    for review in sorted(data.reviews, key=lambda r: (r.entry_id, r.juror_id)):
+    for review, sheet in sheets:
         entry = data.entries[review.entry_id]
         juror = data.jurors.get(review.juror_id)
-        sheet = (data.scores or {}).get(review.review_id, {})
+        context = [_round(review.total), codes.get(entry.category_id, ""), entry.nominee_name,
+                   "submitted" if review.submitted else "draft",
+                   "yes" if review.imported else ""]
+        email = juror.email if juror else ""
         for key in keys:
             value = sheet.get(key)
-            rows.append([entry.label, juror.email if juror else "", key,
-                         "" if value is None else value, _round(review.total),
-                         codes.get(entry.category_id, ""), entry.nominee_name,
-                         "submitted" if review.submitted else "draft",
-                         "yes" if review.imported else ""])
-    return header, rows
+            yield [entry.label, email, key, "" if value is None else value, *context]
+
+
+def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[object]], *,
+               lines: int = 5000) -> Iterator[bytes]:
+    """The CSV file in pieces of ``lines`` lines, for a streamed response: the first piece
+    leaves at once and the whole file is never held in memory."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
+    writer.writerow(header)
+    for count, row in enumerate(rows, start=1):
+        writer.writerow([safe_cell(v) for v in row])
+        if count % lines == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return b"".join(csv_chunks(header, rows))
 
 
 def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[object]], *, title: str) -> bytes:

@@ -17,7 +17,7 @@ import functools
 import gc
 import hashlib
 import json
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
 
@@ -278,6 +278,28 @@ def load_round(session: Session, round_: Round, *, with_scores: bool = False,
     jurors = {uid: user for uid, user in jurors.items() if uid in counted_jurors}
     return RoundData(round_, call, categories, criteria, total_method, entries, reviews,
                      scores, jurors, excluded)
+
+
+SHEETS_PER_QUERY = 1000
+
+
+def score_sheets(session: Session, data: RoundData, *, per_query: int | None = None
+                 ) -> Iterator[tuple[ReviewRow, dict[str, float | None]]]:
+    """Every review of ``data`` (drafts included) with its criterion scores, ordered by entry
+    and juror, read ``per_query`` reviews at a time: a round's 400,000 scores are never all in
+    memory, and the first sheets are ready before the last are read (a streamed export)."""
+    per_query = per_query or SHEETS_PER_QUERY
+    reviews = sorted(data.reviews, key=lambda r: (r.entry_id, r.juror_id))
+    for start in range(0, len(reviews), per_query):
+        chunk = reviews[start:start + per_query]
+        sheets: dict[int, dict[str, float | None]] = {r.review_id: {} for r in chunk}
+        for review_id, key, value in session.execute(
+                select(Score.review_id, Criterion.key, Score.value)
+                .join(Criterion, Criterion.id == Score.criterion_id)
+                .where(Score.review_id.in_(list(sheets)))):
+            sheets[review_id][key] = value
+        for review in chunk:
+            yield review, sheets[review.review_id]
 
 
 def juror_conflicts(session: Session, call_id: int,

@@ -14,6 +14,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -481,6 +482,10 @@ def advance(round_id: int):
     rnd = _round_or_404(round_id)
     form = AdvanceForm()
     if not form.validate():
+        if any(f.errors for f in (form.csrf_token, form.mode, form.digests, form.note)):
+            # Errors the page has no place for (an expired form, a value no browser sends).
+            flash(_("The form to advance entries was incomplete or expired. Please try "
+                    "again."), "error")
         return _render_round(rnd, status=400, advance_form=form)
     try:
         chosen = _chosen(rnd, form)
@@ -584,17 +589,29 @@ def export(round_id: int, fmt: str):
         header, rows = exports.ranking_table(ranking)
         name = exports.export_filename(ranking, what, fmt, method.value)
     elif what == "scores":
-        data = services.load_round(db, rnd, with_scores=True, viewer=viewer())
-        header, rows = exports.scores_table(data)
+        data = services.load_round(db, rnd, viewer=viewer())
+        header, rows = exports.SCORES_HEADER, None
         name = exports.export_filename(data, what, fmt)
     else:
         abort(400)
-    if fmt == "csv":
-        body = exports.to_csv(header, rows)
-        mimetype = "text/csv; charset=utf-8"
-    else:
-        body = exports.to_xlsx(header, rows, title=exports.sheet_title(what))
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"',
-                             "Cache-Control": "no-store"})
+    headers = {"Content-Disposition": f'attachment; filename="{name}"',
+               "Cache-Control": "no-store"}
+    if fmt == "xlsx":
+        if rows is None:
+            rows = exports.scores_rows(data, services.score_sheets(db, data))
+        return Response(exports.to_xlsx(header, rows, title=exports.sheet_title(what)),
+                        headers=headers, mimetype="application/vnd.openxmlformats-"
+                        "officedocument.spreadsheetml.sheet")
+    if rows is None:
+        # Streamed: the score sheets are read a thousand at a time while the file is sent,
+        # after this request has ended, so on a session of the stream's own.
+        factory = current_app.extensions["awards_db"]["session_factory"]
+
+        def lines():
+            with factory() as session:
+                sheets = services.score_sheets(session, data)
+                yield from exports.csv_chunks(header, exports.scores_rows(data, sheets))
+
+        return Response(lines(), mimetype="text/csv; charset=utf-8", headers=headers)
+    return Response(exports.csv_chunks(header, rows), mimetype="text/csv; charset=utf-8",
+                    headers=headers)
