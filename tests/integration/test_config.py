@@ -37,7 +37,8 @@ def test_development_secret_key_is_generated_once_and_kept(env):
     assert key_file.read_text().strip() == first
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert create_app().config["SECRET_KEY"] == first
-    assert sorted(p.name for p in env.iterdir()) == ["secret_key", "uploads"]
+    # Nothing else: no temporary key file left behind (page-cache: development's page cache).
+    assert sorted(p.name for p in env.iterdir()) == ["page-cache", "secret_key", "uploads"]
 
 
 def test_instance_config_file_overrides_defaults(env):

@@ -330,6 +330,25 @@ def test_static_files_under_hashed_names_are_kept_a_year(client):
 # ---- configuration and Redis ------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(("env", "url", "backend"), [
+    ("production", "", "NullCache"),  # one host's memory would serve another host's old pages
+    ("production", "redis://127.0.0.1:6379/15", "RedisCache"),
+    ("development", "", "FileSystemCache"),  # make run: shared by the local workers
+    ("development", "null://", "NullCache"),
+    ("testing", "", "NullCache"),
+    ("testing", "simple://", "SimpleCache"),
+])
+def test_the_cache_is_chosen_by_the_cache_url_and_the_environment(app_config, env, url,
+                                                                  backend):
+    from awards.cache import page_cache
+
+    app = create_app({**app_config, "ENV": env, "CACHE_URL": url})
+    try:
+        assert type(app.extensions["cache"][page_cache]).__name__ == backend
+    finally:
+        app.extensions["awards_db"]["engine"].dispose()
+
+
 def test_an_unknown_cache_url_stops_the_start_naming_the_setting(app_config):
     with pytest.raises(ConfigError, match="AWARDS_CACHE_URL"):
         create_app({**app_config, "CACHE_URL": "memcached://127.0.0.1"})
