@@ -62,6 +62,23 @@ def restore(path: Path, force: bool, clean_text: bool) -> None:
     click.echo(f"restored {sum(summary.tables.values())} rows and {summary.uploads} uploaded "
                f"files from the backup of {summary.created_at} (schema revision "
                f"{summary.revision})")
+    unknown = _unknown_audit_keys()
+    if unknown:
+        click.echo(f"warning: audit records in this backup are keyed with {', '.join(unknown)}, "
+                   "which this server does not hold; `flask awards audit verify` fails until "
+                   "the backed-up server's key is given in AWARDS_AUDIT_RETIRED_KEYS (or "
+                   "AWARDS_AUDIT_KEY). The key is not in the backup, on purpose.", err=True)
+
+
+def _unknown_audit_keys() -> list[str]:
+    """Key ids of restored audit records that this server's keys cannot check."""
+    from sqlalchemy import select
+
+    from awards.audit import AuditEvent, keyring
+    from awards.db import get_db
+
+    used = get_db().scalars(select(AuditEvent.key_id).distinct()).all()
+    return sorted(k for k in used if k and k not in keyring().keys)
 
 
 # The top-level commands this module adds to ``flask awards``.

@@ -19,6 +19,7 @@ from awards.audit import AuditEvent
 from awards.migrate import upgrade
 from tests.conftest import ON_POSTGRES, csrf_from, login
 from tests.factories import arrange, english, read
+from tests.integration import test_backup
 from tests.results_factories import decided_call
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -389,3 +390,36 @@ def test_older_records_are_sealed_by_the_first_new_record_too(legacy_app):
         (1, "old.thing"), (2, "old.thing"), (3, "old.thing"), (4, "audit.keyed"),
         (5, "thing.update")]
     assert verify(legacy_app).exit_code == 0
+
+
+# ---- a restore onto a server with another key --------------------------------------------------
+
+second_app = test_backup.second_app  # the fixture: another installation with an empty database
+
+
+def test_restore_onto_a_server_with_another_key_warns_and_the_old_key_checks_it(
+        app, second_app, app_config, tmp_path):
+    record_events(app, 2)
+    archive = tmp_path / "awards.tar.gz"
+    assert app.test_cli_runner().invoke(
+        args=["awards", "backup", "--output", str(archive)]).exit_code == 0
+    second_app.config["AUDIT_KEY"] = "another-server-key"
+
+    restored = second_app.test_cli_runner().invoke(args=["awards", "restore", str(archive)])
+
+    assert restored.exit_code == 0, restored.output
+    old_id = audit.key_id_of(b"test-audit-key")
+    assert (f"warning: audit records in this backup are keyed with {old_id}, which this server "
+            "does not hold") in restored.stderr
+    unchecked = verify(second_app)
+    assert unchecked.exit_code == 1
+    assert f"keyed with key {old_id}, which this server does not hold" in unchecked.stderr
+
+    with_old_key = create_app(dict(app_config, INSTANCE_PATH=str(tmp_path / "third"),
+                                   DATABASE_URL=second_app.config["DATABASE_URL"],
+                                   AUDIT_KEY="another-server-key",
+                                   AUDIT_RETIRED_KEYS=["test-audit-key"]))
+    checked = verify(with_old_key)
+    assert checked.exit_code == 0, checked.output
+    assert checked.stdout.startswith("audit log intact: 3 records\n")
+    with_old_key.extensions["awards_db"]["engine"].dispose()
