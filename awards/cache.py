@@ -379,7 +379,9 @@ def _shared(view, args, kwargs):
              "headers": [(k, v) for k, v in response.headers.items()
                          if k.lower() not in ("content-length", "set-cookie", "vary")],
              "body": body}
-    seconds = math.floor(expires - stamp)
+    # Whole seconds for the backend, rounded up: the entry's own expiry is what ends it, so a
+    # page built in the last second before a scheduled moment is still shared until then.
+    seconds = math.ceil(expires - stamp)
     if version is not None and seconds >= 1 and not g.get(_BUMPED):
         pages.store(key, entry, seconds)
     return _public(response, entry, stamp, "miss")
