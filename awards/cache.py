@@ -126,7 +126,7 @@ class PageCache:
     """The backend as the pages use it: one round trip per lookup (version and entry)."""
 
     def __init__(self, app: Flask):
-        self.backend = page_cache.cache
+        self.backend = app.extensions["cache"][page_cache]
         self.enabled = not isinstance(self.backend, NullCache)
         self.max_seconds = int(app.config["CACHE_PAGE_SECONDS"])
         self.max_age = int(app.config["CACHE_HTTP_MAX_AGE"])
