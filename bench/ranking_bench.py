@@ -7,13 +7,17 @@ nothing; not part of the test suite.
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres  # throw-away DB
 
 Measured: (a) merely loading the rows (``load_round``, without and with the criterion scores),
-(b) the pure aggregation + ranking (``rank_round``, per method, without and with the
-bootstrap), (c) the service end to end (``round_ranking``) and the ranking page and the CSV
-export through the client; with the number of SQL statements and the ratios to (a)."""
+(b) the pure aggregation + ranking + agreement (``rank_round``, per method, without and with
+the bootstrap), each beside the same work done by the reference functions of
+``awards.judging`` (the pure-Python definition the fast path is tested against), (c) the
+service end to end (``round_ranking``), the ranking page, the CSV exports (the scores file
+streamed: also the time to its first bytes) and one entry's explanation through the client;
+with the number of SQL statements, the ratios to (a) and the machine's load average."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import tempfile
@@ -41,6 +45,8 @@ from awards.enums import (
     ReviewStatus,
     RoundStatus,
 )
+from awards.judging import Review as JReview
+from awards.judging import aggregate, agreement_report, rank_entries
 from awards.jury.models import (
     Assignment,
     Criterion,
@@ -136,6 +142,21 @@ def build(session) -> int:
     return rnd.id
 
 
+def reference_rank_round(data, method) -> None:
+    """What ``rank_round`` computed before the fast path: the reference functions of
+    ``awards.judging`` on each category's reviews (for the ratio, side by side)."""
+    for category in data.categories:
+        entry_ids = [e.id for e in data.entries_of(category.id)]
+        wanted = set(entry_ids)
+        reviews = [JReview(r.entry_id, r.juror_id, r.total, r.submitted)
+                   for r in data.reviews if r.entry_id in wanted]
+        aggregation = aggregate(reviews, method, entries=entry_ids,
+                                required_reviews=data.round.reviews_per_entry,
+                                trim=data.call.trim_k)
+        rank_entries(aggregation, tie_breaks=services.tie_breaks_of(data.call))
+        agreement_report([r for r in reviews if r.submitted and r.total is not None])
+
+
 class Counter:
     def __init__(self, engine):
         self.engine, self.n = engine, 0
@@ -166,7 +187,8 @@ def run(url: str) -> None:
                       "INSTANCE_PATH": tempfile.mkdtemp(prefix="awards-bench-")})
     engine = app.extensions["awards_db"]["engine"]
     print(f"database: {engine.dialect.name}; {ENTRIES} entries x {REVIEWS} reviews x "
-          f"{CRITERIA} criteria, {CATEGORIES} categories")
+          f"{CRITERIA} criteria, {CATEGORIES} categories; load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with app.app_context():
         session = get_db()
         started = time.perf_counter()
@@ -192,6 +214,9 @@ def run(url: str) -> None:
             with Counter(engine) as c:
                 services.rank_round(data, method=method, stability=False)
             report(f"(b) aggregate + rank + agreement: {method.value}", c, base)
+            with Counter(engine) as c:
+                reference_rank_round(data, method)
+            report("    ... by the reference functions (pure Python)", c, base)
         with Counter(engine) as c:
             services.rank_round(data, method=AggregationMethod.ZSCORE, stability=True)
         report("(b) the same, zscore, with the bootstrap (top 3)", c, base)
@@ -216,12 +241,19 @@ def run(url: str) -> None:
         export = client.get(f"/admin/ranking/rounds/{round_id}/export.csv?what=ranking")
     report(f"(c) export: ranking CSV ({export.status_code})", c, base)
     with Counter(engine) as c:
-        export = client.get(f"/admin/ranking/rounds/{round_id}/export.csv?what=scores")
-    report(f"(c) export: scores CSV ({export.status_code}, {len(export.data) // 1024} KiB)",
-           c, base)
+        export = client.get(f"/admin/ranking/rounds/{round_id}/export.csv?what=scores",
+                            buffered=False)
+        pieces = iter(export.response)
+        size = len(next(pieces))
+        first = time.perf_counter() - c.started
+        size += sum(len(piece) for piece in pieces)
+        export.close()
+    report(f"(c) export: scores CSV ({export.status_code}, {size // 1024} KiB)", c, base)
+    print(f"  {'    ... its first bytes after':<52} {first * 1000:9.1f} ms")
     with Counter(engine) as c:
         page = client.get(f"/admin/ranking/rounds/{round_id}/entries/1")
     report(f"(c) page: GET one entry's explanation ({page.status_code})", c, base)
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     engine.dispose()
 
 

@@ -112,7 +112,7 @@ class EntryReviewed(RankingError):
     status = 409
 
 
-def _gc_paused(function: F) -> F:
+def gc_paused(function: F) -> F:
     """Run without the cyclic garbage collector's pauses. Loading and ranking a large round
     create hundreds of thousands of short-lived rows and results, none of them in a cycle;
     every collection meanwhile would walk all the live objects again (measured: three to five
@@ -191,7 +191,7 @@ def judging_criteria(criteria: Iterable[Criterion]) -> tuple[JCriterion, ...]:
     return tuple(JCriterion(c.key, c.weight, c.min_score, c.max_score, c.step) for c in criteria)
 
 
-@_gc_paused
+@gc_paused
 def load_round(session: Session, round_: Round, *, with_scores: bool = False,
                entry_ids: Collection[int] | None = None, category_id: int | None = None,
                viewer: policy.Viewer | None = None) -> RoundData:
@@ -370,9 +370,14 @@ class CategoryRanking:
     excluded: int = 0  # reviews left out for a conflict of interest
     aggregation: Aggregation | None = None
 
-    @property
+    @functools.cached_property
     def left_to_jury(self) -> list[list[int]]:
         return self.ranking.left_to_jury
+
+    @functools.cached_property
+    def entry_means(self) -> list[float]:
+        """The mean review total of each entry that has one (the histogram's data)."""
+        return [sum(row.totals) / len(row.totals) for row in self.rows if row.totals]
 
 
 @dataclass
@@ -399,7 +404,7 @@ def bootstrap_iterations(review_count: int) -> int:
                min(BOOTSTRAP_MAX_ITERATIONS, BOOTSTRAP_BUDGET // review_count))
 
 
-@_gc_paused
+@gc_paused
 def rank_round(data: RoundData, *, method: AggregationMethod,
                compare: AggregationMethod | None = None, top_n: int | None = None,
                category_id: int | None = None, stability: bool = True) -> RoundRanking:

@@ -10,6 +10,9 @@ in ``awards.ranking`` do the work, the view commits."""
 
 from __future__ import annotations
 
+import functools
+
+from babel.numbers import NumberPattern, parse_pattern
 from flask import (
     Blueprint,
     Response,
@@ -21,7 +24,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_decimal, ngettext
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -134,12 +137,19 @@ def _actor():
 # ---- presentation helpers ---------------------------------------------------------------------
 
 
+@functools.cache
+def _number_pattern(digits: int) -> NumberPattern:
+    return parse_pattern("#,##0" + ("." + "#" * digits if digits else ""))
+
+
 def num(value, digits: int = 3) -> str:
+    """A number in the reader's locale (as ``format_decimal`` with the pattern parsed once:
+    a page of a large round prints thousands)."""
     if value is None:
         return "—"
     if isinstance(value, list | tuple):
         return ", ".join(num(v, digits) for v in value)
-    return format_decimal(value, format="#,##0" + ("." + "#" * digits if digits else ""))
+    return _number_pattern(digits).apply(value, get_locale())
 
 
 def method_label(method) -> str:
@@ -307,10 +317,13 @@ def _method_args(call):
 
 
 def _juror_numbers(category_ranking) -> dict[int, int]:
-    ids = sorted({rv.juror_id for row in category_ranking.rows for rv in row.result.reviews})
+    # The jurors with a counted review in the category (the aggregation's scales, in id
+    # order): reading them off every row's reviews would build every entry's explanation.
+    ids = [scale.juror_id for scale in category_ranking.aggregation.jurors]
     return {j: i for i, j in enumerate(ids, start=1)}
 
 
+@services.gc_paused
 def _render_round(rnd: Round, *, status: int = 200, advance_form=None):
     db = get_db()
     call = rnd.call
@@ -364,6 +377,7 @@ def round_view(round_id: int):
 
 
 @bp.get("/rounds/<int:round_id>/entries/<int:nomination_id>")
+@services.gc_paused
 def entry(round_id: int, nomination_id: int):
     db = get_db()
     rnd = _round_or_404(round_id)
