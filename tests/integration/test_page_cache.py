@@ -226,6 +226,16 @@ def test_a_voter_gets_their_own_page_not_the_shared_one(app, client, visitor):
     assert "mine@example.org" not in page(visitor, url)[1]
 
 
+def test_the_certificate_check_shares_its_empty_form_but_never_a_look_up(client):
+    assert [source(client.get("/certificates/verify")) for _ in range(2)] == ["miss", "hit"]
+
+    looked_up = client.get("/certificates/verify?code=K7Q2-M9XD-4HTR")
+
+    assert looked_up.status_code == 404
+    assert source(looked_up) == "bypass"
+    assert looked_up.headers["Cache-Control"] == "private, no-store"
+
+
 def test_language_variants_are_kept_apart(app, call):
     readers = {}
     for lang in ("kk", "ru", "en"):
