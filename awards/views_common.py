@@ -26,7 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from babel.dates import format_datetime as babel_format_datetime
 from flask import abort, flash
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -87,6 +89,14 @@ def saved(message: str) -> Callable[[bool], str]:
 def actor():
     """The signed-in user as a plain object (services store it; a proxy must not leak)."""
     return current_user._get_current_object()
+
+
+def call_time(value, call) -> str:
+    """A UTC instant as wall-clock time in the call's own zone (seconds only when set)."""
+    if value is None:
+        return ""
+    pattern = "d MMMM y, HH:mm:ss" if value.second else "d MMMM y, HH:mm"
+    return babel_format_datetime(value, pattern, tzinfo=call.tz, locale=str(get_locale()))
 
 
 def check_csrf() -> None:

@@ -7,11 +7,10 @@ rolls back and flashes; the view redirects or re-renders."""
 
 from __future__ import annotations
 
-from babel.dates import format_datetime as babel_format_datetime
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -37,7 +36,15 @@ from awards.i18n import localized
 from awards.nominations.models import Answer, Nomination
 from awards.permissions import admin_required
 from awards.timeutil import DEFAULT_TZ
-from awards.views_common import actor, check_csrf, form_status, run_action, saved, show_error
+from awards.views_common import (
+    actor,
+    call_time,
+    check_csrf,
+    form_status,
+    run_action,
+    saved,
+    show_error,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -49,14 +56,6 @@ DIRECTIONS = {"up": -1, "down": 1}
 def _administrators_only():
     """One guard for the whole blueprint, so a route added later cannot forget it."""
     return None
-
-
-def call_time(value, call) -> str:
-    """A UTC instant as wall-clock time in the call's own zone (seconds only when set)."""
-    if value is None:
-        return ""
-    pattern = "d MMMM y, HH:mm:ss" if value.second else "d MMMM y, HH:mm"
-    return babel_format_datetime(value, pattern, tzinfo=call.tz, locale=str(get_locale()))
 
 
 @bp.context_processor
