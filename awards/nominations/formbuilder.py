@@ -40,7 +40,7 @@ from awards.calls.models import FormField
 from awards.enums import FieldType, NominatorKind
 from awards.forms import BaseForm
 from awards.i18n import localized
-from awards.nominations.services import (
+from awards.nominations.fields import (
     NOMINEE_COLUMNS,
     allowed_kinds,
     max_upload_bytes,

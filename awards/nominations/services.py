@@ -11,22 +11,22 @@ really stored), then asks the policy, then does the work.
 Lock order, the same on every path, so two transactions never wait for each other in a
 circle: the nomination's row, then the audit chain (taken by the first ``audit.record``), then
 the call's reference counter (only in ``submit_nomination``, after ``change_status`` has
-recorded its audit event)."""
+recorded its audit event).
+
+The form's rules live in ``nominations.fields``, the read-only helpers in
+``nominations.reading`` (the few the pages read through this module are imported here)."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
-from sqlalchemy import select, text, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import text, update
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
 from awards import audit, policy
@@ -34,6 +34,16 @@ from awards.calls.models import Call, Category, FormField
 from awards.db import utcnow
 from awards.enums import FieldType, NominationStatus, NominatorKind
 from awards.mail import queue_mail
+from awards.nominations.fields import (
+    NOMINEE_COLUMNS,
+    allowed_kinds,
+    fields_for,
+    max_upload_bytes,
+    missing_fields,
+    too_many_files_message,
+)
+from awards.nominations.fields import nominee_rules as nominee_rules
+from awards.nominations.fields import question_fields as question_fields
 from awards.nominations.lifecycle import change_status
 from awards.nominations.models import (
     Answer,
@@ -43,12 +53,14 @@ from awards.nominations.models import (
     ReferenceCounter,
     StatusChange,
 )
-from awards.storage import CONTENT_TYPES, UploadError, delete_stored, save_upload
+from awards.nominations.reading import awaiting_nominee_consent as awaiting_nominee_consent
+from awards.nominations.reading import consent_token_hash, snapshot
+from awards.nominations.reading import find_by_consent_token as find_by_consent_token
+from awards.nominations.reading import nominations_of as nominations_of
+from awards.nominations.reading import timeline as timeline
+from awards.storage import UploadError, delete_stored, save_upload
 from awards.urls import external_url
 
-# The nominee details a nomination keeps in its own columns. A form question with one of these
-# keys is asked once, in the nominee section, and its answer mirrors the column.
-NOMINEE_COLUMNS = ("nominee_name", "nominee_email", "nominee_phone", "organisation_name")
 # A nomination can be withdrawn by its applicant until it is ruled out (or already withdrawn).
 WITHDRAWABLE = frozenset({NominationStatus.DRAFT, NominationStatus.SUBMITTED,
                           NominationStatus.CHANGES_REQUESTED, NominationStatus.ELIGIBLE})
@@ -86,174 +98,6 @@ class Incomplete(NominationError):
     def __init__(self, missing: list[str]):
         super().__init__("incomplete")
         self.missing = missing
-
-
-# ---- the form's rules --------------------------------------------------------------------------
-
-# Administrators may write "jpg"; storage knows the type by its content as "jpeg".
-_FILE_KIND_ALIASES = {"jpg": "jpeg", "jpeg": "jpeg", "png": "png", "pdf": "pdf"}
-
-
-def applicable_fields(call: Call, *, category_id: int | None,
-                      nominator_kind: str | None) -> list[FormField]:
-    """The call's questions for this category and kind of nominator, in form order."""
-    return [f for f in call.fields
-            if f.applies_to(category_id=category_id, nominator_kind=nominator_kind)]
-
-
-def fields_for(nomination: Nomination) -> list[FormField]:
-    return applicable_fields(nomination.call, category_id=nomination.category_id,
-                             nominator_kind=nomination.nominator_kind)
-
-
-def question_fields(fields: list[FormField]) -> list[FormField]:
-    """The questions of the questions part (nominee details are asked in their own section)."""
-    return [f for f in fields if f.key not in NOMINEE_COLUMNS]
-
-
-def nominee_rules(nominator_kind: str, fields: list[FormField], *,
-                  consent_required: bool) -> dict[str, bool]:
-    """Which nominee details are asked of this kind of nominator, in order, and whether each
-    is required. A required form question with the same key makes the detail required too."""
-    kind = NominatorKind(nominator_kind)
-    if kind == NominatorKind.SELF:
-        # The applicant is the nominee; their account e-mail is the nominee's.
-        rules = {"nominee_name": True, "nominee_phone": False}
-    elif kind == NominatorKind.OTHER:
-        rules = {"nominee_name": True, "nominee_email": True, "nominee_phone": True}
-    else:
-        # Without an address the nominee cannot be asked for consent.
-        rules = {"organisation_name": True, "nominee_name": True,
-                 "nominee_email": consent_required, "nominee_phone": False}
-    for f in fields:
-        if f.key in rules and f.required:
-            rules[f.key] = True
-    return rules
-
-
-def allowed_kinds(field: FormField) -> list[str]:
-    """The storage file kinds a file question accepts; none listed means any storage knows."""
-    kinds = [_FILE_KIND_ALIASES[t.lower()] for t in (field.file_types or [])
-             if t.lower() in _FILE_KIND_ALIASES]
-    return list(dict.fromkeys(kinds)) or list(CONTENT_TYPES)
-
-
-def max_upload_bytes(field: FormField) -> int:
-    return field.file_max_bytes or current_app.config["UPLOAD_MAX_BYTES"]
-
-
-def too_many_files_message(limit: int, existing: int):
-    # The limit is the number that decides the plural; "already attached" reads the same.
-    if existing:
-        return lazy_ngettext(
-            "You can attach only %(num)d file here and %(m)d is already attached. Remove a "
-            "file first.",
-            "You can attach at most %(num)d files here and %(m)d already attached. Remove a "
-            "file first.", limit, m=existing)
-    return lazy_ngettext("You can attach only %(num)d file here.",
-                         "You can attach at most %(num)d files here.", limit)
-
-
-# ---- reading ----------------------------------------------------------------------------------
-
-
-def consent_token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def find_by_consent_token(session: Session, token: str) -> Nomination | None:
-    if not token or len(token) > 200:
-        return None
-    return session.scalar(
-        select(Nomination).where(Nomination.nominee_consent_token_hash == consent_token_hash(token))
-    )
-
-
-def nominations_of(session: Session, user) -> list[Nomination]:
-    # The list shows each entry's call and category: loaded with it, not one query per call.
-    return list(session.scalars(
-        select(Nomination).where(Nomination.applicant_id == user.id)
-        .options(selectinload(Nomination.call), selectinload(Nomination.category))
-        .order_by(Nomination.created_at.desc(), Nomination.id.desc())
-    ))
-
-
-def missing_fields(nomination: Nomination, fields: list[FormField] | None = None) -> list[str]:
-    """What must still be filled in before submitting: nominee columns by name, questions by
-    their key."""
-    fields = fields if fields is not None else fields_for(nomination)
-    rules = nominee_rules(nomination.nominator_kind, fields,
-                          consent_required=nomination.nominee_consent_required)
-    missing = [name for name, required in rules.items()
-               if required and not getattr(nomination, name)]
-    for q in question_fields(fields):
-        if not q.required:
-            continue
-        if q.type == FieldType.FILE:
-            present = any(a.field_id == q.id for a in nomination.attachments)
-        else:
-            answer = nomination.answer_for(q.id)
-            value = answer.value if answer is not None else None
-            present = value not in (None, "", [], False)
-        if not present:
-            missing.append(q.key)
-    return missing
-
-
-def answers_by_key(nomination: Nomination) -> dict[str, Any]:
-    return {a.field.key: a.value for a in nomination.answers if a.value is not None}
-
-
-def snapshot(nomination: Nomination, **extra) -> dict[str, Any]:
-    """What a version records: enough to show the entry as it was, even if the form changes."""
-    keys = {f.id: f.key for f in nomination.call.fields}
-    return {
-        "reference": nomination.reference,
-        "status": nomination.status.value,
-        "category": nomination.category.code,
-        "nominator_kind": nomination.nominator_kind.value,
-        "nominee": {name: getattr(nomination, name) for name in NOMINEE_COLUMNS},
-        "answers": answers_by_key(nomination),
-        "attachments": [
-            {"id": a.id, "field": keys.get(a.field_id), "original_name": a.original_name,
-             "content_type": a.content_type, "size": a.size, "sha256": a.sha256}
-            for a in nomination.attachments
-        ],
-        **extra,
-    }
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: datetime
-    kind: str  # "created", "status", "consent", "declined", "version"
-    status: NominationStatus | None = None
-    reason: str = ""
-    number: int | None = None
-
-
-def timeline(nomination: Nomination) -> list[TimelineEntry]:
-    """What the applicant sees happen to their nomination, oldest first. Internal screening
-    notes (``visible_to_applicant`` false) are left out."""
-    entries = [TimelineEntry(nomination.created_at, "created")]
-    entries += [TimelineEntry(c.created_at, "status", status=c.to_status, reason=c.reason)
-                for c in nomination.status_changes if c.visible_to_applicant]
-    entries += [TimelineEntry(v.created_at, "version", number=v.number)
-                for v in nomination.versions if v.number > 1]
-    # Nominating oneself is one's consent; only someone else's answer is news to the applicant.
-    if nomination.nominator_kind != NominatorKind.SELF:
-        if nomination.nominee_consent_at is not None:
-            entries.append(TimelineEntry(nomination.nominee_consent_at, "consent"))
-        if nomination.nominee_declined_at is not None:
-            entries.append(TimelineEntry(nomination.nominee_declined_at, "declined"))
-    order = {"created": 0, "status": 1, "version": 2, "consent": 3, "declined": 3}
-    return sorted(entries, key=lambda e: (e.at, order[e.kind]))
-
-
-def awaiting_nominee_consent(nomination: Nomination) -> bool:
-    return (nomination.nominee_consent_required and nomination.is_submitted
-            and nomination.nominator_kind != NominatorKind.SELF
-            and nomination.nominee_consent_at is None and nomination.nominee_declined_at is None)
 
 
 # ---- locking ----------------------------------------------------------------------------------
