@@ -21,6 +21,7 @@ from awards import policy
 from awards.enums import AssignmentStatus, JurorStatus, RoundKind, RoundStatus
 from awards.jury.models import Assignment, JuryMember, Panel, Round
 from awards.nominations.models import Nomination
+from awards.policy.conflicts import Person, conflict_condition
 
 
 def _user_id(user) -> int | None:
@@ -137,40 +138,46 @@ def visible_assignment(session: Session, user, assignment_id: int) -> Assignment
     else.
 
     One query reads the assignment with what every juror page of it shows (round, call,
-    rubric, entry, category, review) and the user's seat on the round's panel, which the
-    policy then need not ask for again."""
+    rubric, entry, category, review), the user's seat on the round's panel and whether they
+    are in conflict with the entry (the policy's own SQL condition), which the policy then
+    need not ask for again."""
     user_id = _user_id(user)
     if user_id is None:
         return None
     seat = aliased(JuryMember)
+    conflicted = conflict_condition(Person.of(user)).label("conflicted")
     row = session.execute(
-        select(Assignment, seat)
-        .join(Assignment.round)
+        select(Assignment, seat, conflicted)
+        .join(Assignment.round).join(Assignment.nomination)
         .outerjoin(seat, and_(seat.panel_id == Round.panel_id, seat.user_id == user_id,
                               seat.status == JurorStatus.ACTIVE))
         .where(Assignment.id == assignment_id, Assignment.juror_id == user_id)
         .options(contains_eager(Assignment.round).joinedload(Round.call),
                  contains_eager(Assignment.round).joinedload(Round.rubric),
-                 joinedload(Assignment.nomination).joinedload(Nomination.category),
+                 contains_eager(Assignment.nomination).joinedload(Nomination.category),
                  joinedload(Assignment.review))
         .limit(1)
     ).first()
     if row is None:
         return None
-    assignment, member = row
+    assignment, member, in_conflict = row
+    viewer = viewer_for(session, user)
     if assignment.round.panel_id is not None:
-        viewer_for(session, user).preload_seat(assignment.round.panel_id, member)
+        viewer.preload_seat(assignment.round.panel_id, member)
+    viewer.preload_conflict(assignment.nomination_id, bool(in_conflict))
     if not assignment_is_visible(session, user, assignment):
         return None
-    _remember_juror(member)
+    if member is not None:
+        remember_juror()
     return assignment
 
 
-def _remember_juror(seat: JuryMember | None) -> None:
-    """A user with an active seat is a juror: the page's menu need not ask again."""
+def remember_juror() -> None:
+    """The request's user was just found on a panel, with an active seat: the page's menu need
+    not ask whether they are a juror."""
     from flask import g, has_request_context
 
-    if seat is not None and has_request_context():
+    if has_request_context():
         g.is_juror = True
 
 

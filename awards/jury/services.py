@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import exists, or_, select, text
+from sqlalchemy import bindparam, exists, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -32,7 +33,7 @@ from awards.enums import (
     RoundStatus,
 )
 from awards.judging import totals
-from awards.jury.access import round_is_closed, viewer_for
+from awards.jury.access import remember_juror, round_is_closed, viewer_for
 from awards.jury.models import (
     Assignment,
     Conflict,
@@ -421,45 +422,89 @@ def state_of(assignment: Assignment) -> str:
     return SUBMITTED if review.is_submitted else DRAFT
 
 
+@dataclass(frozen=True)
+class Row:
+    """One line of the juror's list: what the dashboard shows of an assignment, read as plain
+    values (a juror's 250 lines cost one query and no ORM objects)."""
+
+    id: int  # the assignment's
+    round_id: int
+    nomination_id: int
+    category_id: int
+    title: str  # the reference, and the nominee when the round shows identities to the juror
+    state: str
+    total: float | None
+
+
 @dataclass
 class RoundGroup:
     round: Round
-    items: list[Assignment] = field(default_factory=list)  # after the filters
+    items: list[Row] = field(default_factory=list)  # after the filters
     submitted: int = 0  # progress counts every assignment, whatever the filters
     total: int = 0
     is_open: bool = False
     is_closed: bool = False
 
 
-def _my_assignments_query(user):
+def _my_assignments_query(person: Person, *columns):
     """The juror's assignments they may open, in the dashboard's order: soonest-closing round
     first (a round without a closing date last, on both databases), then by reference. Never
     an entry they are in conflict with (declared, recorded or found), the same rule as the
     entry's page."""
-    seat = exists().where(JuryMember.panel_id == Round.panel_id, JuryMember.user_id == user.id,
-                          JuryMember.status == JurorStatus.ACTIVE)
-    conflicted = conflict_condition(Person.of(user))
+    seat = exists().where(JuryMember.panel_id == Round.panel_id,
+                          JuryMember.user_id == person.id, JuryMember.status == JurorStatus.ACTIVE)
     return (
-        select(Assignment).join(Assignment.round).join(Assignment.nomination)
-        .where(Assignment.juror_id == user.id, Assignment.status == AssignmentStatus.ACTIVE,
+        select(*(columns or (Assignment,))).select_from(Assignment)
+        .join(Assignment.round).join(Assignment.nomination)
+        .where(Assignment.juror_id == person.id, Assignment.status == AssignmentStatus.ACTIVE,
                Round.kind == RoundKind.SCORING, Round.status != RoundStatus.DRAFT,
-               Nomination.status != NominationStatus.WITHDRAWN, seat, ~conflicted)
+               Nomination.status != NominationStatus.WITHDRAWN, seat,
+               ~conflict_condition(person))
         .order_by(Round.closes_at.is_(None), Round.closes_at, Round.id, Nomination.reference,
                   Nomination.id)
     )
 
 
-def my_assignments(*, session: Session, user, with_categories: bool = False
-                   ) -> list[Assignment]:
+# A juror opens page after page: their two statements are built once (per worker) and reused;
+# building such a statement costs about as much as running it.
+@lru_cache(maxsize=256)
+def _rows_statement(person: Person):
+    return (_my_assignments_query(
+        person, Assignment.id, Assignment.round_id, Assignment.nomination_id,
+        Nomination.category_id, Nomination.reference, Nomination.nominee_name,
+        Review.status, Review.total)
+        .outerjoin(Review, Review.assignment_id == Assignment.id))
+
+
+@lru_cache(maxsize=256)
+def _next_statement(person: Person, by_category: bool, excluding: bool):
+    now = bindparam("now")
+    query = (
+        _my_assignments_query(person, Assignment.id).join(Round.call)
+        .outerjoin(Review, Review.assignment_id == Assignment.id)
+        .where(Round.status == RoundStatus.OPEN,
+               or_(Round.opens_at.is_(None), Round.opens_at <= now),
+               or_(Round.closes_at.is_(None), Round.closes_at >= now),
+               Call.status.not_in(policy.FROZEN_PHASES),
+               or_(Review.id.is_(None), Review.status != ReviewStatus.SUBMITTED))
+    )
+    if by_category:
+        query = query.where(Nomination.category_id == bindparam("category_id"))
+    if excluding:
+        query = query.where(Assignment.id != bindparam("exclude"))
+    # Drafts first: the dashboard's order comes after.
+    return query.order_by(None).order_by(
+        Review.id.is_(None), Round.closes_at.is_(None), Round.closes_at, Round.id,
+        Nomination.reference, Nomination.id).limit(1)
+
+
+def my_assignments(*, session: Session, user) -> list[Assignment]:
     """Every assignment the juror may open, soonest-closing round first, with its review,
-    round, call, entry and category (one query each, whatever the number of assignments);
-    ``with_categories`` also reads every category of the calls (the dashboard's filter)."""
-    call = selectinload(Assignment.round).selectinload(Round.call)
-    if with_categories:
-        call = call.selectinload(Call.categories)
+    round, call, entry and category (one query each, whatever the number of assignments)."""
     return list(session.scalars(
-        _my_assignments_query(user)
-        .options(selectinload(Assignment.review), call,
+        _my_assignments_query(Person.of(user))
+        .options(selectinload(Assignment.review),
+                 selectinload(Assignment.round).selectinload(Round.call),
                  selectinload(Assignment.nomination).selectinload(Nomination.category))
     ))
 
@@ -471,16 +516,18 @@ def open_for_scoring(round_: Round, now: datetime) -> bool:
 
 @dataclass
 class Dashboard:
-    """The juror's list as loaded once; the filters and the next entry are read from it."""
+    """The juror's list as read once; the filters, the progress and the next entry are taken
+    from it."""
 
-    assignments: list[Assignment]
+    rows: list[Row]
+    rounds: dict[int, Round]
     now: datetime
 
     @property
     def categories(self) -> list[Category]:
         """The categories of the calls the juror judges, for the filter."""
         found: dict[int, Category] = {}
-        for call in {a.round.call_id: a.round.call for a in self.assignments}.values():
+        for call in {r.call_id: r.call for r in self.rounds.values()}.values():
             for category in call.categories:
                 found[category.id] = category
         return list(found.values())
@@ -488,67 +535,66 @@ class Dashboard:
     def groups(self, *, category_id: int | None = None,
                state: str | None = None) -> list[RoundGroup]:
         groups: dict[int, RoundGroup] = {}
-        for assignment in self.assignments:
-            round_ = assignment.round
-            group = groups.get(round_.id)
+        for row in self.rows:
+            group = groups.get(row.round_id)
             if group is None:
-                group = groups[round_.id] = RoundGroup(
+                round_ = self.rounds[row.round_id]
+                group = groups[row.round_id] = RoundGroup(
                     round_, is_open=round_.is_open_at(self.now),
                     is_closed=round_is_closed(round_, self.now))
-            current = state_of(assignment)
             group.total += 1
-            group.submitted += current == SUBMITTED
-            if category_id is not None and assignment.nomination.category_id != category_id:
+            group.submitted += row.state == SUBMITTED
+            if category_id is not None and row.category_id != category_id:
                 continue
-            if state is not None and current != state:
+            if state is not None and row.state != state:
                 continue
-            group.items.append(assignment)
+            group.items.append(row)
         return list(groups.values())
 
-    def next_unscored(self, *, category_id: int | None = None) -> Assignment | None:
+    def next_unscored(self, *, category_id: int | None = None) -> int | None:
         """As :func:`next_unscored` answers it from the database."""
-        candidates = [a for a in self.assignments
-                      if open_for_scoring(a.round, self.now) and state_of(a) != SUBMITTED
-                      and (category_id is None or a.nomination.category_id == category_id)]
-        drafts = [a for a in candidates if state_of(a) == DRAFT]
-        return (drafts or candidates or [None])[0]
+        candidates = [row for row in self.rows
+                      if open_for_scoring(self.rounds[row.round_id], self.now)
+                      and row.state != SUBMITTED
+                      and (category_id is None or row.category_id == category_id)]
+        drafts = [row for row in candidates if row.state == DRAFT]
+        first = (drafts or candidates or [None])[0]
+        return first.id if first is not None else None
 
 
 def juror_dashboard(*, session: Session, user, now: datetime) -> Dashboard:
-    """The juror's dashboard: every assignment they may open, read once, with the categories
-    of their calls."""
-    return Dashboard(my_assignments(session=session, user=user, with_categories=True), now)
-
-
-def dashboard(*, session: Session, user, now: datetime, category_id: int | None = None,
-              state: str | None = None) -> list[RoundGroup]:
-    return juror_dashboard(session=session, user=user, now=now).groups(
-        category_id=category_id, state=state)
+    """The juror's dashboard: every assignment they may open, read once as plain values, and
+    the few rounds they belong to with their calls and the calls' categories."""
+    lines = session.execute(_rows_statement(Person.of(user))).all()
+    round_ids = {line.round_id for line in lines}
+    rounds = {r.id: r for r in session.scalars(
+        select(Round).where(Round.id.in_(round_ids))
+        .options(selectinload(Round.call).selectinload(Call.categories)))} if lines else {}
+    viewer = viewer_for(session, user)
+    identity = {i: policy.shows_identity(viewer, r) for i, r in rounds.items()}
+    rows = []
+    for line in lines:
+        title = line.reference or f"#{line.nomination_id}"
+        if identity[line.round_id] and line.nominee_name:
+            title += f" — {line.nominee_name}"
+        state = (TODO if line.status is None
+                 else SUBMITTED if line.status == ReviewStatus.SUBMITTED else DRAFT)
+        rows.append(Row(id=line.id, round_id=line.round_id, nomination_id=line.nomination_id,
+                        category_id=line.category_id, title=title, state=state,
+                        total=line.total))
+    if rows:
+        remember_juror()
+    return Dashboard(rows, rounds, now)
 
 
 def next_unscored(*, session: Session, user, now: datetime, category_id: int | None = None,
-                  exclude: int | None = None) -> Assignment | None:
-    """The first entry not yet submitted in a round open for scoring now: drafts before
-    untouched ones, in the dashboard's order. One query (``LIMIT 1``), whatever the juror's
-    load; ``exclude`` leaves out the entry the juror is looking at."""
-    query = (
-        _my_assignments_query(user).join(Round.call)
-        .outerjoin(Review, Review.assignment_id == Assignment.id)
-        .where(Round.status == RoundStatus.OPEN,
-               or_(Round.opens_at.is_(None), Round.opens_at <= now),
-               or_(Round.closes_at.is_(None), Round.closes_at >= now),
-               Call.status.not_in(policy.FROZEN_PHASES),
-               or_(Review.id.is_(None), Review.status != ReviewStatus.SUBMITTED))
-    )
-    if category_id is not None:
-        query = query.where(Nomination.category_id == category_id)
-    if exclude is not None:
-        query = query.where(Assignment.id != exclude)
-    # Drafts first: the dashboard's order comes after.
-    query = query.order_by(None).order_by(
-        Review.id.is_(None), Round.closes_at.is_(None), Round.closes_at, Round.id,
-        Nomination.reference, Nomination.id)
-    return session.scalar(query.limit(1))
+                  exclude: int | None = None) -> int | None:
+    """The assignment id of the first entry not yet submitted in a round open for scoring now:
+    drafts before untouched ones, in the dashboard's order. One query (``LIMIT 1``), whatever
+    the juror's load; ``exclude`` leaves out the entry the juror is looking at."""
+    statement = _next_statement(Person.of(user), category_id is not None, exclude is not None)
+    return session.scalar(statement, {"now": now, "category_id": category_id,
+                                      "exclude": exclude})
 
 
 # ---- the chair's view of a panel ------------------------------------------------------------

@@ -25,7 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from awards import policy, redaction
 from awards.db import get_db, utcnow
 from awards.errors import render_error
-from awards.i18n import format_dt
+from awards.i18n import format_dt, localized
 from awards.judging.totals import total_bounds
 from awards.jury import access, services
 from awards.jury.forms import (
@@ -110,28 +110,41 @@ def dashboard():
     page = services.juror_dashboard(session=get_db(), user=current_user, now=utcnow())
     filters = DashboardFilter(request.args)
     filters.set_categories(page.categories)
-    category_id = filters.category_id({c.id for c in page.categories})
+    # Only a category of the juror's own calls; anything else typed in the address is no filter.
+    category_id = {str(c.id): c.id for c in page.categories}.get(filters.category.data or "")
     state = filters.state()
     return render_template("jury/dashboard.html",
                            groups=page.groups(category_id=category_id, state=state),
                            filters=filters,
                            filtered=category_id is not None or state is not None,
                            next_assignment=page.next_unscored(category_id=category_id),
-                           category_id=category_id, now=page.now)
+                           category_id=category_id, now=page.now,
+                           category_names={c.id: localized(c, "name") for c in page.categories},
+                           score_url_of=_url_by_id(".score"),
+                           recuse_url_of=_url_by_id(".recuse"))
+
+
+def _url_by_id(endpoint: str):
+    """The URL of ``endpoint`` for an assignment id, routed once per page rather than once per
+    line (a busy juror's list links 250 lines)."""
+    marker = "2147483647"
+    before, after = url_for(endpoint, assignment_id=int(marker)).split(marker)
+    return lambda assignment_id: f"{before}{int(assignment_id)}{after}"
 
 
 @bp.get("/next")
 @login_required
 def next_unscored():
     category = request.args.get("category", "")
-    assignment = services.next_unscored(
+    assignment_id = services.next_unscored(
         session=get_db(), user=current_user, now=utcnow(),
-        category_id=int(category) if category.isdigit() else None)
-    if assignment is None:
+        category_id=int(category) if category.isascii() and category.isdigit()
+        and len(category) <= 9 else None)
+    if assignment_id is None:
         flash(_("Nothing left to score: every entry assigned to you in the open rounds has "
                 "been submitted."), "success")
         return redirect(url_for(".dashboard"))
-    return redirect(url_for(".score", assignment_id=assignment.id))
+    return redirect(url_for(".score", assignment_id=assignment_id))
 
 
 # ---- one entry: read and score ----------------------------------------------------------------

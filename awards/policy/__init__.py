@@ -86,6 +86,8 @@ class Viewer:
         self.id: int | None = user.id if authenticated else None
         self.is_admin = bool(authenticated and getattr(user, "is_admin", False))
         self._conflicts: dict[int, frozenset[int]] = {}
+        # Nomination id -> in conflict, for a page that read one entry (``preload_conflict``).
+        self._conflict_known: dict[int, bool] = {}
         self._seats: dict[int, Any] = {}
         # Nomination id -> has an active decision, for lists (``preload_decisions``).
         self._decided: dict[int, bool] = {}
@@ -106,7 +108,16 @@ class Viewer:
         return self._conflicts[call_id]
 
     def in_conflict(self, nomination) -> bool:
+        known = self._conflict_known.get(nomination.id)
+        if known is not None:
+            return known
         return nomination.id in self.conflicts(nomination.call_id)
+
+    def preload_conflict(self, nomination_id: int, conflicted: bool) -> None:
+        """Keep the answer for one entry that a page read with its own query, by the same SQL
+        condition (``conflict_condition``): the juror's score sheet needs no other entry of
+        the call, and a call's thousands of entries need not be searched for it."""
+        self._conflict_known[nomination_id] = bool(conflicted)
 
     def preload_decisions(self, nomination_ids) -> None:
         """Answer "is there a decision on it?" for a list of nominations in one query (an

@@ -194,3 +194,18 @@ def test_dashboard_shows_all_250_assignments_with_progress_and_next_entry(site):
     assert f'data-round="{second}">0/50<' in page
     assert (f'id="next-unscored" href="/jury/assignments/{site.world.heavy_first_draft}"'
             in page)
+
+
+@pytest.mark.parametrize("url", ["/jury/?category=%C2%B2", "/jury/next?category=%C2%B2",
+                                 "/jury/?category=99999999999999999999",
+                                 "/jury/next?category=99999999999999999999"])
+def test_a_category_filter_that_is_no_category_id_is_no_filter(site, url):
+    response = site.heavy.get(url)
+
+    assert response.status_code in (200, 302)
+    if response.status_code == 302:
+        assert response.headers["Location"].endswith(
+            f"/jury/assignments/{site.world.heavy_first_draft}")
+    else:
+        page = response.get_data(as_text=True)
+        assert len(re.findall(r'data-assignment="\d+"', page)) == HEAVY_LOAD
