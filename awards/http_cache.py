@@ -6,7 +6,7 @@
   under them with a year's ``max-age`` and ``immutable``; a new deploy changes the name, so no
   browser keeps an old file. The plain name still works, revalidated on each use.
 - ``same_origin()``: whether a POST comes from a page of this site, as the browser says in its
-  ``Origin`` (or ``Sec-Fetch-Site``) header."""
+  ``Sec-Fetch-Site`` (or ``Origin``) header."""
 
 from __future__ import annotations
 
@@ -87,9 +87,12 @@ def register(app: Flask) -> None:
 
 
 def same_origin() -> bool:
-    """The request comes from a page of this site, by the browser's word: every current
-    browser sends ``Origin`` with a POST, and ``Sec-Fetch-Site`` with every request."""
+    """The request comes from a page of this site, by the browser's word, which no other site
+    can change: ``Sec-Fetch-Site`` (sent by current browsers with every request; it does not
+    depend on the proxy settings), else ``Origin`` (sent with every POST) compared with this
+    site's address."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site == "same-origin"
     origin = request.headers.get("Origin")
-    if origin is not None:
-        return origin == request.host_url.rstrip("/")
-    return request.headers.get("Sec-Fetch-Site") == "same-origin"
+    return origin is not None and origin == request.host_url.rstrip("/")

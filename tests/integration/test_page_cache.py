@@ -307,8 +307,14 @@ def test_anonymous_language_switch_from_a_shared_page_needs_this_sites_origin(cl
                                                                             make_user):
     assert client.post("/language/kk", data={"next": "/"},
                        headers={"Origin": "https://evil.example"}).status_code == 400
+    assert client.post("/language/kk", data={"next": "/"},
+                       headers={**ORIGIN, "Sec-Fetch-Site": "cross-site"}).status_code == 400
     assert client.post("/language/kk", data={"next": "/"}).status_code == 400
     assert '<html lang="en">' in page(client, "/")[1]
+
+    assert client.post("/language/ru", data={"next": "/"},
+                       headers={"Sec-Fetch-Site": "same-origin"}).status_code == 302
+    assert '<html lang="ru">' in page(client, "/")[1]
 
     assert client.post("/language/kk", data={"next": "/"}, headers=ORIGIN).status_code == 302
     assert '<html lang="kk">' in page(client, "/")[1]
