@@ -40,7 +40,7 @@ def set_language(code: str):
         abort(404)
     form = CSRFOnlyForm()
     # Pages shared by every visitor carry no per-visitor token: a visitor who is not logged in
-    # switches from them, and the browser's Origin header tells that the post comes from here.
+    # switches from them, and the browser's own headers tell that the post comes from here.
     if not form.validate() and (current_user.is_authenticated or not same_origin()):
         abort(400)
     session["lang"] = code
