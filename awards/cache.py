@@ -36,6 +36,7 @@ from datetime import datetime
 from functools import cache, partial, wraps
 from pathlib import Path
 
+import click
 from flask import (
     Flask,
     current_app,
@@ -46,6 +47,7 @@ from flask import (
     request,
     session,
 )
+from flask.cli import AppGroup
 from flask_babel import get_locale
 from flask_caching import Cache
 from flask_caching.backends import NullCache
@@ -254,6 +256,20 @@ def content_changed() -> None:
     pages = _pages()
     if pages is not None and pages.enabled:
         pages.bump()
+
+
+cache_cli = AppGroup("cache", help="The page cache of the public pages.")
+
+
+@cache_cli.command("clear")
+def clear_command() -> None:
+    """Make every cached public page stale (after a change made outside the site, in SQL)."""
+    pages = _pages()
+    if pages is None or not pages.enabled:
+        click.echo("no page cache is configured (AWARDS_CACHE_URL)")
+        return
+    content_changed()
+    click.echo("every cached public page is stale")
 
 
 # ---- when an entry must end -----------------------------------------------------------------

@@ -285,6 +285,9 @@ def _register_feature_commands() -> None:
 
     for command in backup_cli.commands:
         awards_cli.add_command(command)
+    from awards.cache import cache_cli
+
+    awards_cli.add_command(cache_cli)
 
 
 _register_feature_commands()

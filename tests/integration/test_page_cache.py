@@ -124,6 +124,15 @@ def test_a_vote_cast_leaves_the_candidates_page_cached(app, client, visitor):
     assert source(visitor.get(f"/public/{SLUG}/{ref}")) == "hit"
 
 
+def test_cache_clear_command_makes_the_pages_stale(app, client, call):
+    page(client, "/calls/")
+
+    result = app.test_cli_runner().invoke(args=["awards", "cache", "clear"])
+
+    assert result.exit_code == 0, result.output
+    assert source(client.get("/calls/")) == "miss"
+
+
 # ---- the embargo --------------------------------------------------------------------------------
 
 
