@@ -121,7 +121,20 @@ def dashboard():
                            category_id=category_id, now=page.now,
                            category_names={c.id: localized(c, "name") for c in page.categories},
                            score_url_of=_url_by_id(".score"),
-                           recuse_url_of=_url_by_id(".recuse"))
+                           recuse_url_of=_url_by_id(".recuse"),
+                           score_text=_once_per_value(_score_text))
+
+
+def _once_per_value(format_value):
+    """``format_value`` remembered for the page: 250 totals hold few distinct values."""
+    done: dict = {}
+
+    def formatted(value):
+        if value not in done:
+            done[value] = format_value(value)
+        return done[value]
+
+    return formatted
 
 
 def _url_by_id(endpoint: str):
