@@ -7,12 +7,16 @@ from types import SimpleNamespace
 
 from flask import current_app, request, session
 from flask_babel import get_locale
-from wtforms import Form
+from flask_babel import lazy_gettext as _l
+from wtforms import FileField, Form, MultipleFileField, SelectMultipleField
 from wtforms.csrf.session import SessionCSRF
 from wtforms.meta import DefaultMeta
 from wtforms.validators import StopValidation, ValidationError
 
 from awards.boundary import MSG_CONTROL, has_control, strip_control
+
+MSG_NOT_TEXT = _l("This field takes text, not a file.")
+MSG_NOT_A_FILE = _l("This field takes a file: choose one with the button.")
 
 
 class _Meta(DefaultMeta):
@@ -54,14 +58,34 @@ class BaseForm(Form):
     Meta = _Meta
 
     def __init__(self, formdata=None, **kwargs):
+        wrong_kind: dict[str, object] = {}
         if formdata is None and request.method in {"POST", "PUT", "PATCH", "DELETE"}:
-            formdata = request.form.copy()
-            formdata.update(request.files)
+            formdata, wrong_kind = self._posted()
         super().__init__(formdata=formdata, **kwargs)
         if formdata is not None:
             for field in self:
-                if field.type != "CSRFTokenField" and _holds_control(field):
-                    _refuse_control(field)
+                if field.name in wrong_kind:
+                    _refuse(field, wrong_kind[field.name])
+                elif field.type != "CSRFTokenField" and _holds_control(field):
+                    _refuse(field, MSG_CONTROL)
+
+    def _posted(self):
+        """The posted form with its files, each where it belongs: a file sent for a text
+        field, or text for a file field (no browser does either), never reaches the field;
+        the field says so instead (name -> message)."""
+        file_fields = {name for name, unbound in self._unbound_fields
+                       if issubclass(unbound.field_class, FileField)}
+        formdata = request.form.copy()
+        wrong_kind = {}
+        for name in file_fields & set(formdata):
+            if any(formdata.poplist(name)):
+                wrong_kind[name] = MSG_NOT_A_FILE
+        for name, storage in request.files.items(multi=True):
+            if name in file_fields:
+                formdata.add(name, storage)
+            else:
+                wrong_kind[name] = MSG_NOT_TEXT
+        return formdata, wrong_kind
 
     def is_submitted(self) -> bool:
         return request.method in {"POST", "PUT", "PATCH", "DELETE"}
@@ -76,22 +100,39 @@ def _holds_control(field) -> bool:
                for value in getattr(field, "raw_data", None) or ())
 
 
-def _refuse_control(field) -> None:
-    """The input boundary for forms: a field whose posted text holds a control character is
-    not validated (nor saved); it shows the text without those characters and says why. The
-    other fields of the form are checked and kept as usual (a draft saves them)."""
-    raw = [strip_control(v) if isinstance(v, str) else v for v in field.raw_data]
+def _refuse(field, message) -> None:
+    """The input boundary for forms: a field whose posted text holds a control character (or
+    that was sent the wrong kind of value) is not validated (nor saved); it shows the text
+    without those characters and says why. The other fields of the form are checked and kept
+    as usual (a draft saves them)."""
+    raw = [strip_control(v) if isinstance(v, str) else v for v in field.raw_data or ()]
     field.raw_data = raw
     texts = [v for v in raw if isinstance(v, str)]
-    if isinstance(field.data, list):
+    if isinstance(field, FileField):
+        field.data = [] if isinstance(field, MultipleFileField) else None
+    elif isinstance(field, SelectMultipleField):
+        # The data of a multiple choice is a list of coerced values (ids), never text.
+        field.data = [value for value in map(_coerced(field.coerce), texts)
+                      if value is not None]
+    elif isinstance(field.data, list):
         field.data = texts
     elif isinstance(field.data, str) or field.data is None:
         field.data = texts[0] if texts else None
 
     def _stop(form) -> None:
-        raise StopValidation(MSG_CONTROL)
+        raise StopValidation(message)
 
     field.pre_validate = _stop
+
+
+def _coerced(coerce):
+    def convert(text: str):
+        try:
+            return coerce(text)
+        except (ValueError, TypeError):
+            return None
+
+    return convert
 
 
 class CSRFOnlyForm(BaseForm):
