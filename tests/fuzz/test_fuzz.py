@@ -1,0 +1,615 @@
+"""The fuzz suite: hostile values to every route, as every role, and what must hold whatever
+is sent.
+
+For every route of the URL map (pages and the JSON API) Hypothesis builds requests from what
+the route reads (see ``site.py``: the query names its view asks for, the fields of the forms
+that post to it, the parameters and bodies of the OpenAPI document) and fills some of them with
+hostile values (``hostile.py``): NUL and other control characters, long and odd Unicode,
+numbers no column holds, wrong types, deep JSON, malformed multipart, path traversal. Each
+request goes to the route as a visitor, the applicant, a juror, the panel's chair and an
+administrator, each on their own ids. Every answer must be:
+
+  * no server error and nothing of a stack trace;
+  * a refusal that says what was wrong: an error page or a form with its message; in the API
+    a problem document with a title and a detail;
+  * nothing already saved lost: after a refused change no row is gone, and the applicant's
+    draft, their submitted nomination and the juror's draft review are as they were.
+
+Two tests attack the saved work head-on: a draft saved with some answers poisoned keeps every
+other answer, and a review saved with hostile scores (page and API) keeps its scores.
+
+Deterministic: derandomized, no example database, no shrinking (a failure prints the request).
+The number of examples per route is budgeted so the whole suite stays within a minute per
+database on two workers; a route that costs more per request (a PDF) gets fewer."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import tempfile
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import strategies as st
+from werkzeug.routing import Rule
+
+from awards import create_app
+from awards.boundary import has_control
+from tests.api_factories import bearer
+from tests.fuzz import hostile
+from tests.fuzz.site import (
+    ENDS_SESSION,
+    ROLES,
+    WRITE_METHODS,
+    FormField,
+    Site,
+    build_path,
+    entry_of,
+    is_api,
+    lost,
+    page_forms,
+    saved,
+    url_values,
+    verdict,
+)
+from tests.security.test_authorisation_matrix import MATRIX
+
+# Examples per route; each example is sent as every role.
+EXAMPLES = 4
+# Routes whose every answer is expensive (a PDF is drawn) get fewer.
+FEWER = {"certificates.download": 1, "privacy.export": 2, "ranking.export": 2,
+         "api.docs": 2}
+
+SETTINGS = settings(
+    derandomize=True, database=None, deadline=None, phases=(Phase.explicit, Phase.generate),
+    suppress_health_check=list(HealthCheck), print_blob=False, max_examples=EXAMPLES,
+)
+
+# Query names every page is tried with besides those its view reads.
+GENERIC_QUERY = ("page", "next", "q", "lang", "id")
+NOT_FUZZED = frozenset({"static"})
+
+
+def _routes() -> list[tuple[str, str]]:
+    """Every (method, endpoint) of the app's URL map."""
+    with tempfile.TemporaryDirectory() as instance:
+        app = create_app({"TESTING": True, "DATABASE_URL": "sqlite://", "SECRET_KEY": "x",
+                          "INSTANCE_PATH": instance})
+        routes = sorted({(method, rule.endpoint) for rule in app.url_map.iter_rules()
+                         if rule.endpoint not in NOT_FUZZED
+                         for method in rule.methods - {"HEAD", "OPTIONS"}})
+        app.extensions["awards_db"]["engine"].dispose()
+    return routes
+
+
+def _late(key: tuple[str, str]) -> bool:
+    """Writes that remove or end what other routes read (a removal, a withdrawal, a
+    publication, the end of a session): attacked after everything else."""
+    method, endpoint = key
+    entry = MATRIX.get(key)
+    return method in WRITE_METHODS and (
+        endpoint in ENDS_SESSION or (entry is not None and entry.late > 0))
+
+
+def _order(key: tuple[str, str]) -> tuple[int, str, str]:
+    entry = MATRIX.get(key)
+    return (entry.late if entry else 0, key[1], key[0])
+
+
+ROUTES = _routes()
+PAGES = [k for k in ROUTES if not k[1].startswith("api.")]
+API = [k for k in ROUTES if k[1].startswith("api.")]
+
+
+def _ids(keys):
+    return [pytest.param(m, e, id=f"{m} {e}") for m, e in keys]
+
+
+# ---- requests ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Attack:
+    """One hostile request, as it is sent to every role."""
+    target: str  # form, query, path, raw
+    path_poison: tuple[str, str] | None = None
+    query: list[tuple[str, str]] = field(default_factory=list)
+    form: dict[str, list[Any]] = field(default_factory=dict)
+    csrf: str = "valid"  # valid, missing or a hostile text
+    raw: tuple[str, bytes] | None = None  # content type, body
+    json: Any = None
+
+    def describe(self) -> str:
+        parts = [self.target]
+        if self.path_poison:
+            parts.append(f"path {self.path_poison[0]}={self.path_poison[1][:80]!r}")
+        if self.query:
+            parts.append(f"query {[(k, v[:60]) for k, v in self.query]!r}")
+        if self.form:
+            parts.append("form " + repr({k: [_short(v) for v in vs]
+                                         for k, vs in self.form.items()}))
+        if self.csrf != "valid":
+            parts.append(f"csrf={self.csrf[:40]!r}")
+        if self.raw:
+            parts.append(f"raw {self.raw[0]!r} {self.raw[1][:120]!r}")
+        if self.json is not None:
+            parts.append(f"json {_short(self.json)}")
+        return "; ".join(parts)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:100] + f"...({len(text)} chars)"
+
+
+def _file(value: tuple[bytes, str, str | None]):
+    content, name, kind = value
+    return (io.BytesIO(content), name, kind) if kind else (io.BytesIO(content), name)
+
+
+def _field_values(f: FormField) -> st.SearchStrategy[list[Any]]:
+    """Hostile values for one field: text (also where a file or a choice is expected), a file
+    (also where text is expected), several values for one name."""
+    files = st.lists(hostile.hostile_file(), min_size=1, max_size=2)
+    texts = hostile.form_values()
+    if f.kind == "file":
+        return st.one_of(files, texts)
+    if f.kind in ("choice", "bool") and f.choices:
+        return st.one_of(texts, st.lists(st.sampled_from(f.choices), min_size=2, max_size=3),
+                         files)
+    return st.one_of(texts, files)
+
+
+def _unpoisoned(f: FormField) -> list[Any]:
+    return list(f.default)
+
+
+@st.composite
+def page_attack(draw, rule: Rule, method: str, fields: dict[str, FormField],
+                query_names: list[str]) -> Attack:
+    writes = method in WRITE_METHODS
+    targets = ["form", "form", "raw", "query", "path"] if writes else ["query", "query", "path"]
+    if not rule.arguments:
+        targets = [t for t in targets if t != "path"]
+    target = draw(st.sampled_from(targets))
+    attack = Attack(target)
+    names = sorted(n for n in fields if n != "csrf_token")
+    if target == "path":
+        name = draw(st.sampled_from(sorted(rule.arguments)))
+        attack.path_poison = (name, draw(hostile.url_text()))
+    elif target == "query":
+        chosen = draw(st.lists(st.sampled_from(query_names), min_size=1, max_size=3,
+                               unique=True))
+        for name in chosen:
+            attack.query.extend((name, v) for v in draw(hostile.form_values(hostile.url_text())))
+        if draw(st.booleans()):
+            attack.query.append((draw(hostile.url_text()), draw(hostile.url_text())))
+    elif target == "raw":
+        attack.raw = draw(hostile.malformed_multipart("{csrf}", names[0] if names else "x"))
+    if writes and target != "raw":
+        poisoned = set(draw(st.lists(st.sampled_from(names), min_size=1, unique=True))
+                       if names and target == "form" else [])
+        for name in names:
+            values = draw(_field_values(fields[name])) if name in poisoned \
+                else _unpoisoned(fields[name])
+            if values:
+                attack.form[name] = values
+        if target == "form" and draw(st.integers(0, 9)) == 0:
+            attack.form[draw(hostile.hostile_text())] = draw(hostile.form_values())
+        attack.csrf = draw(st.sampled_from(["valid"] * 8 + ["missing", "hostile"]))
+        if attack.csrf == "hostile":
+            attack.csrf = draw(hostile.hostile_text())
+    return attack
+
+
+def _send_page(site: Site, role: str, attack: Attack, *, rule: Rule, method: str):
+    client, csrf = site.client(role, fresh=rule.endpoint in ENDS_SESSION)
+    path = build_path(rule, url_values(rule, method, role, site.world), attack.path_poison)
+    kwargs: dict[str, Any] = {"method": method, "query_string": attack.query or None}
+    if attack.raw is not None:
+        content_type, body = attack.raw
+        kwargs.update(data=body.replace(b"{csrf}", csrf.encode()), content_type=content_type)
+    elif method in WRITE_METHODS:
+        data: dict[str, Any] = {}
+        for name, values in attack.form.items():
+            data[name] = [_file(v) if isinstance(v, tuple) else v for v in values]
+        if attack.csrf == "valid":
+            data["csrf_token"] = csrf
+        elif attack.csrf != "missing":
+            data["csrf_token"] = attack.csrf
+        kwargs["data"] = data
+    return path, client.open(path, **kwargs)
+
+
+# ---- judging -----------------------------------------------------------------------------------
+
+
+def _judge_all(site: Site, method: str, attack: Attack, send) -> list[str]:
+    """Send ``attack`` as every role; what went wrong, if anything."""
+    failures = []
+    writes = method in WRITE_METHODS
+    before = saved(site) if writes else None
+    for role in ROLES:
+        path, response = send(role)
+        problem = verdict(response, path)
+        if problem is None and writes:
+            after = saved(site)
+            if response.status_code >= 400:
+                problem = lost(before, after)
+            before = after
+        if problem:
+            trace = site.errors.take()
+            failures.append(f"{role:>9} {method} {path}: {problem}\n"
+                            f"          sent: {attack.describe()}"
+                            + (f"\n{trace}" if trace else ""))
+    return failures
+
+
+def _rules(site: Site, method: str, endpoint: str) -> list[Rule]:
+    return [r for r in site.rules(method) if r.endpoint == endpoint]
+
+
+# ---- what was found once, replayed first on every run ---------------------------------------
+
+PDF = (b"%PDF-1.4\n%%EOF", "letter.pdf", "application/pdf")
+
+
+def _files_for_text(fields: dict[str, FormField]) -> list[Attack]:
+    """A file where every text field is, text where every file field is (a file in a text
+    field answered 500 on every form of the site: the form handed the file to the field)."""
+    if not fields:
+        return []
+    form = {name: [PDF] if f.kind != "file" else ["not a file"]
+            for name, f in fields.items() if name != "csrf_token"}
+    return [Attack("form", form=form)] if form else []
+
+
+def _control_in_choices(fields: dict[str, FormField]) -> list[Attack]:
+    """A control character among the values of every choice (a multiple choice of ids kept
+    the refused text as its data, and the page answered 500 drawing the ticks)."""
+    form = {name: ["\x14", "\u202eevil\u202c"] for name, f in fields.items()
+            if f.kind in ("choice", "bool") and name != "csrf_token"}
+    return [Attack("form", form=form)] if form else []
+
+
+# (method, endpoint) -> attacks that once answered 500 or refused without a word.
+REGRESSIONS: dict[tuple[str, str], list[Attack]] = {
+    # The screening list passed a query result to dict(): 500 on every list page.
+    ("GET", "screening.list"): [Attack("query", query=[("q", "river")])],
+    # An expired advance form answered 400 with nothing on the page saying why.
+    ("POST", "ranking.advance"): [Attack("form", csrf="missing"),
+                                  Attack("form", form={"mode": ["\x00"]})],
+}
+
+
+def _attack_rule(site: Site, method: str, rule: Rule, strategy, send,
+                 regressions: list[Attack]) -> list[str]:
+    """Hypothesis's examples of ``strategy``, each sent as every role by ``send(role,
+    attack)``, after the ``regressions``; the failures of all of them (each example runs to
+    the end, so one run shows every role and route that fails)."""
+    failures: list[str] = []
+
+    def attack_route(attack: Attack) -> None:
+        failures.extend(_judge_all(site, method, attack, lambda role: send(role, attack)))
+
+    for attack in reversed(regressions):
+        attack_route = example(attack=attack)(attack_route)
+    attack_route = given(attack=strategy)(attack_route)
+    settings(SETTINGS, max_examples=FEWER.get(rule.endpoint, EXAMPLES))(attack_route)()
+    return failures
+
+
+def _attack_page(site: Site, method: str, endpoint: str) -> None:
+    rules = _rules(site, method, endpoint)
+    assert rules, f"{method} {endpoint}: no such route"
+    fields = site.forms.get(endpoint, {}) if method in WRITE_METHODS else {}
+    names = sorted(site.args.get(endpoint, set()) | set(GENERIC_QUERY))
+    regressions = REGRESSIONS.get((method, endpoint), [])
+    if method in WRITE_METHODS:
+        regressions = regressions + _files_for_text(fields) + _control_in_choices(fields)
+    failures = [problem for rule in rules for problem in _attack_rule(
+        site, method, rule, page_attack(rule, method, fields, names),
+        partial(_send_page, site, rule=rule, method=method), regressions)]
+    assert not failures, "\n" + "\n".join(dict.fromkeys(failures))
+
+
+# ---- the JSON API ------------------------------------------------------------------------------
+
+
+def _operation(site: Site, rule: Rule, method: str) -> dict[str, Any]:
+    """The route's operation in the OpenAPI document (``{name}`` for each variable)."""
+    path = re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
+    return site.openapi.get("paths", {}).get(path, {}).get(method.lower(), {})
+
+
+def _resolve(site: Site, schema: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if ref:
+        return site.openapi["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    return schema
+
+
+def _plain(site: Site, schema: dict[str, Any], depth: int = 0) -> Any:
+    """A value of the schema's own type, for the properties left unpoisoned."""
+    schema = _resolve(site, schema)
+    if "example" in schema:
+        return schema["example"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "integer":
+        return max(1, schema.get("minimum", 1))
+    if kind == "number":
+        return schema.get("minimum", 1)
+    if kind == "boolean":
+        return True
+    if kind == "array":
+        return [] if depth > 2 else [_plain(site, schema.get("items", {}), depth + 1)]
+    if kind == "object" or "properties" in schema:
+        if depth > 2:
+            return {}
+        return {k: _plain(site, v, depth + 1) for k, v in schema.get("properties", {}).items()}
+    return "Plain text"
+
+
+@st.composite
+def api_attack(draw, site: Site, rule: Rule, method: str, operation: dict[str, Any]) -> Attack:
+    body_schema = (operation.get("requestBody", {}).get("content", {})
+                   .get("application/json", {}).get("schema"))
+    query = [p for p in operation.get("parameters", []) if p.get("in") == "query"]
+    targets = ["body", "body", "raw", "query", "path"] if body_schema else ["query", "path"]
+    if not rule.arguments:
+        targets = [t for t in targets if t != "path"]
+    target = draw(st.sampled_from(targets))
+    attack = Attack(target)
+    if target == "path":
+        name = draw(st.sampled_from(sorted(rule.arguments)))
+        attack.path_poison = (name, draw(hostile.url_text()))
+    elif target == "query":
+        names = [p["name"] for p in query] + ["page", "size", "\x00"]
+        for name in draw(st.lists(st.sampled_from(names), min_size=1, max_size=3,
+                                  unique=True)):
+            attack.query.extend((name, v) for v in draw(hostile.form_values(hostile.url_text())))
+    elif target == "raw":
+        body = draw(st.sampled_from(hostile.RAW_JSON_BODIES))
+        kind = draw(st.sampled_from(["application/json"] * 4 + [
+            "text/plain", "application/x-www-form-urlencoded", "application/json; charset=utf-7",
+            "multipart/form-data; boundary=x"]))
+        attack.raw = (kind, body)
+    if body_schema and target != "raw":
+        schema = _resolve(site, body_schema)
+        body = _plain(site, schema)
+        if target == "body" and isinstance(body, dict):
+            properties = sorted(schema.get("properties", {})) or ["x"]
+            for name in draw(st.lists(st.sampled_from(properties), min_size=1, unique=True)):
+                body[name] = draw(hostile.hostile_json_value())
+            if draw(st.integers(0, 4)) == 0:
+                body[draw(hostile.hostile_text())] = draw(hostile.hostile_json_value())
+        attack.json = body
+    return attack
+
+
+def _send_api(site: Site, role: str, attack: Attack, *, rule: Rule, method: str):
+    path = build_path(rule, url_values(rule, method, role, site.world), attack.path_poison)
+    headers = bearer(site.world.secrets.get(role))
+    kwargs: dict[str, Any] = {"method": method, "headers": headers,
+                              "query_string": attack.query or None}
+    if attack.raw is not None:
+        kwargs.update(content_type=attack.raw[0], data=attack.raw[1])
+    elif attack.json is not None:
+        kwargs.update(content_type="application/json", data=hostile.dumps(attack.json))
+    return path, site.api.open(path, **kwargs)
+
+
+def _attack_api(site: Site, method: str, endpoint: str) -> None:
+    rules = _rules(site, method, endpoint)
+    assert rules, f"{method} {endpoint}: no such route"
+    failures = [problem for rule in rules for problem in _attack_rule(
+        site, method, rule, api_attack(site, rule, method, _operation(site, rule, method)),
+        partial(_send_api, site, rule=rule, method=method),
+        REGRESSIONS.get((method, endpoint), []))]
+    assert not failures, "\n" + "\n".join(dict.fromkeys(failures))
+
+
+# ---- the tests ---------------------------------------------------------------------------------
+
+
+def test_every_form_is_found(site):
+    """Every page form that posts somewhere was found, and posts to a route the suite
+    attacks: discovery that silently found nothing would attack nothing."""
+    assert len(site.forms) >= 50, sorted(site.forms)
+    assert "nominations.save" in site.forms and "jury.save" in site.forms
+    unknown = sorted(e for e in site.forms if not any(k[1] == e for k in MATRIX))
+    assert not unknown
+
+
+@pytest.mark.parametrize(("method", "endpoint"),
+                         _ids(sorted((k for k in PAGES if not _late(k)), key=_order)))
+def test_page_route(site, method, endpoint):
+    _attack_page(site, method, endpoint)
+
+
+@pytest.mark.parametrize(("method", "endpoint"),
+                         _ids(sorted((k for k in API if not _late(k)), key=_order)))
+def test_api_route(site, method, endpoint):
+    _attack_api(site, method, endpoint)
+
+
+# ---- saved work, head-on -----------------------------------------------------------------------
+
+
+def _draft_form(site: Site) -> dict[str, FormField]:
+    client = site.clients["applicant"]
+    html = client.get(f"/nominations/{site.draft_id}/edit").get_data(as_text=True)
+    for action, method, fields in page_forms(html):
+        if method == "POST" and action.endswith(f"/nominations/{site.draft_id}/edit"):
+            return fields
+    raise AssertionError("the draft's edit page has no form")
+
+
+def _draft_values(site: Site) -> dict[str, Any]:
+    from awards.db import get_db
+    from awards.nominations.models import Nomination
+
+    with site.app.app_context():
+        n = get_db().get(Nomination, site.draft_id)
+        values: dict[str, Any] = {name: getattr(n, name) for name in (
+            "nominee_name", "nominee_email", "nominee_phone", "organisation_name")}
+        values.update({f"q_{a.field.key}": sorted(a.value) if isinstance(a.value, list)
+                       else a.value for a in n.answers})
+        return values
+
+
+@st.composite
+def draft_save(draw, fields: dict[str, FormField]) -> dict[str, list[Any]]:
+    names = sorted(n for n, f in fields.items() if (n != "csrf_token" and f.kind != "choice")
+                   or n.startswith("q_"))
+    poisoned = draw(st.lists(st.sampled_from(names), min_size=1, max_size=4, unique=True))
+    form = {n: list(f.default) for n, f in fields.items() if n != "csrf_token" and f.default}
+    for name in poisoned:
+        form[name] = draw(_field_values(fields[name]))
+    return form
+
+
+def test_a_refused_draft_save_keeps_every_other_answer(site):
+    """The applicant saves the draft with some answers poisoned: a poisoned text holding a
+    control character is refused and the stored answer stays; every answer sent as the page
+    showed it stays as it was; the 8,000-character description is never lost."""
+    client, csrf = site.client("applicant")
+    path = site.app.url_map.bind("localhost").build("nominations.save",
+                                                   {"nomination_id": site.draft_id})
+
+    @settings(SETTINGS, max_examples=12)
+    @given(data=st.data())
+    def save(data) -> None:
+        fields = _draft_form(site)
+        form = data.draw(draft_save(fields))
+        before = _draft_values(site)
+        response = client.post(path, data={**{k: [_file(v) if isinstance(v, tuple) else v
+                                                   for v in vs] for k, vs in form.items()},
+                                           "csrf_token": csrf})
+        problem = verdict(response, path)
+        assert problem is None, f"{problem}\n{site.errors.take()}\nsent {_short(form)}"
+        assert response.status_code in (303, 400, 409, 413), response.status_code
+        after = _draft_values(site)
+        for name, old in before.items():
+            sent = form.get(name)
+            if sent is None or sent == fields.get(name, FormField(name, "")).default:
+                assert after[name] == old, f"{name} lost: {old!r} -> {after[name]!r}"
+            elif any(isinstance(v, str) and has_control(v) for v in sent):
+                assert after[name] == old, f"{name} changed by a refused value {sent!r}"
+        assert after.get("q_activity") in (before.get("q_activity"),
+                                            *(form.get("q_activity") or ()))
+
+    save()
+
+
+def _review(site: Site) -> dict[str, Any]:
+    from tests.fuzz.site import _review as review_of
+
+    with site.app.app_context():
+        from awards.db import get_db
+
+        return review_of(get_db(), site.review_id)
+
+
+def _bounds(site: Site) -> dict[int, tuple[float, float, float]]:
+    from sqlalchemy import select
+
+    from awards.db import get_db
+    from awards.jury.models import Criterion, Review
+
+    with site.app.app_context():
+        session = get_db()
+        rubric_id = session.get(Review, site.review_id).assignment.round.rubric_id
+        return {c.id: (c.min_score, c.max_score, c.step) for c in session.scalars(
+            select(Criterion).where(Criterion.rubric_id == rubric_id))}
+
+
+def _within(value: float | None, bounds: tuple[float, float, float]) -> bool:
+    if value is None:
+        return True
+    low, high, step = bounds
+    steps = (value - low) / step if step else 0
+    return low <= value <= high and math.isclose(steps, round(steps), abs_tol=1e-6)
+
+
+def _check_review(site: Site, before: dict, status: int, sent: Any) -> None:
+    after = _review(site)
+    if status >= 400:
+        assert after == before, f"refused ({status}) but the review changed: {before} -> " \
+                                f"{after}; sent {_short(sent)}"
+    bounds = _bounds(site)
+    for criterion, value in after["scores"].items():
+        assert _within(value, bounds[criterion]), f"stored score {value} outside {bounds}"
+
+
+def test_a_refused_review_save_keeps_the_scores(site):
+    """The juror saves the draft review with hostile scores and comments, on the page and
+    through the API: a refused save changes nothing; an accepted one stores only scores within
+    each criterion's range and step."""
+    client, csrf = site.client("juror")
+    assignment = site.world.juror_assignment_id
+    path = site.app.url_map.bind("localhost").build("jury.save", {"assignment_id": assignment})
+    api_path = f"/api/v1/assignments/{assignment}/review"
+    headers = bearer(site.world.secrets["juror"])
+
+    @settings(SETTINGS, max_examples=12)
+    @given(data=st.data(), api=st.booleans())
+    def save(data, api) -> None:
+        before = _review(site)
+        if api:
+            criteria = [f"c{n}" for n in range(3)] + ["impact", "originality", "scale"]
+            body = {"scores": data.draw(st.dictionaries(st.sampled_from(criteria),
+                                                        hostile.hostile_json_value(),
+                                                        max_size=3)),
+                    "comments": data.draw(hostile.hostile_json_value()),
+                    "overall_comment": data.draw(hostile.hostile_json_value())}
+            response = site.api.put(api_path, headers=headers, data=hostile.dumps(body),
+                                    content_type="application/json")
+            problem, sent, where = verdict(response, api_path), body, api_path
+        else:
+            html = client.get(path).get_data(as_text=True)
+            fields = next(f for a, m, f in page_forms(html)
+                          if m == "POST" and a.endswith(path))
+            names = sorted(n for n in fields if n.startswith(("score_", "comment_"))
+                           or n in ("overall_comment", "private_note"))
+            form = {n: list(f.default) for n, f in fields.items()
+                    if f.kind != "choice" and n != "csrf_token"}
+            for name in data.draw(st.lists(st.sampled_from(names), min_size=1, unique=True)):
+                form[name] = data.draw(hostile.form_values())
+            response = client.post(path, data={**form, "csrf_token": csrf})
+            problem, sent, where = verdict(response, path), form, path
+        assert problem is None, f"{where}: {problem}\n{site.errors.take()}\nsent {_short(sent)}"
+        _check_review(site, before, response.status_code, sent)
+
+    save()
+
+
+# ---- last: the writes that remove or end things ------------------------------------------------
+
+
+@pytest.mark.parametrize(("method", "endpoint"),
+                         _ids(sorted((k for k in PAGES if _late(k)), key=_order)))
+def test_page_route_that_removes(site, method, endpoint):
+    _attack_page(site, method, endpoint)
+
+
+@pytest.mark.parametrize(("method", "endpoint"),
+                         _ids(sorted((k for k in API if _late(k)), key=_order)))
+def test_api_route_that_removes(site, method, endpoint):
+    _attack_api(site, method, endpoint)
+
+
+def test_no_query_string_reaches_a_view_undecoded(site):
+    """Sanity of the harness: a query string with a NUL reaches the app encoded (%00) and is
+    refused by the boundary, so the attacks above test the app, not the test client."""
+    response = site.clients["admin"].get("/admin/screening/?" + urlencode({"q": "a\x00b"}))
+    assert response.status_code == 400
+    assert not is_api("/admin/screening/")
+    assert entry_of("GET", "screening.index") is not None
