@@ -81,7 +81,9 @@ PRIVATE_TABLES = frozenset({
     "rubrics", "criteria", "rounds", "round_entries", "panels", "jury_members", "conflicts",
     "assignments", "reviews", "scores",
     # Published results are a snapshot; the decisions behind them are not read again.
-    "decisions", "commission_votes", "ranked_ballots",
+    "decisions",
+    # The commission's ballot: no public page reads it.
+    "commission_ballot_boxes", "commission_participation", "commission_ballots",
 })
 
 _CHANGED = "awards_changed_tables"

@@ -52,6 +52,8 @@ class FieldType(StrEnum):
     MULTIPLE_CHOICE = "multiple_choice"
     CHECKBOX = "checkbox"
     FILE = "file"
+    # The work's authors as people: names, roles, e-mails for consent (nominations.authors).
+    AUTHORS = "authors"
 
 
 class NominationStatus(StrEnum):
@@ -66,6 +68,8 @@ class NominationStatus(StrEnum):
 class RoundKind(StrEnum):
     SCORING = "scoring"
     VOTE = "vote"
+    # The commission's secret ballot on the final stage (awards.commission).
+    COMMISSION = "commission"
 
 
 class RoundStatus(StrEnum):

@@ -5,6 +5,7 @@ from awards.api.models import ApiToken  # noqa: F401
 from awards.audit import AuditEvent  # noqa: F401
 from awards.auth.models import User  # noqa: F401
 from awards.calls.models import AwardLevel, Call, Category, FormField, Programme  # noqa: F401
+from awards.commission.models import Ballot, BallotBox, Participation  # noqa: F401
 from awards.jury.models import (  # noqa: F401
     Assignment,
     Conflict,
@@ -35,5 +36,5 @@ from awards.public_stage.models import (  # noqa: F401
     StageEntry,
     Voter,
 )
-from awards.ranking.models import CommissionVote, Decision, RankedBallot  # noqa: F401
+from awards.ranking.models import Decision  # noqa: F401
 from awards.results.models import Certificate, Citation, Publication  # noqa: F401

@@ -177,6 +177,12 @@ class Action(StrEnum):
     ADVANCE = "advance"
     DECIDE = "decide"
     PUBLISH = "publish"
+    # the commission's secret ballot (awards.commission)
+    COMMISSION_VOTE = "commission_vote"
+    COMMISSION_VOTE_ENTRY = "commission_vote_entry"
+    COMMISSION_RUN = "commission_run"
+    COMMISSION_SEE_COUNT = "commission_see_count"
+    COMMISSION_SEE_BALLOTS = "commission_see_ballots"
 
 
 @dataclass
@@ -309,6 +315,19 @@ def _has_decision(ctx: Ctx) -> bool:
 _juror_sees_entry = (signed_in & round_started & sits_on_panel & not_in_conflict
                      & entry_not_withdrawn & (assigned_to_entry | chairs_panel))
 
+# The commission's round: its members vote on their own entries' behalf never (conflicts), see
+# no count before the close, and after it the chair and administrators see the totals; the
+# ballot list (no voters in it) is open to the commission.
+commission_round = Rule("commission_round",
+                        lambda c: c.round.kind in (RoundKind.COMMISSION, RoundKind.VOTE),
+                        _l("Not found."), 404)
+ballot_open_now = Rule("ballot_open_now", lambda c: c.round.is_open_at(c.now),
+                       _l("The ballot is not open now."), 409)
+ballot_closed = Rule("ballot_closed", lambda c: c.round.status == RoundStatus.CLOSED,
+                     _l("Nobody sees any count before the ballot is closed."), 403)
+_member = signed_in & commission_round & sits_on_panel
+_chair = is_admin | (signed_in & commission_round & chairs_panel)
+
 RULES: dict[Action, Rule] = {
     Action.SEE_ENTRY: is_admin | _juror_sees_entry,
     Action.SEE_IDENTITY: is_admin | not_blind,
@@ -344,6 +363,13 @@ RULES: dict[Action, Rule] = {
         _l("Winners are decided in the judging or deliberation phase, or in a correction.")),
     Action.PUBLISH: is_admin & phase_in(
         PUBLISH_PHASES, _l("Results are published from the deliberation phase.")),
+    Action.COMMISSION_VOTE: _member & not_frozen & ballot_open_now,
+    Action.COMMISSION_VOTE_ENTRY: (_member & not_in_conflict & entry_not_withdrawn & not_frozen
+                                   & ballot_open_now),
+    Action.COMMISSION_RUN: commission_round & _chair & not_frozen & phase_in(
+        JUDGING_PHASES, _l("The commission votes while the call is in its judging phase.")),
+    Action.COMMISSION_SEE_COUNT: commission_round & _chair & ballot_closed,
+    Action.COMMISSION_SEE_BALLOTS: commission_round & (is_admin | _member) & ballot_closed,
 }
 
 

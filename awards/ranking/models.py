@@ -1,16 +1,16 @@
-"""What the jury decided: entries advanced to the next round or awarded, and the commission's
-votes (yes/no per entry, or a ranked ballot per category) behind such decisions."""
+"""What the jury decided: entries advanced to the next round or awarded. The commission's
+secret ballot behind such decisions lives in ``awards.commission``."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
-from sqlalchemy import JSON, ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from awards.db import Base, utcnow
-from awards.enums import DecisionKind, VoteChoice, column_type
+from awards.enums import DecisionKind, column_type
 
 if TYPE_CHECKING:
     from awards.auth.models import User
@@ -67,53 +67,3 @@ class Decision(Base):
 
     def __repr__(self) -> str:
         return f"<Decision {self.id} {self.kind} nomination={self.nomination_id}>"
-
-
-class CommissionVote(Base):
-    """One member's yes/no/abstain on one entry. Stored with the voter to allow exactly one
-    vote each; the ballot is secret in that nobody but the voter is ever shown it."""
-
-    __tablename__ = "commission_votes"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
-    nomination_id: Mapped[int] = mapped_column(
-        ForeignKey("nominations.id", ondelete="CASCADE"), index=True
-    )
-    voter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    choice: Mapped[VoteChoice] = mapped_column(column_type(VoteChoice))
-    cast_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    __table_args__ = (UniqueConstraint("round_id", "nomination_id", "voter_id"),)
-
-    round: Mapped[Round] = relationship()
-    nomination: Mapped[Nomination] = relationship()
-    voter: Mapped[User] = relationship()
-
-    def __repr__(self) -> str:
-        return f"<CommissionVote round={self.round_id} nomination={self.nomination_id}>"
-
-
-class RankedBallot(Base):
-    """One member's order of preference over a category's entries in a vote round."""
-
-    __tablename__ = "ranked_ballots"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
-    category_id: Mapped[int] = mapped_column(
-        ForeignKey("categories.id", ondelete="CASCADE"), index=True
-    )
-    voter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    # Nomination ids, most preferred first.
-    ranking: Mapped[list[int]] = mapped_column(JSON, default=list)
-    cast_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    __table_args__ = (UniqueConstraint("round_id", "category_id", "voter_id"),)
-
-    round: Mapped[Round] = relationship()
-    category: Mapped[Category] = relationship()
-    voter: Mapped[User] = relationship()
-
-    def __repr__(self) -> str:
-        return f"<RankedBallot round={self.round_id} category={self.category_id}>"
