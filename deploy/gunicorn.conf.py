@@ -13,15 +13,15 @@ import os
 from pathlib import Path
 
 # nginx reaches gunicorn on loopback; AWARDS_PROXY_COUNT=1 tells the site to trust one proxy.
+# For Prometheus on another host, bind the internal address too: AWARDS_BIND=10.0.0.5:8000.
 bind = os.environ.get("AWARDS_BIND", "127.0.0.1:8000")
-# Sync workers, about two per core: a page is CPU work in Python and a short database query.
+# Sync workers, about two per core: a page is CPU work in Python and a short database query;
+# nginx buffers slow clients, so a sync worker is never held by one.
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 worker_class = "sync"
 # Exports and the ranking of a large call take seconds; nothing should take two minutes.
 timeout = 120
 graceful_timeout = 30
-# nginx buffers slow clients, so a sync worker is never held by one.
-keepalive = 2
 backlog = 2048
 
 
