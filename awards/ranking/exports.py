@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from flask_babel import gettext as _
@@ -69,36 +70,41 @@ def scores_rows(data: RoundData,
                 ) -> Iterator[list[object]]:
     """One line per criterion of each score sheet, in the import's format (entry, juror,
     criterion, score) followed by context columns, so the file can be corrected and imported
-    again. ``sheets`` come ordered by entry and juror (``services.score_sheets``)."""
-    codes = {c.id: c.code for c in data.categories}
-    keys = [c.key for c in data.criteria]
+    again. ``sheets`` come ordered by entry and juror (``services.score_sheets``). The lines
+    are already safe for a spreadsheet (``safe_cell``: the texts are made safe once per sheet,
+    not once per line)."""
+    codes = {c.id: safe_cell(c.code) for c in data.categories}
+    keys = [(c.key, safe_cell(c.key)) for c in data.criteria]
     for review, sheet in sheets:
         entry = data.entries[review.entry_id]
         juror = data.jurors.get(review.juror_id)
-        context = [_round(review.total), codes.get(entry.category_id, ""), entry.nominee_name,
-                   "submitted" if review.submitted else "draft",
+        label, email = safe_cell(entry.label), safe_cell(juror.email if juror else "")
+        context = [_round(review.total), codes.get(entry.category_id, ""),
+                   safe_cell(entry.nominee_name), "submitted" if review.submitted else "draft",
                    "yes" if review.imported else ""]
-        email = juror.email if juror else ""
-        for key in keys:
+        for key, shown in keys:
             value = sheet.get(key)
-            yield [entry.label, email, key, "" if value is None else value, *context]
+            yield [label, email, shown, "" if value is None else value, *context]
 
 
 def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[object]], *,
-               lines: int = 5000) -> Iterator[bytes]:
-    """The CSV file in pieces of ``lines`` lines, for a streamed response: the first piece
-    leaves at once and the whole file is never held in memory."""
+               lines: int = 5000, safe: bool = False) -> Iterator[bytes]:
+    """The CSV file in pieces of ``lines`` lines, for a streamed response: the header leaves
+    at once and the whole file is never held in memory. ``safe``: the rows' cells are already
+    ``safe_cell``-ed."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
     writer.writerow(header)
-    for count, row in enumerate(rows, start=1):
-        writer.writerow([safe_cell(v) for v in row])
-        if count % lines == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode("utf-8")
+    rows = iter(rows)
+    while True:
+        yield buffer.getvalue().encode("utf-8")
+        buffer.seek(0)
+        buffer.truncate()
+        batch = list(itertools.islice(rows, lines))
+        if not batch:
+            return
+        writer.writerows(batch if safe else ([safe_cell(v) for v in row] for row in batch))
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:

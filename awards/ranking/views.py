@@ -624,7 +624,8 @@ def export(round_id: int, fmt: str):
         def lines():
             with factory() as session:
                 sheets = services.score_sheets(session, data)
-                yield from exports.csv_chunks(header, exports.scores_rows(data, sheets))
+                yield from exports.csv_chunks(header, exports.scores_rows(data, sheets),
+                                              safe=True)
 
         return Response(lines(), mimetype="text/csv; charset=utf-8", headers=headers)
     return Response(exports.csv_chunks(header, rows), mimetype="text/csv; charset=utf-8",
