@@ -281,6 +281,9 @@ def _register_feature_commands() -> None:
     from awards.public_stage.cli import public_stage_cli
 
     awards_cli.add_command(public_stage_cli)
+    from awards.commission.cli import commission_cli
+
+    awards_cli.add_command(commission_cli)
     from awards import backup_cli
 
     for command in backup_cli.commands:

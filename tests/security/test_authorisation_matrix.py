@@ -385,6 +385,15 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "public_stage_admin.close"): Entry(ADMIN_ONLY, STAGE),
     ("POST", "public_stage_admin.close"): Entry(ADMIN_ONLY, STAGE, late=2),
     ("POST", "public_stage_admin.advance"): Entry(ADMIN_ONLY, STAGE, late=2),
+    # The commission's pages, asked of a scoring round: not found for everyone (its own rules
+    # are checked in tests/integration/test_commission.py).
+    ("GET", "commission.index"): Entry(SIGNED_IN),
+    **{(method, f"commission.{name}"): Entry(row(404, visitor=LOGIN), ROUND)
+       for method, name in (("GET", "ballot"), ("POST", "ballot"), ("GET", "receipt"),
+                            ("POST", "receipt"), ("GET", "chair"), ("POST", "open_ballot"),
+                            ("POST", "close_ballot"), ("POST", "apply_outcome"),
+                            ("GET", "ballots_json"), ("GET", "ballots_csv"),
+                            ("GET", "protocol"))},
     # ---- the JSON API ----
     ("GET", "api.index"): Entry(API_PUBLIC),
     ("GET", "api.docs"): Entry(API_PUBLIC),
