@@ -78,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     from awards.jury.admin_views import bp as jury_admin_bp
     from awards.jury.views import bp as jury_bp
     from awards.main.views import bp as main_bp
+    from awards.nominations.author_views import bp as authors_bp
     from awards.nominations.views import bp as nominations_bp
     from awards.privacy.views import bp as privacy_bp
     from awards.public_stage.admin_views import bp as public_stage_admin_bp
@@ -92,7 +93,7 @@ def register_blueprints(app: Flask) -> None:
                       screening_bp, jury_admin_bp, ranking_bp, results_bp, results_admin_bp,
                       announcements_bp, announcements_admin_bp, public_stage_bp,
                       public_stage_admin_bp, api_bp, certificates_bp, api_tokens_bp, audit_bp,
-                      commission_bp):
+                      commission_bp, authors_bp):
         app.register_blueprint(blueprint)
 
 

@@ -20,6 +20,7 @@ from awards.jury.models import (  # noqa: F401
     jury_member_categories,
 )
 from awards.mail import OutgoingMail  # noqa: F401
+from awards.nominations.authors import NominationAuthor  # noqa: F401
 from awards.nominations.models import (  # noqa: F401
     Answer,
     Attachment,

@@ -36,6 +36,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from awards.enums import FieldType, NominatorKind
 from awards.forms import BaseForm
 from awards.lifecycle import PHASE_LABELS
+from awards.nominations.authors import DEFAULT_MAX_AUTHORS, MAX_AUTHORS_LIMIT
 from awards.timeutil import DEFAULT_TZ, local_to_utc, utc_to_local_naive
 
 LANGS = ("kk", "ru", "en")
@@ -63,6 +64,7 @@ FIELD_TYPE_LABELS = {
     FieldType.MULTIPLE_CHOICE: _l("Multiple choice"),
     FieldType.CHECKBOX: _l("Checkbox (consent)"),
     FieldType.FILE: _l("File upload"),
+    FieldType.AUTHORS: _l("Authors (an author or an author collective)"),
 }
 
 FILE_TYPE_LABELS = {"pdf": "PDF", "jpeg": "JPEG", "png": "PNG"}
@@ -243,6 +245,10 @@ class CallForm(BaseForm):
                        "agree before the entry is screened."))
     has_public_stage = BooleanField(
         _l("The call has a public stage (online vote or public discussion)"))
+    organisation_certificate = BooleanField(
+        _l("The nominating organisation also receives a diploma"),
+        description=_l("Each author of an awarded entry receives a diploma; with this, the "
+                       "organisation that nominated the entry receives one too."))
     version_id = HiddenField()
 
     def __init__(self, *args, programmes=(), editing=False, current_timezone=None, **kwargs):
@@ -296,6 +302,7 @@ class CallForm(BaseForm):
                                         if k.value in self.allowed_nominator_kinds.data],
             "requires_nominee_consent": bool(self.requires_nominee_consent.data),
             "has_public_stage": bool(self.has_public_stage.data),
+            "organisation_certificate": bool(self.organisation_certificate.data),
         }
         for prefix in ("title", "rules", "consent_text"):
             for code in LANGS:
@@ -306,7 +313,8 @@ class CallForm(BaseForm):
     def initial(call) -> dict[str, Any]:
         data = {name: getattr(call, name) for name in (
             "programme_id", "slug", "reference_prefix", "year", "timezone",
-            "requires_nominee_consent", "has_public_stage", "version_id",
+            "requires_nominee_consent", "has_public_stage", "organisation_certificate",
+            "version_id",
             *(f"{p}_{c}" for p in ("title", "rules", "consent_text") for c in LANGS))}
         data["opens_at"] = utc_to_local_naive(call.opens_at, call.timezone)
         data["closes_at"] = utc_to_local_naive(call.closes_at, call.timezone)
@@ -511,6 +519,9 @@ class FormFieldForm(BaseForm):
                                validators=[Optional()])
     file_max_count = IntegerField(_l("Maximum number of files"), default=1,
                                   validators=[Optional(), NumberRange(min=1, max=50)])
+    # Stored in the question's max_value (nominations.authors).
+    max_authors = IntegerField(_l("Maximum number of authors"), default=DEFAULT_MAX_AUTHORS,
+                               validators=[Optional(), NumberRange(min=1, max=MAX_AUTHORS_LIMIT)])
 
     TYPE_SETTINGS: ClassVar[dict] = {
         **dict.fromkeys(TEXT_TYPES, ("max_length",)),
@@ -518,6 +529,7 @@ class FormFieldForm(BaseForm):
         FieldType.SINGLE_CHOICE: ("options",),
         FieldType.MULTIPLE_CHOICE: ("options",),
         FieldType.FILE: ("file_types", "file_max_mb", "file_max_count"),
+        FieldType.AUTHORS: ("max_authors", "options"),
     }
 
     def __init__(self, *args, field_type: FieldType, categories=(), **kwargs):
@@ -544,6 +556,15 @@ class FormFieldForm(BaseForm):
             low, high = self.min_value.data, self.max_value.data
             if low is not None and high is not None and low > high:
                 self.max_value.errors.append(_l("The maximum must not be below the minimum."))
+                ok = False
+        if kind == FieldType.AUTHORS:
+            try:
+                self._parsed_options = parse_options(self.options.data)
+            except ValueError as exc:
+                self.options.errors.append(exc.args[0])
+                ok = False
+            if self.max_authors.data is None:
+                self.max_authors.errors.append(_l("Enter the maximum number of authors."))
                 ok = False
         if kind in CHOICE_TYPES:
             try:
@@ -588,8 +609,10 @@ class FormFieldForm(BaseForm):
             # Settings of other types are cleared, so a question never carries stale limits.
             "max_length": self.max_length.data if kind in TEXT_TYPES else None,
             "min_value": _number(self.min_value.data) if kind == FieldType.NUMBER else None,
-            "max_value": _number(self.max_value.data) if kind == FieldType.NUMBER else None,
-            "options": self._parsed_options if kind in CHOICE_TYPES else [],
+            "max_value": (_number(self.max_value.data) if kind == FieldType.NUMBER
+                          else float(self.max_authors.data) if kind == FieldType.AUTHORS
+                          else None),
+            "options": self._parsed_options if kind in (*CHOICE_TYPES, FieldType.AUTHORS) else [],
             "file_types": ([t for t in FILE_TYPE_LABELS if t in self.file_types.data]
                            if kind == FieldType.FILE else []),
             "file_max_bytes": (int(self.file_max_mb.data * MB)
@@ -613,6 +636,8 @@ class FormFieldForm(BaseForm):
         data["file_types"] = ["jpeg" if t == "jpg" else t for t in form_field.file_types or []]
         data["min_value"] = _decimal(form_field.min_value)
         data["max_value"] = _decimal(form_field.max_value)
+        if form_field.type == FieldType.AUTHORS:
+            data["max_authors"] = int(form_field.max_value or DEFAULT_MAX_AUTHORS)
         data["file_max_mb"] = (_decimal(round(form_field.file_max_bytes / MB, 3))
                                if form_field.file_max_bytes else None)
         return data

@@ -97,6 +97,8 @@ class Call(Base):
     tiebreak: Mapped[list[str]] = mapped_column(JSON, default=_default_tiebreak)
     show_scores_to_chairs: Mapped[bool] = mapped_column(default=True)
     has_public_stage: Mapped[bool] = mapped_column(default=False)
+    # Besides one diploma per author of an awarded entry, one for the nominating organisation.
+    organisation_certificate: Mapped[bool] = mapped_column(default=False)
     cloned_from_id: Mapped[int | None] = mapped_column(
         ForeignKey("calls.id", ondelete="SET NULL"), index=True
     )

@@ -48,6 +48,7 @@ CALL_FIELDS = (
     "consent_text_kk", "consent_text_ru", "consent_text_en",
     "timezone", "opens_at", "closes_at",
     "allowed_nominator_kinds", "requires_nominee_consent", "has_public_stage",
+    "organisation_certificate",
 )
 # What the audit log records of a call: its settings and its phase.
 CALL_AUDIT_FIELDS = (*CALL_FIELDS, "status")

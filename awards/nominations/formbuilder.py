@@ -11,6 +11,7 @@ uploaded ``FileStorage`` objects and the service stores them."""
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.utils import unset_value
 from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import DateInput, EmailInput, NumberInput, TelInput, URLInput
 
@@ -40,6 +42,7 @@ from awards.calls.models import FormField
 from awards.enums import FieldType, NominatorKind
 from awards.forms import BaseForm
 from awards.i18n import localized
+from awards.nominations import authors as authors_mod
 from awards.nominations.fields import (
     NOMINEE_COLUMNS,
     allowed_kinds,
@@ -170,6 +173,10 @@ class _Answer:
         raw = field.data
         if kind == FieldType.FILE:
             return  # checked by the service, which knows the files already stored
+        if kind == FieldType.AUTHORS:
+            form.parsed[definition.id] = _parse_authors(definition, field, form.final,
+                                                        self.required)
+            return
         if kind == FieldType.CHECKBOX:
             value: Any = bool(raw)
         elif kind == FieldType.MULTIPLE_CHOICE:
@@ -341,6 +348,8 @@ def _widget_field(definition: FormField, label: str, description: str, validator
         return SelectMultipleField(choices=options, validate_choice=False, **common)
     if kind == FieldType.CHECKBOX:
         return BooleanField(**common)
+    if kind == FieldType.AUTHORS:
+        return AuthorsField(definition=definition, **common)
     if kind == FieldType.FILE:
         multiple = (definition.file_max_count or 1) > 1
         return MultipleFileField(render_kw={"multiple": multiple or None,
@@ -422,6 +431,8 @@ def display_value(definition: FormField, value: Any) -> str | list[str]:
     if value is None or value == "" or value == []:
         return ""
     kind = definition.type
+    if kind == FieldType.AUTHORS:
+        return [_author_line(definition, row) for row in authors_mod.clean_rows(value)]
     if kind == FieldType.CHECKBOX:
         return str(_l("Yes")) if value else str(_l("No"))
     if kind == FieldType.SINGLE_CHOICE:
@@ -469,3 +480,178 @@ def answer_rows(nomination, fields: list[FormField]) -> list[AnswerRow]:
                               is_long=q.type == FieldType.LONG_TEXT,
                               is_url=q.type == FieldType.URL))
     return rows
+
+
+# ---- the authors question ----------------------------------------------------------------------
+#
+# Posted by the page as rows of inputs (``<name>-count`` rows, ``<name>-<i>-<key>`` each), so it
+# works without JavaScript: the page shows the authors plus a blank row, and the buttons "add
+# another author", "remove", "move up" and "move down" are submit buttons that save the form
+# (``<name>-add``, ``<name>-remove`` = i, ``<name>-up`` = i, ``<name>-down`` = i). With
+# JavaScript the same buttons act on the page and renumber the rows. The API posts each author
+# as a JSON object under ``<name>``.
+
+
+def _author_line(definition: FormField, row: dict) -> str:
+    name = authors_mod.author_name(row)
+    role = authors_mod.role_label(definition, row.get("role", ""))
+    return f"{name} ({role})" if role else name
+
+
+def _blank_row() -> dict[str, str]:
+    return dict.fromkeys(authors_mod.ROW_KEYS, "")
+
+
+def _posted_index(formdata, key: str, count: int) -> int | None:
+    raw = formdata.get(key)
+    try:
+        index = int(raw) if raw is not None else None
+    except (TypeError, ValueError):
+        return None
+    return index if index is not None and 0 <= index < count else None
+
+
+class AuthorsField(Field):
+    """The rows of an authors question, as typed (``data``: a list of dicts of strings)."""
+
+    def __init__(self, *args, definition: FormField, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.definition = definition
+        self.added = False
+        self.more = 0
+        self.row_action = False
+        self.json_error = False
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        self.process_errors = []
+        rows: list[dict[str, str]] = []
+        if formdata is not None and (f"{self.name}-count" in formdata
+                                     or self.name in formdata):
+            rows = self._from_formdata(formdata)
+        elif formdata is None:
+            value = self.default if data is unset_value else data
+            rows = [{key: str(item.get(key) or "") for key in authors_mod.ROW_KEYS}
+                    for item in (value or []) if isinstance(item, dict)]
+        self.object_data = data
+        self.data = rows
+        self.raw_data = [json.dumps(rows, ensure_ascii=False)]
+
+    def _from_formdata(self, formdata) -> list[dict[str, str]]:
+        name = self.name
+        if f"{name}-count" not in formdata:
+            return self._from_json(formdata.getlist(name))
+        try:
+            count = int(formdata.get(f"{name}-count") or 0)
+        except ValueError:
+            count = 0
+        count = max(0, min(count, authors_mod.MAX_AUTHORS_LIMIT + 1))
+        rows = [{key: str(formdata.get(f"{name}-{i}-{key}") or "")
+                 for key in authors_mod.ROW_KEYS} for i in range(count)]
+        remove = _posted_index(formdata, f"{name}-remove", count)
+        up = _posted_index(formdata, f"{name}-up", count)
+        down = _posted_index(formdata, f"{name}-down", count)
+        if remove is not None:
+            del rows[remove]
+        elif up is not None and up > 0:
+            rows[up - 1], rows[up] = rows[up], rows[up - 1]
+        elif down is not None and down < count - 1:
+            rows[down + 1], rows[down] = rows[down], rows[down + 1]
+        self.added = f"{name}-add" in formdata
+        if self.added:
+            # The blank rows the page showed, and one more.
+            self.more = 1 + sum(1 for row in rows if not any(v.strip() for v in row.values()))
+        self.row_action = self.added or any(x is not None for x in (remove, up, down))
+        return rows
+
+    def _from_json(self, values: list[str]) -> list[dict[str, str]]:
+        rows = []
+        for raw in values:
+            try:
+                item = json.loads(raw)
+            except (TypeError, ValueError):
+                item = None
+            if not isinstance(item, dict) or not all(
+                    isinstance(item.get(key, ""), str) for key in authors_mod.ROW_KEYS):
+                self.json_error = True
+                continue
+            rows.append({key: item.get(key) or "" for key in authors_mod.ROW_KEYS})
+        return rows
+
+    def filled_rows(self) -> list[dict[str, str]]:
+        return [row for row in self.data if any(v.strip() for v in row.values())]
+
+    def display_rows(self, more: int = 0) -> list[dict[str, str]]:
+        """The rows the page shows: those typed, then blank ones (one, or ``more`` after
+        "add another author"), up to the question's limit."""
+        rows = self.filled_rows()
+        limit = authors_mod.max_authors(self.definition)
+        blanks = max(1, min(int(more or 0), limit))
+        while len(rows) < limit and blanks > 0:
+            rows.append(_blank_row())
+            blanks -= 1
+        return rows
+
+    def role_choices(self) -> list[tuple[str, str]]:
+        return authors_mod.role_choices(self.definition)
+
+    def max_authors(self) -> int:
+        return authors_mod.max_authors(self.definition)
+
+
+def _parse_authors(definition: FormField, field: AuthorsField, final: bool,
+                   required: bool) -> list[dict[str, str]] | None:
+    """The typed rows as the stored answer, or a ValidationError naming each wrong row."""
+    if field.json_error:
+        raise ValidationError(_l("Give each author as an object with text values: name_kk, "
+                                 "name_ru, name_en, role, email."))
+    rows = field.filled_rows()
+    if not rows:
+        if required and final:
+            raise StopValidation(_l("Name at least one author."))
+        raise StopValidation()
+    limit = authors_mod.max_authors(definition)
+    errors = []
+    if len(rows) > limit:
+        errors.append(lazy_ngettext("Name at most %(num)d author.",
+                                    "Name at most %(num)d authors.", limit))
+    roles = {value for value, _label in authors_mod.role_choices(definition)}
+    seen: set[str] = set()
+    value = []
+    for number, row in enumerate(rows, start=1):
+        row = {key: " ".join(row[key].split()) for key in authors_mod.ROW_KEYS}
+        if not any(row[key] for key in authors_mod.NAME_KEYS):
+            errors.append(_l("Author %(n)d: enter the name in at least one language.", n=number))
+        if any(len(row[key]) > authors_mod.NAME_MAX_LENGTH for key in authors_mod.NAME_KEYS):
+            errors.append(_l("Author %(n)d: the name is longer than %(max)d characters.",
+                             n=number, max=authors_mod.NAME_MAX_LENGTH))
+        if row["role"] and row["role"] not in roles:
+            errors.append(_l("Author %(n)d: choose one of the roles.", n=number))
+        if row["email"]:
+            try:
+                row["email"] = parse_email(row["email"]).lower()
+            except ValidationError:
+                errors.append(_l("Author %(n)d: enter a valid e-mail address.", n=number))
+            else:
+                if row["email"] in seen:
+                    errors.append(_l("Author %(n)d: this e-mail is already given for another "
+                                     "author.", n=number))
+                seen.add(row["email"])
+        value.append(row)
+    if errors:
+        raise ValidationError(" ".join(str(e) for e in errors))
+    return value
+
+
+def authors_formdata(name: str, rows: list[dict]) -> list[tuple[str, str]]:
+    """Rows as the page posts them (for the API's stored values)."""
+    return [(name, json.dumps({key: str(row.get(key) or "") for key in authors_mod.ROW_KEYS},
+                              ensure_ascii=False)) for row in rows or []]
+
+
+def row_action_target(form) -> dict[str, int] | None:
+    """After a button of an authors question (add, remove, move) the form page opens again,
+    with the blank rows asked for; None after any other button."""
+    for f in form:
+        if isinstance(f, AuthorsField) and f.row_action:
+            return {"more": f.more} if f.more else {}
+    return None

@@ -34,6 +34,7 @@ from awards.calls.models import Call, Category, FormField
 from awards.db import utcnow
 from awards.enums import FieldType, NominationStatus, NominatorKind
 from awards.mail import queue_mail
+from awards.nominations.authors import authors_at_version
 from awards.nominations.fields import (
     NOMINEE_COLUMNS,
     allowed_kinds,
@@ -353,7 +354,7 @@ def _add_version(session: Session, nomination: Nomination, actor, **extra) -> No
     version = NominationVersion(number=number, author_id=getattr(actor, "id", None),
                                 snapshot=snapshot(nomination, version=number, **extra))
     nomination.versions.append(version)
-    session.flush()
+    authors_at_version(session=session, nomination=nomination, actor=actor)  # and flushes
     return version
 
 

@@ -365,6 +365,8 @@ def _handle_form(nomination: Nomination, *, final: bool):
         return redirect(url_for(".edit", nomination_id=nomination.id), 303)
     if outcome.submitted:
         return redirect(url_for(".confirmation", nomination_id=nomination.id), 303)
+    if (rows := formbuilder.row_action_target(form)) is not None and not _has_errors(form):
+        return redirect(url_for(".edit", nomination_id=nomination.id, **rows), 303)
     if outcome.mode == "submitted":
         if outcome.version is None:
             flash(_("Nothing was changed."), "info")

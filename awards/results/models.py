@@ -15,6 +15,7 @@ from awards.enums import PublicationStatus, column_type
 if TYPE_CHECKING:
     from awards.auth.models import User
     from awards.calls.models import Call
+    from awards.nominations.authors import NominationAuthor
     from awards.nominations.models import Nomination
     from awards.ranking.models import Decision
 
@@ -74,6 +75,15 @@ class Certificate(Base):
     # Printed on the certificate; anyone can check it on the verification page.
     code: Mapped[str] = mapped_column(String(32), unique=True)
     recipient_name: Mapped[str] = mapped_column(String(300))
+    # "nominee" (the entry's nominee), "author" (one author of a collective, ``author_id``) or
+    # "organisation" (the nominating organisation, when the call issues it a diploma).
+    recipient_kind: Mapped[str] = mapped_column(String(20), default="nominee")
+    # SET NULL: the name stays frozen below if the author is later removed from the entry.
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("nomination_authors.id", ondelete="SET NULL"), index=True
+    )
+    # {"kk", "ru", "en"}: an author's name per language, frozen like ``award_name``.
+    recipient_names: Mapped[dict[str, str] | None] = mapped_column(JSON(none_as_null=True))
     # {"kk": ..., "ru": ..., "en": ...}: frozen with the publication, like the snapshot.
     award_name: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -83,6 +93,7 @@ class Certificate(Base):
     publication: Mapped[Publication] = relationship(back_populates="certificates")
     decision: Mapped[Decision | None] = relationship()
     nomination: Mapped[Nomination] = relationship()
+    author: Mapped[NominationAuthor | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<Certificate {self.code}>"

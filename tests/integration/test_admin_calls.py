@@ -124,7 +124,7 @@ def edit_data(app, call_id: int, **overrides) -> dict:
     data["opens_at"] = initial["opens_at"].strftime("%Y-%m-%dT%H:%M")
     data["closes_at"] = initial["closes_at"].strftime("%Y-%m-%dT%H:%M")
     data["programme_id"] = str(initial["programme_id"])
-    for flag in ("requires_nominee_consent", "has_public_stage"):
+    for flag in ("requires_nominee_consent", "has_public_stage", "organisation_certificate"):
         if data.pop(flag):
             data[flag] = "y"
     data.update(overrides)

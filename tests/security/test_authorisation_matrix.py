@@ -209,6 +209,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     # The nominee's consent link is the only key: an unknown one is a 404 for everyone.
     ("GET", "nominations.consent"): Entry(row(404), p(token=BAD_TOKEN)),
     ("POST", "nominations.consent"): Entry(row(404), p(token=BAD_TOKEN)),
+    # An author's consent link, the same.
+    ("GET", "authors.consent"): Entry(row(404), p(token=BAD_TOKEN)),
+    ("POST", "authors.consent"): Entry(row(404), p(token=BAD_TOKEN)),
     # ---- the juror's pages ----
     ("GET", "jury.dashboard"): Entry(SIGNED_IN),
     ("GET", "jury.next_unscored"): Entry(SIGNED_IN),
