@@ -41,6 +41,9 @@ NOT_HTML = {
     "public_stage.photo",
     "certificates.download",        # PDF
     "privacy.export",               # the personal data as a zip
+    "commission.ballots_json",      # the commission's ballot list
+    "commission.ballots_csv",
+    "commission.protocol",          # PDF
 }
 NOT_HTML_PREFIXES = ("api.",)       # the JSON API (its docs page is checked below)
 HTML_DESPITE_PREFIX = {"api.docs"}
