@@ -107,6 +107,8 @@ def _show_page(certificate, now, *, status: int = 200, pdf_gone: bool = False):
         call=certificate.nomination.call,
         category=certificate.nomination.category,
         award=certs.pick(certificate.award_name, lang),
+        recipient=certs.recipient_in(certificate, lang),
+        work=certs.work_of(certificate), role=certs.role_in(certificate, lang),
         award_date=certs.local_date(certs.award_date(certificate), certificate, lang),
         revoked_date=(None if valid else
                       certs.local_date(certificate.revoked_at, certificate, lang)),

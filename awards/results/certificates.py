@@ -7,10 +7,12 @@ digits (O, I, L) and Cyrillic look-alikes typed on a Russian or Kazakh keyboard 
 
 from __future__ import annotations
 
+import io
 import math
 from datetime import datetime
 from pathlib import Path
 
+import segno
 from babel.dates import format_date
 from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
@@ -110,6 +112,41 @@ def local_date(value: datetime, certificate: Certificate, language: str) -> str:
 def named(obj, field: str, language: str) -> str:
     return pick({code: getattr(obj, f"{field}_{code}", "") for code in ("kk", "ru", "en")},
                 language)
+
+
+def recipient_in(certificate: Certificate, language: str) -> str:
+    """The recipient's name in ``language``: an author's own spelling in it when given."""
+    return pick(certificate.recipient_names, language) or certificate.recipient_name
+
+
+def _snapshot_entry(certificate: Certificate) -> dict:
+    for category in (certificate.publication.snapshot or {}).get("categories", []):
+        for entry in category.get("winners", []):
+            if entry.get("nomination_id") == certificate.nomination_id:
+                return entry
+    return {}
+
+
+def work_of(certificate: Certificate) -> str:
+    """The awarded work's title, as frozen in the certificate's publication."""
+    return _snapshot_entry(certificate).get("work", "")
+
+
+def role_in(certificate: Certificate, language: str) -> str:
+    """An author's role in the work, in ``language`` ("" for other recipients)."""
+    if certificate.author_id is None:
+        return ""
+    for author in _snapshot_entry(certificate).get("authors", []):
+        if author.get("id") == certificate.author_id:
+            return pick(author.get("role"), language)
+    return ""
+
+
+def qr_png(url: str) -> bytes:
+    """A QR code of ``url`` as a PNG: dark on white, with the quiet zone readers need."""
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="png", scale=8, border=4)
+    return buffer.getvalue()
 
 
 def verification_url(code: str) -> str:
@@ -214,9 +251,15 @@ def render_certificate_pdf(*, certificate: Certificate, language: str) -> bytes:
     award = pick(certificate.award_name, language)
     code = format_code(certificate.code)
     url = verification_url(certificate.code)
+    recipient = recipient_in(certificate, language)
+    work = work_of(certificate)
+    role = role_in(certificate, language)
     with force_locale(language):
         heading = _("Diploma")
         awarded_to = _("is awarded to")
+        work_line = _("for the work “%(work)s”", work=work) if work else ""
+        if role and work:
+            work_line = _("%(role)s of the work “%(work)s”", role=role, work=work)
         category_line = _("in the category “%(category)s”", category=category) if category else ""
         date_label = _("Date")
         code_label = _("Verification code")
@@ -225,7 +268,7 @@ def render_certificate_pdf(*, certificate: Certificate, language: str) -> bytes:
         date_text = local_date(award_date(certificate), certificate, language)
 
     pdf = _Diploma()
-    pdf.set_title(f"{heading}: {certificate.recipient_name}")
+    pdf.set_title(f"{heading}: {recipient}")
     pdf.set_author(programme or call_title)
     pdf.set_subject(" · ".join(part for part in (award, category, call_title) if part))
     pdf.set_creator(creator)
@@ -243,8 +286,8 @@ def render_certificate_pdf(*, certificate: Certificate, language: str) -> bytes:
     base = pdf.h - 44
     pdf.block([
         (0, awarded_to, {"family": "serif", "size": 13, "color": MUTED}),
-        (3, certificate.recipient_name, {"family": "serif", "style": "B", "size": 28,
-                                         "line": 12}),
+        (3, recipient, {"family": "serif", "style": "B", "size": 28, "line": 12}),
+        (2, work_line, {"family": "serif", "size": 14, "line": 7}),
         (5, award, {"family": "serif", "style": "B", "size": 18, "color": GOLD, "line": 8}),
         (2, category_line, {"family": "serif", "size": 14, "line": 7}),
         (0, call_title, {"family": "serif", "size": 14, "line": 7}),
@@ -275,4 +318,8 @@ def render_certificate_pdf(*, certificate: Certificate, language: str) -> bytes:
     pdf.set_text_color(*NAVY)
     pdf.set_xy(pdf.w - 160, base + 10.5)
     pdf.cell(140, 4.5, url, align="C", link=url)
+    # The QR code opens the same verification page, above the code on the right.
+    size = 24
+    pdf.image(io.BytesIO(qr_png(url)), x=pdf.w - 30 - size, y=base - 9 - size, w=size, h=size,
+              link=url, alt_text=f"{check_line} {url}")
     return bytes(pdf.output())

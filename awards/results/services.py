@@ -37,10 +37,12 @@ from awards.db import utcnow
 from awards.enums import CallStatus, DecisionKind, NominationStatus, PublicationStatus
 from awards.i18n import localized
 from awards.mail import PENDING, OutgoingMail, queue_mail
+from awards.nominations.authors import public_authors, work_title
 from awards.nominations.models import Nomination
 from awards.ranking.models import Decision
 from awards.refusals import Refusal
 from awards.results.models import Certificate, Citation, Publication
+from awards.results.recipients import diploma_recipients
 
 LANGS = ("kk", "ru", "en")
 # Crockford's base32: no I, L, O or U, so a code read aloud or typed from paper is unambiguous.
@@ -329,6 +331,8 @@ def build_snapshot(call: Call, groups: list[CategoryWinners]) -> dict[str, Any]:
                 "reference": n.reference or "",
                 "name": recipient_name(n),
                 "organisation": n.organisation_name if n.nominee_name else "",
+                "work": work_title(n),
+                "authors": public_authors(n),
                 "award_level_id": level.id if level is not None else None,
                 "award_key": level.key if level is not None else "",
                 "award": w.award_names,
@@ -502,16 +506,19 @@ def issue_certificates(session: Session, call: Call, publication: Publication,
     kept_keys = set()
     issued = []
     for w in winners:
-        key = _cert_key(w.nomination.id, w.decision.award_level_id, recipient_name(w.nomination))
-        if key in existing:
-            kept_keys.add(key)
-            continue
-        cert = Certificate(publication_id=publication.id, decision_id=w.decision.id,
-                           nomination_id=w.nomination.id, code=_unique_code(session),
-                           recipient_name=recipient_name(w.nomination),
-                           award_name=w.award_names, issued_at=when)
-        session.add(cert)
-        issued.append(cert)
+        # One per author (or the nominee), and the organisation's when the call says so.
+        for person in diploma_recipients(w.nomination, recipient_name(w.nomination)):
+            key = _cert_key(w.nomination.id, w.decision.award_level_id, person.name)
+            if key in existing:
+                kept_keys.add(key)
+                continue
+            cert = Certificate(publication_id=publication.id, decision_id=w.decision.id,
+                               nomination_id=w.nomination.id, code=_unique_code(session),
+                               recipient_name=person.name, recipient_kind=person.kind,
+                               recipient_names=person.names, author_id=person.author_id,
+                               award_name=w.award_names, issued_at=when)
+            session.add(cert)
+            issued.append(cert)
     revoked = []
     for key, cert in existing.items():
         if key not in kept_keys:
