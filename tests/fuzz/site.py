@@ -396,7 +396,9 @@ def url_values(rule: Rule, method: str, role: str, world: MatrixWorld) -> dict[s
     entry = entry_of(method, rule.endpoint)
     values = dict(entry.params(world, role)) if entry and entry.params else {}
     for name in rule.arguments:
-        values.setdefault(name, _PLACEHOLDER if _is_int(rule, name) else "x")
+        values.setdefault(name, _PLACEHOLDER if _is_int(rule, name)
+                          else sorted(rule._converters[name].items)[0] if _is_any(rule, name)
+                          else "x")
     return values
 
 
@@ -404,22 +406,30 @@ def _is_int(rule: Rule, name: str) -> bool:
     return type(rule._converters[name]).__name__ in ("IntegerConverter", "NumberConverter")
 
 
+def _is_any(rule: Rule, name: str) -> bool:
+    return type(rule._converters[name]).__name__ == "AnyConverter"
+
+
 def build_path(rule: Rule, values: dict[str, Any], poison: tuple[str, str] | None = None
                ) -> str:
     """The route's path with ``values``; ``poison`` (name, text) puts hostile text in one
     variable, percent-encoded as a client would send it (even where the route wants a
-    number)."""
+    number or one of a few words)."""
     values = dict(values)
-    raw = None
-    if poison is not None:
-        name, raw = poison
-        values[name] = _PLACEHOLDER if _is_int(rule, name) else "\ufdd0"
-    _, path = rule.build(values, append_unknown=False)
-    if raw is not None:
-        marker = str(_PLACEHOLDER) if _is_int(rule, poison[0]) else quote("\ufdd0")
-        safe = "/" if type(rule._converters[poison[0]]).__name__ == "PathConverter" else ""
-        path = path.replace(marker, quote(raw.encode("utf-8", "surrogatepass"), safe=safe), 1)
-    return path
+    if poison is None:
+        return rule.build(values, append_unknown=False)[1]
+    name, raw = poison
+    if _is_any(rule, name):
+        marker = str(values[name])  # one of its words, as built
+    elif _is_int(rule, name):
+        values[name] = _PLACEHOLDER
+        marker = str(_PLACEHOLDER)
+    else:
+        values[name] = "\ufdd0"
+        marker = quote("\ufdd0")
+    head, found, tail = rule.build(values, append_unknown=False)[1].rpartition(marker)
+    assert found, (rule.rule, marker)
+    return head + quote(raw.encode("utf-8", "surrogatepass"), safe="") + tail
 
 
 def allowed_roles(method: str, endpoint: str) -> list[str]:

@@ -48,6 +48,7 @@ from tests.fuzz.site import (
     WRITE_METHODS,
     FormField,
     Site,
+    allowed_roles,
     build_path,
     entry_of,
     is_api,
@@ -229,12 +230,34 @@ def _send_page(site: Site, role: str, attack: Attack, *, rule: Rule, method: str
 # ---- judging -----------------------------------------------------------------------------------
 
 
-def _judge_all(site: Site, method: str, attack: Attack, send) -> list[str]:
-    """Send ``attack`` as every role; what went wrong, if anything."""
-    failures = []
+def _judge_all(site: Site, method: str, endpoint: str, attack: Attack, send) -> list[str]:
+    """Send ``attack`` as every role; what went wrong, if anything. The roles the route must
+    refuse go first and are checked together (nothing saved may change); then each role it
+    lets in, checked one by one (a refused change must change nothing either)."""
+    failures: list[str] = []
     writes = method in WRITE_METHODS
+    allowed = allowed_roles(method, endpoint)
+    refused = [r for r in ROLES if r not in allowed]
     before = saved(site) if writes else None
-    for role in ROLES:
+
+    def fail(roles: str, path: str, problem: str) -> None:
+        trace = site.errors.take()
+        failures.append(f"{roles:>9} {method} {path}: {problem}\n"
+                        f"          sent: {attack.describe()}" + (f"\n{trace}" if trace else ""))
+
+    answered = []
+    for role in refused:
+        path, response = send(role)
+        answered.append((role, path, response.status_code))
+        if problem := verdict(response, path):
+            fail(role, path, problem)
+    if writes and answered:
+        after = saved(site)
+        if all(status >= 400 for _, _, status in answered) and (change := lost(before, after)):
+            fail(", ".join(role for role, _, _ in answered), answered[0][1],
+                 f"refused ({[s for _, _, s in answered]}), yet {change}")
+        before = after
+    for role in allowed:
         path, response = send(role)
         problem = verdict(response, path)
         if problem is None and writes:
@@ -243,10 +266,7 @@ def _judge_all(site: Site, method: str, attack: Attack, send) -> list[str]:
                 problem = lost(before, after)
             before = after
         if problem:
-            trace = site.errors.take()
-            failures.append(f"{role:>9} {method} {path}: {problem}\n"
-                            f"          sent: {attack.describe()}"
-                            + (f"\n{trace}" if trace else ""))
+            fail(role, path, problem)
     return failures
 
 
@@ -295,7 +315,8 @@ def _attack_rule(site: Site, method: str, rule: Rule, strategy, send,
     failures: list[str] = []
 
     def attack_route(attack: Attack) -> None:
-        failures.extend(_judge_all(site, method, attack, lambda role: send(role, attack)))
+        failures.extend(_judge_all(site, method, rule.endpoint, attack,
+                                   lambda role: send(role, attack)))
 
     for attack in reversed(regressions):
         attack_route = example(attack=attack)(attack_route)
@@ -613,3 +634,18 @@ def test_no_query_string_reaches_a_view_undecoded(site):
     assert response.status_code == 400
     assert not is_api("/admin/screening/")
     assert entry_of("GET", "screening.index") is not None
+
+
+def test_the_loss_check_sees_a_lost_answer_or_row(site):
+    """Sanity of the harness: the check run after every refused change notices an answer of
+    the draft gone, a score changed and a row deleted."""
+    from dataclasses import replace
+
+    before = saved(site)
+    answers = dict(before.draft["answers"])
+    answers.popitem()
+    assert "draft" in lost(before, replace(before, draft={**before.draft, "answers": answers}))
+    scores = {k: (v or 0) + 1 for k, v in before.review["scores"].items()}
+    assert "review" in lost(before, replace(before, review={**before.review, "scores": scores}))
+    counts = {**before.counts, "answers": before.counts["answers"] - 1}
+    assert "rows gone" in lost(before, replace(before, counts=counts))
