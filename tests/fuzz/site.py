@@ -371,11 +371,25 @@ def build_site(app: Flask) -> Site:
     site = Site(app, world, errors, draft_id=draft_id, review_id=review_id)
     for role in ROLES:
         site.clients[role] = signed_in(app, role)
+        if role == "visitor":
+            _confirmed_voter(app, site.clients[role])
         site.csrf[role] = csrf_of(site.clients[role], role)
     site.api = app.test_client()
     site.openapi = site.api.get("/api/v1/openapi.json").get_json()
     discover(site)
     return site
+
+
+def _confirmed_voter(app: Flask, client) -> None:
+    """The visitor has confirmed an e-mail address for the public vote (the world's voter), so
+    the voter's forms (a comment, a vote) are attacked too."""
+    from awards.public_stage.models import Voter
+    from awards.public_stage.voters import SESSION_KEY
+
+    with app.app_context():
+        voter_id = get_db().scalar(select(Voter.id).where(Voter.email == "voter@example.org"))
+    with client.session_transaction() as session:
+        session[SESSION_KEY] = voter_id
 
 
 def close_site(site: Site) -> None:
@@ -453,7 +467,8 @@ def _merge(target: dict[str, FormField], found: dict[str, FormField]) -> None:
 
 def discover(site: Site) -> None:
     """Open every page; note the query names the view reads and the forms the page holds (by
-    the route they post to)."""
+    the route they post to); then post to every route once, refused, to learn the fields of
+    the forms no page shows."""
     adapter = site.app.url_map.bind("localhost")
     for rule in site.rules("GET"):
         if is_api(rule.rule):
@@ -479,6 +494,21 @@ def discover(site: Site) -> None:
                     site.args.setdefault(endpoint, set()).update(fields)
                 else:
                     _merge(site.forms.setdefault(endpoint, {}), fields)
+    # Forms no page of this world shows (a voter's comment, a decision in another phase):
+    # a post with a token that is not valid builds the view's form (which then refuses it)
+    # and so names every field it has.
+    for rule in site.rules("POST"):
+        if is_api(rule.rule):
+            continue
+        roles = allowed_roles("POST", rule.endpoint) or ["admin"]
+        role = roles[0] if roles[0] == "visitor" else roles[-1]
+        client, _ = site.client(role, fresh=rule.endpoint in ENDS_SESSION)
+        with reading() as names:
+            client.post(build_path(rule, url_values(rule, "POST", role, site.world)),
+                        data={"csrf_token": "not-a-valid-token"})
+        fields = site.forms.setdefault(rule.endpoint, {})
+        for name in sorted(names - set(fields)):
+            fields[name] = FormField(name, "text")
 
 
 # ---- what must never be lost -------------------------------------------------------------------
