@@ -604,7 +604,8 @@ class FormFieldForm(BaseForm):
             "category_id": int(category) if category else None,
             "nominator_kinds": [k.value for k in NominatorKind
                                 if k.value in self.nominator_kinds.data] or None,
-            "is_identifying": bool(self.is_identifying.data),
+            # Authors are people: never shown in a blind round.
+            "is_identifying": bool(self.is_identifying.data) or kind == FieldType.AUTHORS,
             "is_public": bool(self.is_public.data),
             # Settings of other types are cleared, so a question never carries stale limits.
             "max_length": self.max_length.data if kind in TEXT_TYPES else None,

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import bindparam, exists, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from awards import audit, policy
@@ -26,6 +27,7 @@ from awards.calls.models import Call, Category
 from awards.enums import (
     AssignmentStatus,
     ConflictSource,
+    FieldType,
     JurorStatus,
     NominationStatus,
     ReviewStatus,
@@ -158,22 +160,28 @@ def _check_open(round_: Round, now: datetime) -> None:
 
 
 def _lock_assignment(session: Session, assignment: Assignment) -> Review | None:
-    """Serialise saves of one assignment (two tabs, a double click, a script) and read its
-    review as the database has it now, not as this session last saw it.
+    """Serialise saves, reopening and recusal of one assignment (two tabs, a double click, a
+    script) and read it and its review as the database has them now, not as this session
+    last saw them (``assignment.review`` then says the same): the policy is asked after this,
+    so a recusal that won the race is seen.
 
     PostgreSQL: a row lock (SELECT ... FOR UPDATE). SQLite has no row locks and ignores FOR
     UPDATE: a write that changes nothing takes the database's single write lock, so the second
     save waits for the first to commit and then reads what it saved."""
+    current = (select(Assignment).where(Assignment.id == assignment.id)
+               .execution_options(populate_existing=True))
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Assignment.id).where(Assignment.id == assignment.id)
-                        .with_for_update())
+        session.scalar(current.with_for_update())
     else:
         session.execute(text("UPDATE assignments SET id = id WHERE id = :id"),
                         {"id": assignment.id})
-    return session.scalar(
+        session.scalar(current)
+    review = session.scalar(
         select(Review).where(Review.assignment_id == assignment.id)
         .execution_options(populate_existing=True)
     )
+    set_committed_value(assignment, "review", review)
+    return review
 
 
 def _as_number(value: object) -> object:
@@ -222,9 +230,9 @@ def save_review(
     is a harmless repeat (a double click) and changes nothing."""
     comments = dict(comments or {})
     round_ = assignment.round
+    review = _lock_assignment(session, assignment)
     _require(session, juror, policy.Action.SCORE, assignment, now, viewer)
     _check_open(round_, now)
-    review = _lock_assignment(session, assignment)
     if expected_version is not None and (review.version_id if review else 0) != expected_version:
         if (review is not None and submit and review.is_submitted
                 and _same_content(review, scores, comments, overall_comment, private_note)):
@@ -297,10 +305,10 @@ def reopen_review(*, session: Session, juror, assignment: Assignment,
     """Back to draft, so the juror can change a submitted review while the round is open (and
     the call's results are neither scheduled nor published)."""
     round_ = assignment.round
+    review = _lock_assignment(session, assignment)
     _require(session, juror, policy.Action.REOPEN_REVIEW, assignment, now, viewer)
     if round_is_closed(round_, now):
         raise RoundClosed(round_)
-    review = _lock_assignment(session, assignment)
     if review is None or not review.is_submitted:
         raise NotSubmitted()
     if expected_version is not None and review.version_id != expected_version:
@@ -322,6 +330,7 @@ def recuse(*, session: Session, juror, assignment: Assignment, reason: str,
     opening it). The conflict is recorded for every round; the juror's open assignments for the
     entry are recused and any review of theirs on it is removed so it never counts (its scores
     stay in the audit log). Finding a replacement juror is the administrators' job."""
+    _lock_assignment(session, assignment)  # a save of its review in another tab waits
     _require(session, juror, policy.Action.RECUSE, assignment, now, viewer)
     if round_is_closed(assignment.round, now):
         raise RoundClosed(assignment.round)
@@ -396,7 +405,9 @@ def entry_view(nomination: Nomination, round_: Round, *, identity: bool) -> Entr
     rows = formbuilder.answer_rows(nomination, fields)
     if not identity:
         hidden = set(formbuilder.NOMINEE_COLUMNS) | {
-            formbuilder.field_name(f) for f in fields if f.is_identifying}
+            # Authors name people: hidden in a blind round whatever the question says.
+            formbuilder.field_name(f) for f in fields
+            if f.is_identifying or f.type == FieldType.AUTHORS}
         rows = [row for row in rows if row.name not in hidden]
     ids = frozenset(a.id for row in rows if row.is_file for a in row.attachments)
     return EntryView(rows=rows, attachment_ids=ids, blind=not identity)

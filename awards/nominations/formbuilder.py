@@ -502,6 +502,11 @@ def _blank_row() -> dict[str, str]:
     return dict.fromkeys(authors_mod.ROW_KEYS, "")
 
 
+def _is_blank(row: dict[str, str]) -> bool:
+    """A row left empty: no name and no e-mail (its role is always chosen)."""
+    return not any(row.get(key, "").strip() for key in (*authors_mod.NAME_KEYS, "email"))
+
+
 def _posted_index(formdata, key: str, count: int) -> int | None:
     raw = formdata.get(key)
     try:
@@ -559,7 +564,7 @@ class AuthorsField(Field):
         self.added = f"{name}-add" in formdata
         if self.added:
             # The blank rows the page showed, and one more.
-            self.more = 1 + sum(1 for row in rows if not any(v.strip() for v in row.values()))
+            self.more = 1 + sum(1 for row in rows if _is_blank(row))
         self.row_action = self.added or any(x is not None for x in (remove, up, down))
         return rows
 
@@ -578,7 +583,7 @@ class AuthorsField(Field):
         return rows
 
     def filled_rows(self) -> list[dict[str, str]]:
-        return [row for row in self.data if any(v.strip() for v in row.values())]
+        return [row for row in self.data if not _is_blank(row)]
 
     def display_rows(self, more: int = 0) -> list[dict[str, str]]:
         """The rows the page shows: those typed, then blank ones (one, or ``more`` after

@@ -23,6 +23,7 @@ from awards.boundary import page_number
 from awards.db import get_db, utcnow
 from awards.enums import FieldType, NominationStatus
 from awards.i18n import localized
+from awards.nominations.formbuilder import display_value
 from awards.nominations.models import Attachment, Nomination
 from awards.permissions import admin_required
 from awards.policy import Forbidden
@@ -182,6 +183,8 @@ def _answer_rows(nomination: Nomination) -> list[dict]:
                       or str(o.get("value")) for o in fld.options or []}
             values = value if isinstance(value, list) else ([] if value in (None, "") else [value])
             row["text"] = ", ".join(labels.get(str(v), str(v)) for v in values)
+        elif fld.type == FieldType.AUTHORS:
+            row["text"] = "\n".join(display_value(fld, value))
         elif fld.type == FieldType.CHECKBOX or isinstance(value, bool):
             row["text"] = _("Yes") if value else _("No")
         elif isinstance(value, list):
