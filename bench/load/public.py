@@ -26,6 +26,7 @@ import math
 import multiprocessing
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -48,6 +49,11 @@ PAGES = [("/", "/"), ("/calls/", "/calls/"), ("/calls/{open}", "/calls/<open cal
          ("/calls/{published}", "/calls/<published call, 5,000>"),
          ("/results/{published}", "/results/<published call>"), ("/results/", "/results/")]
 WINNERS_MARK = 'class="winner-name"'
+# The Flask endpoint of each page, for the check against the site's own metrics.
+ENDPOINTS = {"/": "main.index", "/calls/": "calls.index", "/calls/{open}": "calls.show",
+             "/calls/{published}": "calls.show", "/results/{published}": "results.show",
+             "/results/": "results.archive"}
+METRICS_TOKEN = "bench-metrics-token"
 
 
 # ---- the site ---------------------------------------------------------------------------------
@@ -177,6 +183,53 @@ def reads_table(rows: list, ceiling: float, beside: dict[str, float] | None = No
             text += f" {hits} |"
         out.append(text)
     return "\n".join(out)
+
+
+def scrape(host: str, port: int) -> dict[tuple[str, frozenset], float]:
+    """The site's /metrics (all workers together), as {(sample, labels): value}."""
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    request = urllib.request.Request(f"http://{host}:{port}/metrics",
+                                     headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        text = response.read().decode()
+    return {(sample.name, frozenset(sample.labels.items())): sample.value
+            for family in text_string_to_metric_families(text) for sample in family.samples}
+
+
+def metrics_table(rows: list, pages: list[tuple[str, str, str]], before: dict,
+                  after: dict, connections: int) -> tuple[str, list[str]]:
+    """What the site counted (its Prometheus metrics, summed over the workers) beside what wrk
+    was answered: each page's requests, and the page cache's hits and misses."""
+    def count(samples, endpoint):
+        return sum(v for (name, labels), v in samples.items()
+                   if name == "awards_request_duration_seconds_count"
+                   and dict(labels).get("endpoint") == endpoint
+                   and dict(labels).get("status") == "200")
+
+    answered: dict[str, int] = {}
+    for r, (_path, _label, endpoint) in zip(rows[1:-1], pages, strict=True):
+        answered[endpoint] = answered.get(endpoint, 0) + r.requests + 1  # + its warm-up
+    out = ["| endpoint | requests counted by the site | answered to wrk (+ warm-up) | "
+           "difference |", "|---|---:|---:|---:|"]
+    problems = []
+    for endpoint, n in answered.items():
+        counted = int(count(after, endpoint) - count(before, endpoint))
+        out.append(f"| `{endpoint}` | {counted:,} | {n:,} | {counted - n:+,} |")
+        # wrk stops counting with up to one request per connection still in flight.
+        runs = sum(1 for _p, _l, e in pages if e == endpoint)
+        if not n <= counted <= n + connections * runs:
+            problems.append(f"metrics: {endpoint} counted {counted:,}, answered {n:,}")
+    hits = sum(v for (name, _l), v in after.items() if name == "awards_cache_hits_total")
+    misses = sum(v for (name, _l), v in after.items() if name == "awards_cache_misses_total")
+    hits -= sum(v for (name, _l), v in before.items() if name == "awards_cache_hits_total")
+    misses -= sum(v for (name, _l), v in before.items() if name == "awards_cache_misses_total")
+    if hits + misses:
+        out.append(f"\npage cache: {hits:,.0f} hits, {misses:,.0f} misses "
+                   f"({hits / (hits + misses):.2%} hits)")
+    return "\n".join(out), problems
 
 
 # ---- results day ------------------------------------------------------------------------------
@@ -385,8 +438,11 @@ def main() -> int:
     if cache_url is None:
         cache_url = REDIS_DEFAULT if redis_answers(REDIS_DEFAULT) else "none"
     prefix = f"awards-bench-{os.getpid()}:"
+    metrics_folder = tempfile.mkdtemp(prefix="awards-bench-metrics-")
+    # As in production: the metrics on, counted across the workers (deploy/gunicorn.conf.py).
     settings = {"AWARDS_CACHE_URL": "null://" if cache_url == "none" else cache_url,
-                "AWARDS_CACHE_KEY_PREFIX": prefix}
+                "AWARDS_CACHE_KEY_PREFIX": prefix, "AWARDS_METRICS_TOKEN": METRICS_TOKEN,
+                "PROMETHEUS_MULTIPROC_DIR": metrics_folder}
 
     print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, gunicorn "
           f"{args.workers} sync workers, wrk 1 thread x {args.connections} connections, "
@@ -399,16 +455,23 @@ def main() -> int:
             site = seed_site(url, args.entries)
             print(f"migrated and seeded in {time.perf_counter() - started:.1f} s")
             pages = [(path.format(**site.slugs), label) for path, label in PAGES]
+            endpoints = [(p, label, ENDPOINTS[path]) for (p, label), (path, _l)
+                         in zip(pages, PAGES, strict=True)]
             slugs = iter(site.days)
             with gunicorn(url, workers=args.workers, settings=settings) as server:
                 app = site_app(url, settings, server.secret_key)
                 print("  gunicorn alone:", flush=True)
-                alone, proxied = [], []
+                alone, proxied, counted = [], [], ""
                 if not args.results_day_only:
+                    before = scrape(server.host, server.port)
                     alone = read_pages(server.host, server.port, pages,
                                        connections=args.connections, duration=args.duration)
                     ceiling = statistics.mean(r.rate for r in (alone[0], alone[-1]))
                     print(reads_table(alone, ceiling), flush=True)
+                    counted, found = metrics_table(alone, endpoints, before,
+                                                   scrape(server.host, server.port),
+                                                   args.connections)
+                    problems += found
                 print("  results day, gunicorn alone ...", flush=True)
                 days.append(results_day("gunicorn alone", server.host, server.port, app, site,
                                         next(slugs), connections=args.connections,
@@ -435,6 +498,7 @@ def main() -> int:
     finally:
         if cache_url != "none":
             drop_cache_keys(cache_url, prefix)
+        shutil.rmtree(metrics_folder, ignore_errors=True)
 
     if alone:
         print(f"\n### Anonymous reads, gunicorn alone ({args.connections} connections)\n")
@@ -442,6 +506,9 @@ def main() -> int:
         for r in alone[1:-1]:
             if r.rate < 0.5 * ceiling or r.p99 >= 0.1:
                 print(f"  below the goal (≥ 0.5 of bare, p99 < 100 ms): {r.label}")
+    if counted:
+        print("\n### What the site's metrics counted (/metrics, 4 workers together)\n")
+        print(counted)
     if proxied:
         print(f"\n### The same through nginx ({args.connections} connections; ratios to "
               "gunicorn alone's bare endpoint)\n")
