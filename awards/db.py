@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -127,6 +127,9 @@ def init_app(app: Flask) -> None:
         session: Session | None = g.pop("_db_session", None)
         if session is not None:
             end_session(session, failed=exc is not None)
+        connection: Connection | None = g.pop("_db_connection", None)
+        if connection is not None:
+            connection.close()
 
 
 WROTE = "awards_wrote"
@@ -180,5 +183,30 @@ def get_engine() -> Engine:
 def get_db() -> Session:
     """The session of the current request or command; services flush, callers commit."""
     if "_db_session" not in g:
-        g._db_session = current_app.extensions["awards_db"]["session_factory"]()
+        factory = current_app.extensions["awards_db"]["session_factory"]
+        connection = g.get("_db_connection")
+        g._db_session = factory() if connection is None else factory(bind=connection)
     return g._db_session
+
+
+def autocommit_connection() -> Connection:
+    """The request's one database connection, in autocommit mode: each statement commits by
+    itself, with no transaction around it (the public vote, whose statements are each complete
+    on their own). The request's session (:func:`get_db`) runs on this same connection if the
+    request needs it too (the signed-in user, a page), so the request never holds two
+    connections, nor waits for a second one while it holds one. The connection is returned at
+    the end of the request."""
+    connection = g.get("_db_connection")
+    if connection is not None:
+        return connection
+    connection = get_engine().connect().execution_options(isolation_level="AUTOCOMMIT")
+    g._db_connection = connection
+    session: Session | None = g.get("_db_session")
+    if session is not None:
+        # The request already read through its session: that transaction ends here (a
+        # session that wrote must commit first), and the session goes on on this connection.
+        if session.info.get(WROTE) or session.new or session.dirty or session.deleted:
+            raise RuntimeError("autocommit_connection() in a request whose session wrote")
+        session.commit()
+        session.bind = connection
+    return connection

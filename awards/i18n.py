@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, request, session
+from flask import current_app, g, request, session
 from flask_babel import format_date as babel_format_date
 from flask_babel import format_datetime as babel_format_datetime
 from flask_babel import format_time as babel_format_time
@@ -18,12 +18,20 @@ def select_locale() -> str:
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
-    if current_user and getattr(current_user, "is_authenticated", False):
+    if _may_be_signed_in() and current_user and getattr(current_user, "is_authenticated", False):
         if current_user.preferred_language in languages:
             return current_user.preferred_language
     return best_language(request.accept_languages, languages) or current_app.config[
         "BABEL_DEFAULT_LOCALE"
     ]
+
+
+def _may_be_signed_in() -> bool:
+    """Whether the request can have a signed-in user: one already known to this request (an
+    API token's owner), a login in the session or a "keep me logged in" cookie. Without any,
+    there is no preference to read, and no user is loaded for nothing (a public vote)."""
+    return "_login_user" in g or "_user_id" in session or current_app.config.get(
+        "REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
 
 
 def best_language(accept, languages: list[str]) -> str | None:

@@ -12,6 +12,16 @@ _UNCHANGED_ONLY = "_awards_session_unchanged_only"
 
 
 class SessionInterface(SecureCookieSessionInterface):
+    def get_signing_serializer(self, app: Flask):
+        # Flask builds a new serializer for every request; it depends only on the keys, so
+        # one is kept per set of keys (a changed key gets its own).
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        cached = self.__dict__.get("_serializer")
+        if cached is None or cached[0] != keys:
+            cached = (keys, super().get_signing_serializer(app))
+            self._serializer = cached
+        return cached[1]
+
     def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
         if g.get(_UNCHANGED_ONLY):
             return session.modified

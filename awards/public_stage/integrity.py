@@ -22,9 +22,12 @@ DISPOSABLE_EMAIL = "disposable_email"
 BURST = "burst"
 
 
+@lru_cache(maxsize=8192)
 def network_of(ip: str) -> str:
     """The /24 (IPv4) or /48 (IPv6) network of an address: one household, office or small
-    provider pool shares it, so it is the unit for network limits and burst detection."""
+    provider pool shares it, so it is the unit for network limits and burst detection.
+    Remembered per process: a vote asks for it three times, and parsing an address costs
+    more than the lookup."""
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
@@ -69,9 +72,16 @@ def _burst_statements():
 _BURST: list = []
 
 
-def flag_burst(conn: Connection, *, stage_id: int, network: str, now: datetime) -> bool:
+def burst_window() -> timedelta:
+    return timedelta(seconds=int(current_app.config["PUBLIC_VOTE_BURST_SECONDS"]))
+
+
+def flag_burst(conn: Connection, *, stage_id: int, network: str, now: datetime,
+               count: int | None = None) -> bool:
     """After a vote is written: too many votes from one network within the window flag every
     vote of that window from that network, since any of them may belong to the burst.
+    ``count``: the votes of the window from the network, this one included, when the caller
+    already has it (the first vote's INSERT returns it); else counted here.
 
     One indexed count per vote; the flagging UPDATE runs only when a burst is found, and
     touches only the votes not flagged yet: once a burst is found, the votes before this one
@@ -79,14 +89,15 @@ def flag_burst(conn: Connection, *, stage_id: int, network: str, now: datetime) 
     request, not the whole window again. A vote flagged earlier for another reason is already
     in the review list and keeps its first reason."""
     limit = int(current_app.config["PUBLIC_VOTE_BURST_COUNT"])
-    window = timedelta(seconds=int(current_app.config["PUBLIC_VOTE_BURST_SECONDS"]))
     if limit <= 0 or not network:
         return False
     if not _BURST:
         _BURST.extend(_burst_statements())
-    count, flag = _BURST
-    params = {"b_stage": stage_id, "b_network": network, "b_since": now - window}
-    if (conn.execute(count, params).scalar() or 0) <= limit:
+    count_statement, flag = _BURST
+    params = {"b_stage": stage_id, "b_network": network, "b_since": now - burst_window()}
+    if count is None:
+        count = conn.execute(count_statement, params).scalar() or 0
+    if count <= limit:
         return False
     conn.execute(flag, params)
     return True

@@ -16,7 +16,20 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, delete, func, insert, null, select, update
+from sqlalchemy import (
+    JSON,
+    and_,
+    bindparam,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    literal_column,
+    null,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
@@ -477,6 +490,87 @@ def ballot_for(conn: Connection, *, slug: str, reference: str, voter_id: object
         return None
     return Ballot(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]), row[8],
                   row[9], row[10], row[11], row[12])
+
+
+def _first_vote_statement():
+    """INSERT … SELECT of a first vote, which inserts a row only when every rule of a plain
+    vote holds: the call is public (not a draft), its stage is a vote and open at ``now``, the
+    entry takes part, the voter has verified their address. It returns the new vote's id, the
+    voter's e-mail domain and how many other votes of the window came from the same network
+    (the new row excluded, whether or not the database shows it to the subquery)."""
+    votes = PublicVote.__table__
+    recent = votes.alias("recent")
+    nomination = and_(Nomination.call_id == Call.id,
+                      Nomination.reference == bindparam("reference"))
+    rows = (
+        select(PublicStage.id, StageEntry.category_id, Voter.id, StageEntry.nomination_id,
+               bindparam("now", type_=PublicVote.cast_at.type), null(), bindparam("ip"),
+               bindparam("network"), false(), bindparam("reasons", type_=JSON), null(),
+               null(), literal(""))
+        .select_from(Call)
+        .join(PublicStage, PublicStage.call_id == Call.id)
+        .join(Nomination, nomination)
+        .join(StageEntry, and_(StageEntry.stage_id == PublicStage.id,
+                               StageEntry.nomination_id == Nomination.id))
+        .join(Voter, and_(Voter.id == bindparam("voter_id"), Voter.verified_at.is_not(None)))
+        .where(Call.slug == bindparam("slug"), Call.status != CallStatus.DRAFT,
+               PublicStage.kind == StageKind.VOTE, PublicStage.closed_at.is_(None),
+               PublicStage.opens_at <= bindparam("now"), PublicStage.closes_at > bindparam("now"))
+    )
+    # The new row's columns, written out with the table's name: SQLite leaves the table name
+    # off the columns of a RETURNING clause, which would make them the subqueries' own.
+    def new(column: str):
+        return literal_column(f"{votes.name}.{column}")
+
+    domain = select(Voter.email_domain).where(Voter.id == new("voter_id")).scalar_subquery()
+    others = (select(func.count()).select_from(recent)
+              .where(recent.c.stage_id == new("stage_id"), recent.c.network == new("network"),
+                     recent.c.cast_at >= bindparam("since", type_=PublicVote.cast_at.type),
+                     recent.c.id != new("id"))
+              .scalar_subquery())
+    return (insert(votes)
+            .from_select(["stage_id", "category_id", "voter_id", "nomination_id", "cast_at",
+                          "changed_at", "ip", "network", "flagged", "flag_reasons",
+                          "annulled_at", "annulled_by_id", "annul_reason"], rows)
+            .returning(votes.c.id, votes.c.stage_id, domain, others))
+
+
+_FIRST_VOTE: list = []
+
+
+def cast_first_vote(conn: Connection, *, slug: str, reference: str, voter_id: object, ip: str,
+                    now: datetime) -> bool:
+    """The busiest case of the vote in one statement: a verified voter's first vote in the
+    category, for an entry of an open vote. True when it was cast (then flagged as
+    :func:`cast_vote` would flag it); False when anything else holds (no such entry, a stage
+    not open, an unverified voter, a vote already in the category), and nothing was written:
+    :func:`ballot_for` and :func:`cast_vote` then find out which, and answer it."""
+    if not isinstance(voter_id, int) or isinstance(voter_id, bool):
+        return False
+    if not _FIRST_VOTE:
+        _FIRST_VOTE.append(_first_vote_statement())
+    network = integrity.network_of(ip)
+    try:
+        row = conn.execute(_FIRST_VOTE[0], {
+            "slug": slug, "reference": reference, "voter_id": voter_id, "now": now,
+            "ip": ip[:45], "network": network, "reasons": [],
+            "since": now - integrity.burst_window()}).first()
+    except IntegrityError:
+        return False
+    if row is None:
+        return False
+    vote_id, stage_id, domain, others = row
+    reasons = integrity.reasons_for_new_vote(voter_domain=domain or "")
+    if reasons:
+        conn.execute(_FLAG_VOTE, {"vote_id": vote_id, "reasons": reasons})
+    integrity.flag_burst(conn, stage_id=stage_id, network=network, now=now,
+                         count=(others or 0) + 1)
+    return True
+
+
+_FLAG_VOTE = (update(PublicVote.__table__)
+              .where(PublicVote.__table__.c.id == bindparam("vote_id"))
+              .values(flagged=True, flag_reasons=bindparam("reasons", type_=JSON)))
 
 
 def check_ballot_open(ballot: Ballot, now: datetime) -> None:

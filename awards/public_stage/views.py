@@ -31,7 +31,7 @@ from werkzeug.exceptions import TooManyRequests
 from awards import metrics
 from awards.cache import public_page
 from awards.calls.models import Call
-from awards.db import get_db, utcnow
+from awards.db import autocommit_connection, get_db, utcnow
 from awards.enums import CallStatus, StageKind
 from awards.extensions import hit_all, limiter
 from awards.forms import CSRFOnlyForm, csrf_token_valid
@@ -216,17 +216,6 @@ def _vote_limit_refusal():
     raise TooManyRequests(retry_after=int(seconds))
 
 
-def _request_connection():
-    """The request's one database connection, in autocommit mode. The vote's statements each
-    commit by themselves, and whatever else the request reads (the signed-in user, a refusal's
-    page) goes through the same session and so the same connection: a request never waits
-    for a second connection while it holds one, however many arrive at once."""
-    db = get_db()
-    if db.in_transaction():
-        db.commit()  # nothing but reads so far; taken again below in autocommit mode
-    return db.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-
-
 def _vote_message(outcome: str) -> str:
     if outcome == "cast":
         return _("Thank you! Your vote is counted.")
@@ -235,18 +224,48 @@ def _vote_message(outcome: str) -> str:
     return _("You have already voted for this entry. Your vote is counted once.")
 
 
+@limiter.request_filter
+def _vote_counts_its_own_limits() -> bool:
+    """Flask-Limiter's before-request hook has nothing to count on the vote (its limits are
+    counted in ``_vote_limit_refusal``); told so, it stops before resolving the route's
+    limits, a tenth of the vote's time."""
+    return request.endpoint == "public_stage.vote"
+
+
 @bp.post("/<slug>/<reference>/vote")
 def vote(slug: str, reference: str):
-    """One lookup and ``services.cast_vote`` on the request's connection in autocommit mode:
-    the unique constraint (stage, category, voter) turns a second vote into "unchanged" or a
-    move, whatever the double clicks, tabs or parallel requests."""
+    """On the request's one connection, in autocommit mode
+    (``awards.db.autocommit_connection``): a first vote in the category is one statement
+    (``services.cast_first_vote``); anything else (a repeat, a change, a refusal) is found out
+    and answered by ``_vote_otherwise``. The unique constraint (stage, category, voter) makes
+    a vote count once whatever the double clicks, tabs or parallel requests, and whatever
+    else the request reads uses the same connection."""
     now = utcnow()
     send_cookie_only_if_changed()
     if (refusal := _vote_limit_refusal()) is not None:
         return refusal
-    conn = _request_connection()
-    ballot = services.ballot_for(conn, slug=slug, reference=reference,
-                                 voter_id=session.get(voters.SESSION_KEY))
+    conn = autocommit_connection()
+    voter_id = session.get(voters.SESSION_KEY)
+    csrf_valid = csrf_token_valid(request.form.get("csrf_token"))
+    if csrf_valid and services.cast_first_vote(conn, slug=slug, reference=reference,
+                                               voter_id=voter_id, ip=_client_ip(), now=now):
+        outcome = "cast"
+    else:
+        outcome, response = _vote_otherwise(conn, slug, reference, voter_id=voter_id,
+                                            csrf_valid=csrf_valid, now=now)
+        if response is not None:
+            return response
+    metrics.vote_outcome(outcome)
+    message = _vote_message(outcome)
+    if _wants_json():
+        return jsonify({"ok": True, "outcome": outcome, "message": message}), 200
+    flash(message, "success")
+    return redirect(url_for(".entry", slug=slug, reference=reference), 303)
+
+
+def _vote_otherwise(conn, slug: str, reference: str, *, voter_id, csrf_valid: bool, now):
+    """The vote that was not a plain first vote: (outcome, None), or (None, the refusal)."""
+    ballot = services.ballot_for(conn, slug=slug, reference=reference, voter_id=voter_id)
     if ballot is None:
         abort(404)
     # The same rule as _stage_or_404, on the row already read.
@@ -254,27 +273,22 @@ def vote(slug: str, reference: str):
             (ballot.call_status == CallStatus.DRAFT or now < ballot.opens_at)
             and not is_admin(current_user)):
         abort(404)
-    if not csrf_token_valid(request.form.get("csrf_token")):
-        return _refuse(_("The form expired. Reload the page and try again."), 400, call=ballot)
+    if not csrf_valid:
+        return None, _refuse(_("The form expired. Reload the page and try again."), 400,
+                             call=ballot)
     if ballot.entry_id is None:
-        return _refuse(_("This entry does not take part in the public vote."), 404,
-                       call=ballot)
-    entry_url = url_for(".entry", slug=slug, reference=reference)
+        return None, _refuse(_("This entry does not take part in the public vote."), 404,
+                             call=ballot)
     if ballot.voter_id is None:
         if _wants_json():
-            return _refuse(_("Confirm your e-mail address to vote."), 401, call=ballot)
+            return None, _refuse(_("Confirm your e-mail address to vote."), 401, call=ballot)
         flash(_("Confirm your e-mail address to vote."), "warning")
-        return redirect(url_for(".verify", slug=slug, next=entry_url), 303)
+        return None, redirect(url_for(".verify", slug=slug, next=url_for(
+            ".entry", slug=slug, reference=reference)), 303)
     try:
-        outcome = services.cast_vote(conn, ballot, ip=_client_ip(), now=now)
+        return services.cast_vote(conn, ballot, ip=_client_ip(), now=now), None
     except services.StageError as refusal:
-        return _refuse(refusal.message, refusal.status, call=ballot, entry=ballot)
-    metrics.vote_outcome(outcome)
-    message = _vote_message(outcome)
-    if _wants_json():
-        return jsonify({"ok": True, "outcome": outcome, "message": message}), 200
-    flash(message, "success")
-    return redirect(entry_url, 303)
+        return None, _refuse(refusal.message, refusal.status, call=ballot, entry=ballot)
 
 
 # ---- e-mail verification --------------------------------------------------------------------
