@@ -120,6 +120,7 @@ def gallery():
             for w in category.get("winners", []):
                 items.append({
                     "call": call, "name": w["name"], "award": services.pick(w["award"], lang),
+                    "authors": [services.pick(a["name"], lang) for a in w.get("authors", [])],
                     "category": services.pick(category["name"], lang),
                     "photo": photo_url(call.slug, w.get("photo"), False),
                     "href": url_for("results.show", slug=call.slug, _anchor=w["anchor"]),

@@ -108,3 +108,15 @@ def test_the_nominating_organisation_gets_a_diploma_when_the_call_says_so(app):
 
     assert kinds[-1] == ("organisation", "Kazakhfilm")
     assert len(kinds) == 4
+
+
+def test_results_page_and_gallery_name_every_author(app, client, world):
+    client = english(client)
+    results_page = client.get(f"/results/{world.call_slug}").get_data(as_text=True)
+    gallery = client.get("/results/gallery").get_data(as_text=True)
+
+    for author in COLLECTIVE:
+        assert author["name_en"] in results_page
+    assert "<span class=\"muted\">(Director)</span>" in results_page
+    assert f"«{WORK}»" in results_page
+    assert "Aliya Nurlankyzy, Galym Seitov, Dauren Omirbek" in gallery
