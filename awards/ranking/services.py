@@ -494,7 +494,8 @@ def round_ranking(*, session: Session, round: Round, method: AggregationMethod |
         policy.require(viewer, policy.Action.SEE_RANKING, round, now=utcnow())
     method = AggregationMethod(method or call.aggregation_method)
     needs_scores = any(str(t).startswith("criterion:") for t in (call.tiebreak or ()))
-    data = load_round(session, round, with_scores=needs_scores, viewer=viewer)
+    data = load_round(session, round, with_scores=needs_scores, category_id=category_id,
+                      viewer=viewer)
     return rank_round(data, method=method, compare=compare, top_n=top_n,
                       category_id=category_id, stability=stability)
 

@@ -58,7 +58,7 @@ def materialised(result):
     return result
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(rounds(), st.sampled_from(METHODS), st.integers(0, 2), st.integers(0, 4))
 def test_fast_aggregation_equals_reference(data, method, trim, required):
     reviews, entries = data
@@ -78,7 +78,7 @@ TIE_BREAK_ORDERS = [
 ]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(rounds(), st.sampled_from(METHODS), st.sampled_from(TIE_BREAK_ORDERS), st.data())
 def test_fast_ranking_equals_reference(data, method, order, draw):
     reviews, entries = data
@@ -95,7 +95,7 @@ def test_fast_ranking_equals_reference(data, method, order, draw):
     assert result.left_to_jury == reference.left_to_jury
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(rounds(max_jurors=7, max_entries=10), st.integers(1, 4))
 def test_fast_agreement_equals_reference(data, min_overlap):
     reviews, _entries = data
@@ -118,7 +118,7 @@ def test_fast_kendalls_w_equals_reference_on_complete_designs(reviews):
     assert fast.kendalls_w(fast.Panel(reviews)) == agreement_report(reviews).kendall
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(rounds(), st.sampled_from(METHODS), st.integers(1, 3), st.integers(0, 2**16),
        st.integers(0, 2))
 def test_fast_bootstrap_equals_reference(data, method, top_n, seed, trim):
