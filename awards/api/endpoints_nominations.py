@@ -8,6 +8,7 @@ site; the API lists them."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import session as http_session
@@ -207,6 +208,8 @@ _EXPECTED = {
     FieldType.NUMBER: ((int, float, str), _l("Enter a number.")),
     FieldType.MULTIPLE_CHOICE: ((list,), _l("Give a list of option values.")),
     FieldType.CHECKBOX: ((bool,), _l("Give true or false.")),
+    FieldType.AUTHORS: ((list,), _l("Give a list of authors, each an object with name_kk, "
+                                    "name_ru, name_en, role and email.")),
 }
 _TEXT = ((str,), _l("Give a text value."))
 
@@ -222,6 +225,10 @@ def _as_formdata(definition, value: Any, field: str) -> list[str]:
         raise ApiProblem("validation-failed", errors=[field_error(field, message)])
     if definition.type == FieldType.CHECKBOX:
         return ["y"] if value else []
+    if definition.type == FieldType.AUTHORS:
+        if not all(isinstance(v, dict) for v in value):
+            raise ApiProblem("validation-failed", errors=[field_error(field, message)])
+        return [json.dumps(v, ensure_ascii=False) for v in value]
     if definition.type == FieldType.MULTIPLE_CHOICE:
         if not all(isinstance(v, str) for v in value):
             raise ApiProblem("validation-failed", errors=[field_error(field, message)])
@@ -237,8 +244,9 @@ def _stored_formdata(nomination, fields) -> MultiDict:
         if value is True:
             data.add(name, "y")
         elif isinstance(value, list):
-            for item in value:
-                data.add(name, str(item))
+            for item in value:  # an author is posted as JSON, as the API takes it
+                data.add(name, json.dumps(item, ensure_ascii=False) if isinstance(item, dict)
+                         else str(item))
         else:
             data.add(name, str(value))
     return data

@@ -67,9 +67,13 @@ NUM = {"type": "number"}
 BOOL = {"type": "boolean"}
 DATETIME = {"type": "string", "format": "date-time"}
 DATETIME_OR_NULL = nullable(DATETIME)
-ANSWER = {"description": "Text, number, ISO date, option value(s), true/false, or a list of "
-                         "attachment ids for a file question.",
-          "anyOf": [STR, NUM, BOOL, {"type": "array", "items": {"anyOf": [STR, INT]}},
+# One author of an authors question, in its order: a name in at least one language.
+AUTHOR_ROW = obj({"name_kk": STR, "name_ru": STR, "name_en": STR, "role": STR, "email": STR},
+                 optional=("name_kk", "name_ru", "name_en", "role", "email"))
+ANSWER = {"description": "Text, number, ISO date, option value(s), true/false, a list of "
+                         "attachment ids for a file question, or a list of authors (in order) "
+                         "for an authors question.",
+          "anyOf": [STR, NUM, BOOL, {"type": "array", "items": {"anyOf": [STR, INT, AUTHOR_ROW]}},
                     {"type": "null"}]}
 SHORT_TEXT = {"type": "string", "maxLength": 20000}
 
@@ -127,6 +131,11 @@ COMPONENTS: dict[str, Any] = {
                     "organisation_name": STR}),
     "Attachment": obj({"id": ID, "field": nullable(STR), "original_name": STR,
                        "content_type": STR, "size": INT}),
+    "Author": obj({"position": INT, "name": obj({"kk": STR, "ru": STR, "en": STR}),
+                   "role": STR, "email": STR,
+                   "consent": enum(["none", "pending", "given", "declined"])},
+                  description="An author of the work, as of the last submitted version, with "
+                              "their answer to the consent request."),
     "TimelineEntry": obj({"at": DATETIME, "kind": STR, "status": nullable(STR),
                           "reason": STR, "version": nullable(INT)}),
     "Nomination": obj({
@@ -135,6 +144,7 @@ COMPONENTS: dict[str, Any] = {
         "status": enum(NominationStatus), "nominee": ref("Nominee"),
         "answers": {"type": "object", "additionalProperties": ANSWER},
         "attachments": {"type": "array", "items": ref("Attachment")},
+        "authors": {"type": "array", "items": ref("Author")},
         "missing": {"type": "array", "items": STR,
                     "description": "What must still be filled in before submitting."},
         "editable": BOOL, "created_at": DATETIME, "updated_at": DATETIME,

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from awards.enums import FieldType
+from awards.nominations.authors import author_names, authors_of
 from awards.nominations.services import NOMINEE_COLUMNS
 
 LANGS = ("kk", "ru", "en")
@@ -116,6 +117,8 @@ def nomination(n, now: datetime) -> dict[str, Any]:
         "nominator_kind": n.nominator_kind.value, "status": n.status.value,
         "nominee": nominee(n), "answers": answers(n),
         "attachments": [attachment(a) for a in n.attachments],
+        "authors": [{"position": a.position, "name": author_names(a.row()), "role": a.role,
+                     "email": a.email, "consent": a.consent_state} for a in authors_of(n)],
         "missing": services.missing_fields(n) if editable else [],
         "editable": editable,
         "created_at": dt(n.created_at), "updated_at": dt(n.updated_at),
@@ -179,7 +182,9 @@ def juror_entry(nomination, round_, *, identity: bool) -> dict[str, Any]:
     from awards.redaction import neutral_names
 
     fields = question_fields(fields_for(nomination))
-    visible = [f for f in fields if identity or not f.is_identifying]
+    # Authors name people: hidden in a blind round whatever the question says (as the page).
+    visible = [f for f in fields
+               if identity or not (f.is_identifying or f.type == FieldType.AUTHORS)]
     keys = {f.key for f in visible if f.type != FieldType.FILE}
     file_ids = {f.id for f in visible if f.type == FieldType.FILE}
     files = [a for a in nomination.attachments if a.field_id in file_ids]
