@@ -111,7 +111,7 @@ def ranking_cli(call_ref: str, round_id: int | None, category_code: str | None,
         session=session, round=rnd, method=AggregationMethod(method) if method else None,
         category_id=category_id, stability=stability)
     if fmt == "csv":
-        header, rows = exports.ranking_table(ranking)
+        header, rows = exports.ranking_table(ranking, exports.authors_by_entry(session, ranking))
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(header)
         writer.writerows([exports.safe_cell(v) for v in row] for row in rows)

@@ -28,10 +28,30 @@ def _round(value: float | None, digits: int = 6) -> float | str:
     return "" if value is None else round(value, digits)
 
 
-def ranking_table(ranking: RoundRanking) -> tuple[list[str], list[list[object]]]:
+def authors_by_entry(session, ranking: RoundRanking) -> dict[int, str]:
+    """Each ranked entry's authors ("Name (role); ..."), read in one query."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from awards.nominations.authors import authors_line
+    from awards.nominations.models import Nomination
+
+    ids = [row.entry.id for category in ranking.categories for row in category.rows]
+    if not ids:
+        return {}
+    nominations = session.scalars(select(Nomination).where(Nomination.id.in_(ids))
+                                  .options(selectinload(Nomination.authors)))
+    return {n.id: authors_line(n) for n in nominations if n.authors}
+
+
+def ranking_table(ranking: RoundRanking, authors: Mapping[int, str] | None = None
+                  ) -> tuple[list[str], list[list[object]]]:
+    """``authors``: each entry's authors by id (``authors_by_entry``), in a column of their
+    own."""
     compare = ranking.compare_method is not None
+    authors = authors or {}
     header = ["category", "rank", "score_rank", "tied", "left_to_jury", "entry", "nominee",
-              "organisation", "method", "score", "reviews", "required", "complete",
+              "organisation", "authors", "method", "score", "reviews", "required", "complete",
               "top_n_probability", "too_close_to_call"]
     if compare:
         header += ["compare_method", "compare_rank", "compare_score", "rank_change"]
@@ -46,7 +66,8 @@ def ranking_table(ranking: RoundRanking) -> tuple[list[str], list[list[object]]]
                 r.score_rank if r.score_rank is not None else "",
                 "=" if r.score_tied else "", "yes" if r.tied else "",
                 row.entry.label, row.entry.nominee_name, row.entry.organisation_name,
-                ranking.method.value, _round(r.score), row.result.review_count, required,
+                authors.get(row.entry.id, ""), ranking.method.value, _round(r.score),
+                row.result.review_count, required,
                 "yes" if row.result.complete else "no",
                 _round(stab.probability, 3) if stab else "",
                 "yes" if stab and stab.too_close_to_call else "",

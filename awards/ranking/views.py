@@ -600,7 +600,7 @@ def export(round_id: int, fmt: str):
         method, compare, top = _method_args(rnd.call)
         ranking = services.round_ranking(session=db, round=rnd, method=method, compare=compare,
                                          top_n=top, viewer=viewer())
-        header, rows = exports.ranking_table(ranking)
+        header, rows = exports.ranking_table(ranking, exports.authors_by_entry(db, ranking))
         name = exports.export_filename(ranking, what, fmt, method.value)
     elif what == "scores":
         data = services.load_round(db, rnd, viewer=viewer())

@@ -88,3 +88,28 @@ def test_juror_sees_the_authors_unless_the_round_is_blind(client, app, blind):
         assert (author["name_en"] in page) is not blind
         assert (author["name_en"] in str(api)) is not blind
     assert ("Galym Seitov (Director)" in page) is not blind
+
+
+def test_ranking_export_lists_each_entrys_authors(app, client):
+    import csv
+    import io
+
+    from tests.conftest import login
+    from tests.ranking_factories import scored_round
+
+    def build(s):
+        world = scored_round(s)
+        field = authors_question(s, s.get(Call, world.call_id), required=False)
+        give_authors(s, s.get(Nomination, world.entries["B"]), field)
+        return world
+
+    world = arrange(app, build)
+    login(english(client), world.admin_email)
+    export = client.get(f"/admin/ranking/rounds/{world.round_id}/export.csv?what=ranking"
+                        "&method=mean")
+    rows = {r["entry"]: r for r in csv.DictReader(
+        io.StringIO(export.get_data(as_text=True).lstrip("\ufeff")))}
+
+    assert rows[world.refs["B"]]["authors"] == (
+        "Aliya Nurlankyzy (Author); Galym Seitov (Director); Dauren Omirbek (Composer)")
+    assert rows[world.refs["A"]]["authors"] == ""
