@@ -74,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     from awards.audit_feed import bp as audit_bp
     from awards.auth.views import bp as auth_bp
     from awards.calls.views import bp as calls_bp
+    from awards.commission.admin_views import bp as commission_admin_bp
     from awards.commission.views import bp as commission_bp
     from awards.jury.admin_views import bp as jury_admin_bp
     from awards.jury.views import bp as jury_bp
@@ -93,7 +94,7 @@ def register_blueprints(app: Flask) -> None:
                       screening_bp, jury_admin_bp, ranking_bp, results_bp, results_admin_bp,
                       announcements_bp, announcements_admin_bp, public_stage_bp,
                       public_stage_admin_bp, api_bp, certificates_bp, api_tokens_bp, audit_bp,
-                      commission_bp, authors_bp):
+                      commission_bp, commission_admin_bp, authors_bp):
         app.register_blueprint(blueprint)
 
 

@@ -320,6 +320,7 @@ RELATED = [
     ("screening.list", _l("Screening")),
     ("public_stage_admin.stage", _l("Public stage")),
     ("jury_admin.rounds", _l("Jury and rounds")),
+    ("commission_admin.rounds", _l("Commission")),
     ("results_admin.overview", _l("Results")),
 ]
 

@@ -227,12 +227,7 @@ def create_round(*, session: Session, actor, call: Call, panel_id: int,
 
 def configure(*, session: Session, actor, round: Round, values: Mapping[str, Any]) -> BallotBox:
     """Set how the commission votes; only before the ballot opens."""
-    _require(session, actor, policy.Action.SET_UP_ROUND, round)
-    if not is_commission_round(round):
-        raise NotAllowed(policy.Decision(False, _l("Not found."), 404))
-    if RoundStatus(round.status) != RoundStatus.DRAFT:
-        raise CommissionError(_l("The ballot has been opened: its rules can no longer "
-                                 "change."))
+    _require(session, actor, policy.Action.COMMISSION_CONFIGURE, round)
     _check_values(values)
     box = box_of(session, round)
     if box is None:
@@ -259,8 +254,11 @@ def open_ballot(*, session: Session, actor, round: Round) -> BallotBox:
     _require(session, actor, policy.Action.COMMISSION_RUN, round)
     if RoundStatus(round.status) != RoundStatus.DRAFT:
         raise CommissionError(_l("The ballot can be opened only once."))
-    box = box_of(session, round) or configure(session=session, actor=actor, round=round,
-                                              values={})
+    box = box_of(session, round)
+    if box is None:  # a round of the older kind, never configured: the default rules
+        box = BallotBox(round_id=round.id)
+        session.add(box)
+        session.flush()
     members = active_members(session, round)
     if not members:
         raise CommissionError(_l("The commission has no members who accepted their seat."))

@@ -183,6 +183,7 @@ class Action(StrEnum):
     COMMISSION_RUN = "commission_run"
     COMMISSION_SEE_COUNT = "commission_see_count"
     COMMISSION_SEE_BALLOTS = "commission_see_ballots"
+    COMMISSION_CONFIGURE = "commission_configure"  # its rules and members, before it opens
 
 
 @dataclass
@@ -325,6 +326,9 @@ ballot_open_now = Rule("ballot_open_now", lambda c: c.round.is_open_at(c.now),
                        _l("The ballot is not open now."), 409)
 ballot_closed = Rule("ballot_closed", lambda c: c.round.status == RoundStatus.CLOSED,
                      _l("Nobody sees any count before the ballot is closed."), 403)
+ballot_not_opened = Rule("ballot_not_opened", lambda c: c.round.status == RoundStatus.DRAFT,
+                         _l("The ballot has been opened: its rules and its members can no "
+                            "longer change."), 409)
 _member = signed_in & commission_round & sits_on_panel
 _chair = is_admin | (signed_in & commission_round & chairs_panel)
 
@@ -370,6 +374,7 @@ RULES: dict[Action, Rule] = {
         JUDGING_PHASES, _l("The commission votes while the call is in its judging phase.")),
     Action.COMMISSION_SEE_COUNT: commission_round & _chair & ballot_closed,
     Action.COMMISSION_SEE_BALLOTS: commission_round & (is_admin | _member) & ballot_closed,
+    Action.COMMISSION_CONFIGURE: is_admin & commission_round & not_frozen & ballot_not_opened,
 }
 
 

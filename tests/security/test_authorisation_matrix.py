@@ -397,6 +397,14 @@ MATRIX: dict[tuple[str, str], Entry] = {
                             ("POST", "close_ballot"), ("POST", "apply_outcome"),
                             ("GET", "ballots_json"), ("GET", "ballots_csv"),
                             ("GET", "protocol"))},
+    ("GET", "commission_admin.rounds"): Entry(ADMIN_ONLY, JURY_CALL),
+    ("GET", "commission_admin.round_new"): Entry(ADMIN_ONLY, JURY_CALL),
+    ("POST", "commission_admin.round_new"): Entry(ADMIN_ONLY, JURY_CALL),
+    **{(method, f"commission_admin.{name}"): Entry(row(403, visitor=LOGIN, admin=404), ROUND)
+       for method, name in (("GET", "round_view"), ("POST", "round_view"),
+                            ("POST", "member_invite"))},
+    ("POST", "commission_admin.member_chair"): Entry(
+        row(403, visitor=LOGIN, admin=404), p(round_id="round_id", member_id="spare_member_id")),
     # ---- the JSON API ----
     ("GET", "api.index"): Entry(API_PUBLIC),
     ("GET", "api.docs"): Entry(API_PUBLIC),
