@@ -15,17 +15,13 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, event, func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, insert, select
 
-from awards import create_app
 from awards.auth.models import User
 from awards.auth.services import hash_password
 from awards.calls.models import Call, Category, Programme
@@ -48,8 +44,9 @@ from awards.jury.models import (
     RoundEntry,
     jury_member_categories,
 )
-from awards.migrate import upgrade
 from awards.nominations.models import Nomination
+from bench.common import StatementCounter as Counter
+from bench.common import bench_app, engine_of, throwaway_database
 
 ENTRIES, JURORS, K = 5000, 60, 3
 PASSWORD = "bench-password-123"
@@ -106,34 +103,13 @@ def build(session) -> int:
     return rnd.id
 
 
-class Counter:
-    def __init__(self, engine):
-        self.engine, self.n = engine, 0
-
-    def __enter__(self):
-        self.n = 0
-        event.listen(self.engine, "before_cursor_execute", self._count)
-        self.started = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc):
-        self.elapsed = time.perf_counter() - self.started
-        event.remove(self.engine, "before_cursor_execute", self._count)
-
-    def _count(self, *_args):
-        self.n += 1
-
-
 def report(label: str, c: Counter) -> None:
     print(f"  {label:<46} {c.elapsed * 1000:9.1f} ms  {c.n:4d} statements")
 
 
 def run(url: str) -> None:
-    upgrade(url)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True,
-                      "RATELIMIT_ENABLED": False, "RATELIMIT_STORAGE_URI": "memory://",
-                      "INSTANCE_PATH": tempfile.mkdtemp(prefix="awards-bench-")})
-    engine = app.extensions["awards_db"]["engine"]
+    app = bench_app(url)
+    engine = engine_of(app)
     print(f"database: {engine.dialect.name}; {ENTRIES} entries x {K} reviews, {JURORS} jurors")
     with app.app_context():
         session = get_db()
@@ -192,23 +168,8 @@ def main() -> None:
                         help="a PostgreSQL server URL (a throw-away database is created on it); "
                              "default: a temporary SQLite file")
     args = parser.parse_args()
-    if not args.database_url:
-        with tempfile.TemporaryDirectory() as tmp:
-            run(f"sqlite:///{tmp}/bench.db")
-        return
-    server = make_url(args.database_url)
-    name = f"awards_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        run(server.set(database=name).render_as_string(hide_password=False))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE datname = :n"), {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with throwaway_database(args.database_url) as url:
+        run(url)
 
 
 if __name__ == "__main__":

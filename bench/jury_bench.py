@@ -21,22 +21,18 @@ import argparse
 import re
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask import Flask
-from sqlalchemy import create_engine, event, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, insert, select
 
-from awards import create_app
 from awards.db import get_db, utcnow
 from awards.enums import ReviewStatus
 from awards.jury.models import Criterion, Review, Score
-from awards.migrate import upgrade
+from bench.common import bench_app, throwaway_database
 from bench.load import seed
 
 ENTRIES, JURORS = 5000, 60
@@ -98,11 +94,7 @@ def statements(app, client, url: str) -> int:
 
 
 def run(url: str, requests: int, rounds: int) -> None:
-    upgrade(url)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "ENV": "testing",
-                      "RATELIMIT_ENABLED": False, "RATELIMIT_STORAGE_URI": "memory://",
-                      "CACHE_URL": "null://",
-                      "INSTANCE_PATH": tempfile.mkdtemp(prefix="awards-jury-bench-")})
+    app = bench_app(url, TESTING=False)
     started = time.perf_counter()
     with app.app_context():
         session = get_db()
@@ -159,24 +151,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    if not args.database_url:
-        with tempfile.TemporaryDirectory() as tmp:
-            run(f"sqlite:///{tmp}/bench.db", args.requests, args.rounds)
-        return
-    server = make_url(args.database_url)
-    name = f"awards_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        run(server.set(database=name).render_as_string(hide_password=False), args.requests,
-            args.rounds)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE datname = :n"), {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with throwaway_database(args.database_url) as url:
+        run(url, args.requests, args.rounds)
 
 
 if __name__ == "__main__":

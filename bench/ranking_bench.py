@@ -22,17 +22,11 @@ import argparse
 import os
 import re
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, event, insert, text
-from sqlalchemy.engine import make_url
-
-from awards import create_app
 from awards.auth.models import User
 from awards.auth.services import hash_password
 from awards.calls.models import Call, Category, Programme
@@ -60,18 +54,13 @@ from awards.jury.models import (
     Rubric,
     Score,
 )
-from awards.migrate import upgrade
 from awards.nominations.models import Nomination
 from awards.ranking import services
+from bench.common import StatementCounter as Counter
+from bench.common import bench_app, engine_of, insert_rows, throwaway_database
 
 ENTRIES, REVIEWS, CRITERIA, CATEGORIES, JURORS_PER_CATEGORY = 10_000, 5, 8, 5, 20
 PASSWORD = "bench-password-123"
-CHUNK = 20_000
-
-
-def _insert(session, model, rows):
-    for start in range(0, len(rows), CHUNK):
-        session.execute(insert(model), rows[start:start + CHUNK])
 
 
 def build(session) -> int:
@@ -96,7 +85,7 @@ def build(session) -> int:
     session.add_all([admin, applicant])
     session.flush()
     jurors = CATEGORIES * JURORS_PER_CATEGORY
-    _insert(session, User, [
+    insert_rows(session, User, [
         {"email": f"juror{j}@bench.local", "password_hash": "x", "full_name": f"Juror {j}",
          "email_verified_at": now} for j in range(jurors)])
     juror_ids = [u.id for u in session.query(User).filter(User.email.like("juror%"))
@@ -104,20 +93,20 @@ def build(session) -> int:
     panel = Panel(call_id=call.id, name="Bench panel")
     session.add(panel)
     session.flush()
-    _insert(session, JuryMember, [
+    insert_rows(session, JuryMember, [
         {"panel_id": panel.id, "user_id": uid, "email": f"juror{j}@bench.local",
          "status": JurorStatus.ACTIVE, "accepted_at": now} for j, uid in enumerate(juror_ids)])
     rnd = Round(call_id=call.id, position=1, name_en="Bench round", panel_id=panel.id,
                 rubric_id=rubric.id, status=RoundStatus.CLOSED, reviews_per_entry=REVIEWS)
     session.add(rnd)
     session.flush()
-    _insert(session, Nomination, [
+    insert_rows(session, Nomination, [
         {"id": i + 1, "call_id": call.id, "category_id": cats[i % CATEGORIES],
          "applicant_id": applicant.id, "nominator_kind": NominatorKind.SELF,
          "status": NominationStatus.ELIGIBLE, "reference": f"BEN-2026-{i + 1:05d}",
          "nominee_name": f"Nominee {i}", "submitted_at": now, "version_id": 1}
         for i in range(ENTRIES)])
-    _insert(session, RoundEntry, [{"round_id": rnd.id, "nomination_id": i + 1}
+    insert_rows(session, RoundEntry, [{"round_id": rnd.id, "nomination_id": i + 1}
                                   for i in range(ENTRIES)])
     weights = [c.weight for c in rubric.criteria]
     criterion_ids = [c.id for c in rubric.criteria]
@@ -138,9 +127,9 @@ def build(session) -> int:
                             "total": sum(w * v for w, v in zip(weights, values, strict=True))})
             scores.extend({"review_id": aid, "criterion_id": cid, "value": v, "comment": ""}
                           for cid, v in zip(criterion_ids, values, strict=True))
-    _insert(session, Assignment, assignments)
-    _insert(session, Review, reviews)
-    _insert(session, Score, scores)
+    insert_rows(session, Assignment, assignments)
+    insert_rows(session, Review, reviews)
+    insert_rows(session, Score, scores)
     return rnd.id
 
 
@@ -159,26 +148,6 @@ def reference_rank_round(data, method) -> None:
         agreement_report([r for r in reviews if r.submitted and r.total is not None])
 
 
-class Counter:
-    def __init__(self, engine):
-        self.engine, self.n = engine, 0
-
-    def __enter__(self):
-        self.n = 0
-        event.listen(self.engine, "before_cursor_execute", self._count)
-        self.started = time.perf_counter()
-        self.cpu_started = time.process_time()
-        return self
-
-    def __exit__(self, *exc):
-        self.elapsed = time.perf_counter() - self.started
-        self.cpu = time.process_time() - self.cpu_started
-        event.remove(self.engine, "before_cursor_execute", self._count)
-
-    def _count(self, *_args):
-        self.n += 1
-
-
 def report(label: str, c: Counter, base: float | None = None) -> None:
     ratio = f"  x{c.elapsed / base:5.1f}" if base else ""
     print(f"  {label:<52} {c.elapsed * 1000:9.1f} ms {c.cpu * 1000:9.1f} ms cpu "
@@ -186,11 +155,8 @@ def report(label: str, c: Counter, base: float | None = None) -> None:
 
 
 def run(url: str) -> None:
-    upgrade(url)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True,
-                      "RATELIMIT_ENABLED": False, "RATELIMIT_STORAGE_URI": "memory://",
-                      "INSTANCE_PATH": tempfile.mkdtemp(prefix="awards-bench-")})
-    engine = app.extensions["awards_db"]["engine"]
+    app = bench_app(url)
+    engine = engine_of(app)
     print(f"database: {engine.dialect.name}; {ENTRIES} entries x {REVIEWS} reviews x "
           f"{CRITERIA} criteria, {CATEGORIES} categories; load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -268,23 +234,8 @@ def main() -> None:
                         help="a PostgreSQL server URL (a throw-away database is created on it); "
                              "default: a temporary SQLite file")
     args = parser.parse_args()
-    if not args.database_url:
-        with tempfile.TemporaryDirectory() as tmp:
-            run(f"sqlite:///{tmp}/bench.db")
-        return
-    server = make_url(args.database_url)
-    name = f"awards_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        run(server.set(database=name).render_as_string(hide_password=False))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE datname = :n"), {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with throwaway_database(args.database_url) as url:
+        run(url)
 
 
 if __name__ == "__main__":

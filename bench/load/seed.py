@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from awards.auth.models import User
@@ -31,10 +31,10 @@ from awards.enums import (
 )
 from awards.jury.models import Assignment, Criterion, JuryMember, Panel, Round, RoundEntry, Rubric
 from awards.nominations.models import Answer, Nomination, ReferenceCounter
+from bench.common import insert_rows
 
 PASSWORD = "bench-password-123"
 REVIEWS_PER_ENTRY = 3
-CHUNK = 10_000
 CATEGORIES = (
     ("social", "Social helper", "Социальный помощник", "Әлеуметтік көмекші"),
     ("ecology", "Environment", "Экология", "Экология"),
@@ -70,11 +70,6 @@ class World:
     programme_id: int = 0
     admin_id: int = 0
     crowd: list[int] = field(default_factory=list)
-
-
-def _insert(session: Session, model, rows: list[dict]) -> None:
-    for start in range(0, len(rows), CHUNK):
-        session.execute(insert(model), rows[start:start + CHUNK])
 
 
 def add_call(session: Session, programme: Programme, *, slug: str, prefix: str, year: int,
@@ -117,7 +112,7 @@ def add_call(session: Session, programme: Programme, *, slug: str, prefix: str, 
 def add_entries(session: Session, call: Call, *, count: int, status: NominationStatus,
                 applicant_ids: list[int], now) -> list[int]:
     cats = [c.id for c in call.categories]
-    _insert(session, Nomination, [
+    insert_rows(session, Nomination, [
         {"call_id": call.id, "category_id": cats[i % len(cats)],
          "applicant_id": applicant_ids[i % len(applicant_ids)],
          "nominator_kind": NominatorKind.SELF, "status": status,
@@ -138,13 +133,13 @@ def add_entries(session: Session, call: Call, *, count: int, status: NominationS
              "value": REGIONS[n % len(REGIONS)]},
             {"nomination_id": nomination_id, "field_id": by_key["truthful"], "value": True},
         ]
-    _insert(session, Answer, answers)
+    insert_rows(session, Answer, answers)
     return ids
 
 
 def add_accounts(session: Session, prefix: str, count: int, password_hash: str,
                  now) -> list[int]:
-    _insert(session, User, [
+    insert_rows(session, User, [
         {"email": f"{prefix}{i}@bench.local", "password_hash": password_hash,
          "full_name": f"{prefix.title()} {i}", "preferred_language": "en",
          "email_verified_at": now} for i in range(count)])
@@ -238,7 +233,7 @@ def build(session: Session, *, entries: int, jurors: int, applicants: int,
     panel = Panel(call_id=judging_call.id, name="Main panel")
     session.add_all([rubric, panel])
     session.flush()
-    _insert(session, JuryMember, [
+    insert_rows(session, JuryMember, [
         {"panel_id": panel.id, "user_id": uid, "email": f"juror{j}@bench.local",
          "status": JurorStatus.ACTIVE, "accepted_at": now} for j, uid in enumerate(juror_ids)])
     rnd = Round(call_id=judging_call.id, position=1, name_en="Long list",
@@ -248,7 +243,7 @@ def build(session: Session, *, entries: int, jurors: int, applicants: int,
                 reviews_per_entry=REVIEWS_PER_ENTRY)
     session.add(rnd)
     session.flush()
-    _insert(session, RoundEntry, [{"round_id": rnd.id, "nomination_id": n} for n in judged])
+    insert_rows(session, RoundEntry, [{"round_id": rnd.id, "nomination_id": n} for n in judged])
     spread = max(1, jurors // REVIEWS_PER_ENTRY)
     rows = []
     for i, nomination_id in enumerate(judged):
@@ -257,7 +252,7 @@ def build(session: Session, *, entries: int, jurors: int, applicants: int,
                          "juror_id": juror_ids[(i + k * spread) % jurors],
                          "status": AssignmentStatus.ACTIVE, "assigned_at": now,
                          "recusal_reason": ""})
-    _insert(session, Assignment, rows)
+    insert_rows(session, Assignment, rows)
     by_juror: dict[int, list[int]] = {uid: [] for uid in juror_ids}
     for assignment_id, juror_id in session.execute(
             select(Assignment.id, Assignment.juror_id).where(Assignment.round_id == rnd.id)
