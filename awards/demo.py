@@ -67,10 +67,12 @@ def seed_demo(session: Session) -> bool:
     session.flush()
     from awards.announcements import demo as announcements_demo
     from awards.commission import demo as commission_demo
+    from awards.nominations import authors_demo
     from awards.public_stage import demo as public_stage_demo
     from awards.results import demo as results_demo
 
-    for feature in (results_demo, announcements_demo, public_stage_demo, commission_demo):
+    for feature in (results_demo, announcements_demo, public_stage_demo, commission_demo,
+                    authors_demo):
         created = feature.seed(session) or created
         session.flush()
     return created

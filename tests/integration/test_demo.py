@@ -32,7 +32,7 @@ def test_seed_demo_twice_creates_the_data_once(db):
     # The two demo calls, last year's edition with published results, a small call in its
     # public vote, and the Abai prize's final stage with its commission of nine.
     assert first == {"User": 16, "Programme": 2, "Call": 5, "Category": 29, "AwardLevel": 45,
-                     "FormField": 18, "Round": 3, "JuryMember": 14}
+                     "FormField": 19, "Round": 3, "JuryMember": 14}
 
 
 def test_seed_demo_volunteer_call_is_open_until_the_end_of_30_november_in_almaty(db):
