@@ -15,8 +15,8 @@ import threading
 from sqlalchemy import select
 
 from awards.audit import AuditEvent, verify_chain
-from awards.enums import ReviewStatus
-from awards.jury.models import Review, Score
+from awards.enums import AssignmentStatus, ReviewStatus
+from awards.jury.models import Assignment, Review, Score
 from tests.api_factories import bearer, make_token
 from tests.conftest import get_csrf, login
 from tests.factories import arrange, read
@@ -178,3 +178,31 @@ def _user(session, user_id):
     from awards.auth.models import User
 
     return session.get(User, user_id)
+
+
+def test_recusing_while_tabs_and_a_script_save_the_review_leaves_no_review_and_no_500(app):
+    world = arrange(app, lambda s: jury_setup(s, entries=1))
+    url = f"/jury/assignments/{world.mine[0]}"
+    first = tab(app, world.juror_email)
+    assert first.post(url, data=sheet(world, get_csrf(first, url), 9, 0)).status_code == 303
+    tabs = [tab(app, world.juror_email) for _ in range(TABS)]
+    forms = [sheet(world, get_csrf(t, url), impact=i + 1, version=1) for i, t in enumerate(tabs)]
+    recusing = tab(app, world.juror_email)
+    withdrawal = {"reason": "My cousin", "confirm": "y",
+                  "csrf_token": get_csrf(recusing, url + "/recuse")}
+    secret = arrange(app, lambda s: make_token(s, _user(s, world.juror_id)))
+    script = app.test_client()
+
+    responses = together(
+        lambda: recusing.post(url + "/recuse", data=withdrawal),
+        lambda: script.put(f"/api/v1/assignments/{world.mine[0]}/review",
+                           headers=bearer(secret), json={"scores": {"impact": 2}}),
+        *[lambda t=t, f=f: t.post(url, data=f) for t, f in zip(tabs, forms, strict=True)])
+
+    assert responses[0].status_code == 303, text_of(responses[0])[:300]
+    assert responses[1].status_code in (200, 404)
+    assert {r.status_code for r in responses[2:]} <= {303, 404, 409}
+    assert stored(app, world.mine[0]) == []
+    assert read(app, lambda s: s.get(Assignment, world.mine[0]).status) == (
+        AssignmentStatus.RECUSED)
+    assert chain_intact(app)
