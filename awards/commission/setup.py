@@ -79,3 +79,13 @@ def members(session: Session, round_: Round) -> list[JuryMember]:
         return []
     return list(session.scalars(select(JuryMember).where(JuryMember.panel_id == round_.panel_id)
                                 .order_by(JuryMember.is_chair.desc(), JuryMember.email)))
+
+
+def move_round(*, session: Session, actor, round: Round, action: str):
+    """Open or close a commission round from the jury's pages: the same as the chair's buttons
+    (the members are fixed at the opening, every ballot is sealed with the close's time)."""
+    if action == "open":
+        return services.open_ballot(session=session, actor=actor, round=round)
+    if action == "close":
+        return services.close_ballot(session=session, actor=actor, round=round)
+    raise CommissionError(_l("This change of status is not allowed."))

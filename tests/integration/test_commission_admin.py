@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from awards.audit import AuditEvent
-from awards.commission.models import BallotBox, BallotMethod
+from awards.commission.models import Ballot, BallotBox, BallotMethod
 from awards.enums import JurorStatus, RoundKind, RoundStatus
 from awards.jury.models import JuryMember, Panel, Round
 from awards.nominations.models import Nomination
@@ -146,3 +146,40 @@ def _scoring_round(session, world) -> int:
     session.add(round_)
     session.flush()
     return round_.id
+
+
+def test_jury_pages_open_and_close_a_commission_round_through_its_ballot(app, world):
+    """Opened and closed from the jury's rounds, the ballot is the chair's: the members are
+    fixed at the opening and every ballot is sealed with the close's time."""
+    from tests.integration.test_commission import vote
+
+    admin = client_of(app, world.admin)
+    move = f"/admin/jury/rounds/{world.round_id}/status"
+    response = post_form(admin, f"{move}/open")
+    assert response.status_code == 303, response.get_data(as_text=True)[:600]
+    assert sorted(_box(app, world.round_id).member_ids) == sorted(
+        world.user_ids[m] for m in world.members)
+    entries = [n for ids in world.entries.values() for n in ids]
+    for email in world.members[:2]:
+        vote(app, world, email, dict.fromkeys(entries, "yes"))
+    response = post_form(admin, f"{move}/close")
+    assert response.status_code == 303, response.get_data(as_text=True)[:600]
+    box = _box(app, world.round_id)
+    sealed = read(app, lambda s: list(s.scalars(select(Ballot.sealed_at).where(
+        Ballot.box_id == box.id))))
+    assert box.closed_at is not None and sealed == [box.closed_at] * 2
+    actions = read(app, lambda s: list(s.scalars(select(AuditEvent.action).where(
+        AuditEvent.object_type == "round", AuditEvent.object_id == str(world.round_id))
+        .order_by(AuditEvent.id))))
+    assert "commission.ballot_open" in actions and "commission.ballot_close" in actions
+    assert "jury.round_close" not in actions
+
+
+def test_round_settings_do_not_open_a_commission_round(app, world):
+    admin = client_of(app, world.admin)
+    url = f"/admin/jury/rounds/{world.round_id}/edit"
+    response = post_form(admin, url, {"name_en": "Commission vote", "kind": "vote",
+                                      "reviews_per_entry": "3", "panel_id": "0",
+                                      "status": "open"})
+    assert response.status_code == 400
+    assert read(app, lambda s: s.get(Round, world.round_id).status) == RoundStatus.DRAFT

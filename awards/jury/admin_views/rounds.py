@@ -9,6 +9,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from awards.commission import services as commission
+from awards.commission import setup as commission_setup
 from awards.db import get_db, utcnow
 from awards.enums import AssignmentStatus, NominationStatus
 from awards.forms import CSRFOnlyForm
@@ -67,7 +69,10 @@ def round_edit(round_id: int):
     db = get_db()
     rnd = round_or_404(round_id)
     call = rnd.call
-    options = {"panels": call.panels, "statuses": setup.allowed_round_statuses(rnd.status)}
+    # A commission round opens and closes only through its ballot (round_move, the chair).
+    statuses = ([rnd.status] if commission.is_commission_round(rnd)
+                else setup.allowed_round_statuses(rnd.status))
+    options = {"panels": call.panels, "statuses": statuses}
     if request.method == "POST":
         form = RoundForm(**options)
     else:
@@ -98,11 +103,16 @@ def round_move(round_id: int, action: str):
     done = None
     if request.method == "POST":
         check_csrf()
-        done = run_action(
-            lambda: setup.move_round(session=db, actor=actor(), round=rnd, action=action),
-            success=_("The round is open: its jurors can review their entries.")
-            if action == "open" else _("The round is closed: its reviews are final."),
-            show=False)
+        if commission.is_commission_round(rnd):  # the ballot's own opening and close
+            move, success = commission_setup.move_round, (
+                _("The ballot is open: members can vote now.") if action == "open"
+                else _("The ballot is closed and counted."))
+        else:
+            move, success = setup.move_round, (
+                _("The round is open: its jurors can review their entries.")
+                if action == "open" else _("The round is closed: its reviews are final."))
+        done = run_action(lambda: move(session=db, actor=actor(), round=rnd, action=action),
+                          success=success, show=False)
         if done:
             return redirect(url_for(".rounds", call_id=rnd.call_id), code=303)
     summary = setup.preview_round_move(session=db, actor=actor(), round=rnd, action=action)
