@@ -183,11 +183,23 @@ def valid_certificate(session: Session, nomination_id: int, now: datetime) -> Ce
         .order_by(Certificate.id.desc()).limit(1))
 
 
+def valid_certificates(session: Session, nomination_id: int,
+                       now: datetime) -> list[Certificate]:
+    """Every certificate an entry holds now (one per author of a collective, the
+    organisation's), in the order they were issued."""
+    return list(session.scalars(
+        select(Certificate).join(Publication, Publication.id == Certificate.publication_id)
+        .where(Certificate.nomination_id == nomination_id, visible_clause(now),
+               or_(Certificate.revoked_at.is_(None), Certificate.revoked_at > now))
+        .order_by(Certificate.id)))
+
+
 @dataclass
 class Outcome:
     publication: Publication
     award: dict[str, str] | None  # the award level's names; None: not awarded
     certificate: Certificate | None = None
+    certificates: list[Certificate] = field(default_factory=list)
 
 
 def outcomes_for(session: Session, nominations: list[Nomination],
@@ -209,8 +221,9 @@ def outcomes_for(session: Session, nominations: list[Nomination],
             for entry in category.get("winners", []):
                 if entry["nomination_id"] == nomination.id:
                     award = entry["award"]
-        certificate = valid_certificate(session, nomination.id, now) if award else None
-        out[nomination.id] = Outcome(publication, award, certificate)
+        certificates = valid_certificates(session, nomination.id, now) if award else []
+        certificate = certificates[-1] if certificates else None
+        out[nomination.id] = Outcome(publication, award, certificate, certificates)
     return out
 
 

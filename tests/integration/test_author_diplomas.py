@@ -120,3 +120,15 @@ def test_results_page_and_gallery_name_every_author(app, client, world):
     assert "<span class=\"muted\">(Director)</span>" in results_page
     assert f"«{WORK}»" in results_page
     assert "Aliya Nurlankyzy, Galym Seitov, Dauren Omirbek" in gallery
+
+
+def test_the_applicant_downloads_each_authors_diploma(app, client, world):
+    from tests.conftest import login
+
+    client = english(client)
+    login(client, world.applicants["C"])
+    page = client.get("/nominations/").get_data(as_text=True)
+
+    for _kind, name, code, _names in _certificates(app, world.entries["C"]):
+        link = f'href="/certificates/{code.replace("-", "")}.pdf"'
+        assert f"{link}>Download the certificate of {name}</a>" in page
