@@ -26,6 +26,7 @@ import argparse
 import os
 import platform
 import random
+import re
 import sys
 import threading
 import time
@@ -190,9 +191,70 @@ def drop_counters(url: str, prefix: str) -> int:
     return len(keys)
 
 
+SUMMARY = re.compile(r"([\d,]+) votes cast in ([\d.]+) s: ([\d,]+) votes/s")
+VOTE_ROW = re.compile(r"^\| vote requests \(POST, repeats included\) \|.*\| ([\d.,]+) \| "
+                      r"([\d.,]+) \|$", re.M)
+
+
+def compare(ref: str, rounds: int, forwarded: list[str]) -> int:
+    """The benchmark of ``ref`` and of the current code, one after the other, ``rounds``
+    times (ABBA order, so a machine that slows down during the run does not favour either),
+    each run in a process of its own with its own database, its own migrations and seed and
+    its own gunicorn; then the figures side by side."""
+    from bench.load.baseline import ROOT, checkout, describe, run_in
+
+    print(f"baseline: {describe(ref)}\ncurrent:  {describe('HEAD')}"
+          f"{' (with changes not committed)' if _dirty(ROOT) else ''}\n")
+    runs = []
+    failed = False
+    with checkout(ref) as base:
+        trees = {"baseline": base, "current": ROOT}
+        for i in range(rounds):
+            for label in (("baseline", "current") if i % 2 == 0 else ("current", "baseline")):
+                started = time.strftime("%H:%M:%S")
+                print(f"--- round {i + 1}, {label} ({started}; {load_note()})", flush=True)
+                done = run_in(trees[label], ["-m", "bench.load.vote", *forwarded])
+                failed |= done.returncode != 0
+                summary = SUMMARY.search(done.stdout)
+                row = VOTE_ROW.search(done.stdout)
+                runs.append((i + 1, label, started, summary, row, load_note()))
+    print("\n| round | version | started | elapsed | votes/s | ratio to the baseline "
+          "of the round | vote p50 / p99 ms | load average after |")
+    print("|---:|---|---|---:|---:|---:|---:|---|")
+    for number, label, started, summary, row, load in runs:
+        if summary is None:
+            print(f"| {number} | {label} | {started} | failed | | | | {load} |")
+            continue
+        base_run = next((r for r in runs if r[0] == number and r[1] == "baseline"), None)
+        ratio = ""
+        if base_run is not None and base_run[3] is not None:
+            ratio = f"{_number(summary[3]) / _number(base_run[3][3]):.2f}"
+        latency = f"{row[1]} / {row[2]}" if row else ""
+        print(f"| {number} | {label} | {started} | {summary[2]} s | {summary[3]} | {ratio} | "
+              f"{latency} | {load.removeprefix('load average ')} |")
+    return 1 if failed else 0
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def _dirty(root) -> bool:
+    import subprocess
+
+    return bool(subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--",
+                                "awards", "bench", "templates"], capture_output=True,
+                               text=True).stdout.strip())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.load.vote",
                                      description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", metavar="GIT_REF",
+                        help="also run the benchmark on this earlier version of the code, "
+                             "alternating with the current one, and compare")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="with --baseline: how many runs of each version")
     parser.add_argument("--database-url", default=DEFAULT_SERVER)
     parser.add_argument("--votes", type=int, default=50_000, help="distinct votes to cast")
     parser.add_argument("--votes-per-voter", type=int, default=4,
@@ -212,6 +274,16 @@ def main() -> int:
                         help="off (default), or the rate limits' storage as "
                              "AWARDS_RATELIMIT_STORAGE_URI, e.g. redis://127.0.0.1:6379/0")
     args = parser.parse_args()
+    if args.baseline:
+        forwarded, skip = [], False
+        for arg in sys.argv[1:]:
+            if skip:
+                skip = False
+            elif arg in ("--baseline", "--rounds"):
+                skip = True
+            elif not arg.startswith(("--baseline=", "--rounds=")):
+                forwarded.append(arg)
+        return compare(args.baseline, args.rounds, forwarded)
 
     from awards.migrate import upgrade
 
