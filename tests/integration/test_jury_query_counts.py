@@ -15,11 +15,13 @@ import pytest
 from sqlalchemy import event
 
 from awards import create_app
+from awards.db import utcnow
+from awards.enums import NominationStatus, NominatorKind, ReviewStatus
+from awards.jury.models import Assignment, Review, Score
+from awards.nominations.models import Answer, Nomination
 from tests.conftest import IsolatedClient, login
 from tests.factories import arrange
 from tests.jury_factories import (
-    add_review,
-    assign,
     judging_call,
     make_account,
     make_entry,
@@ -54,23 +56,45 @@ def build(session) -> World:
     second = make_round(session, call, rubric=rubric, panel=panel, name_en="Short list",
                         closes_in=timedelta(days=14))
     world = World(round_ids=[first.id, second.id])
-    values = {"impact": 6.0, "originality": 5.5, "scale": 3.0}
+    # Written in a few flushes: 250 entries one by one would cost seconds.
+    categories = {c.code: c for c in call.categories}
+    fields = {f.key: f for f in call.fields}
+    entries = []
     for i in range(HEAVY_LOAD):
-        entry = make_entry(session, call, applicant=applicant,
-                           category=("social", "ecology")[i % 2],
-                           nominee_name=f"Nominee {i}", with_files=i in (0, 160))
-        round_ = first if i < 200 else second
-        mine = assign(session, round_, entry, heavy)
-        world.heavy.append(mine.id)
-        if i < 150:
-            add_review(session, mine, values, total=20.5)
-        elif i < 170:
-            add_review(session, mine, {"impact": 4.0}, submitted=False)
-        if i < 2:
-            theirs = assign(session, round_, entry, light)
-            world.light.append(theirs.id)
-            if i == 0:
-                add_review(session, theirs, values, total=20.5)
+        category = ("social", "ecology")[i % 2]
+        if i in (0, 160):  # the entries whose score sheets are opened: with their files
+            entry = make_entry(session, call, applicant=applicant, category=category,
+                               nominee_name=f"Nominee {i}")
+        else:
+            entry = Nomination(
+                call=call, category=categories[category], applicant_id=applicant.id,
+                nominator_kind=NominatorKind.SELF, status=NominationStatus.ELIGIBLE,
+                submitted_at=utcnow(), nominee_name=f"Nominee {i}",
+                answers=[Answer(field=fields[key], value=value) for key, value in
+                         (("title", "Clean rivers"), ("activity", "We cleaned 12 rivers."))])
+            session.add(entry)
+        entry.reference = f"{call.reference_prefix}-{call.year}-{i + 1:05d}"
+        entries.append(entry)
+    mine = [Assignment(round=first if i < 200 else second, nomination=entry,
+                       juror_id=heavy.id) for i, entry in enumerate(entries)]
+    theirs = [Assignment(round=first, nomination=entry, juror_id=light.id)
+              for entry in entries[:2]]
+    session.add_all(mine + theirs)
+    criteria = {c.key: c for c in rubric.criteria}
+
+    def review(assignment, values, submitted):
+        return Review(assignment=assignment, total=20.5 if submitted else None,
+                      status=ReviewStatus.SUBMITTED if submitted else ReviewStatus.DRAFT,
+                      submitted_at=utcnow() if submitted else None,
+                      scores=[Score(criterion=criteria[k], value=v) for k, v in values.items()])
+
+    full = {"impact": 6.0, "originality": 5.5, "scale": 3.0}
+    session.add_all([review(a, full, True) for a in mine[:150]]
+                    + [review(a, {"impact": 4.0}, False) for a in mine[150:170]]
+                    + [review(theirs[0], full, True)])
+    session.flush()
+    world.heavy = [a.id for a in mine]
+    world.light = [a.id for a in theirs]
     world.heavy_draft = world.heavy[160]
     world.heavy_first_draft = world.heavy[150]
     return world
