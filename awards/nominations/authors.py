@@ -310,6 +310,18 @@ def authors_at_version(*, session: Session, nomination: Nomination, actor) -> No
     session.flush()
 
 
+def anonymise_authors(nomination: Nomination, *, keep_names: bool) -> None:
+    """The nominee's rule for every author when the entry is anonymised: e-mails and consent
+    links go; the names stay only where the nominee's does (an eligible entry may be awarded,
+    and its diplomas must keep naming the authors)."""
+    for author in authors_of(nomination):
+        if not keep_names:
+            nomination.authors.remove(author)
+            continue
+        author.email = ""
+        author.consent_token_hash = None
+
+
 # ---- consent ---------------------------------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ from awards.db import utcnow
 from awards.enums import CallStatus, NominationStatus
 from awards.i18n import localized
 from awards.mail import queue_mail
+from awards.nominations.authors import anonymise_authors
 from awards.nominations.models import Answer, Attachment, Nomination
 from awards.storage import clean_filename, delete_stored, read_stored
 
@@ -271,6 +272,7 @@ def anonymise_nomination(*, session: Session, nomination: Nomination, user: User
     nomination.nominee_consent_token_hash = None
     if not keep_name:
         nomination.nominee_name = ""
+    anonymise_authors(nomination, keep_names=keep_name)
     for answer in nomination.answers:
         if answer.field_id in identifying_fields:
             answer.value = None

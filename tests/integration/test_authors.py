@@ -220,3 +220,31 @@ def test_an_author_is_in_conflict_by_e_mail_and_by_name(app, call_id, make_user)
     assert ids == {901: frozenset({entry_id}), 902: frozenset({entry_id}), 903: frozenset()}
     assert pairs == {(901, entry_id), (902, entry_id)}
     assert kinds == [["author"], ["author_name"], []]
+
+
+@pytest.mark.parametrize(("status", "left"), [
+    ("eligible", [("Aliya Nurlankyzy", ""), ("Galym Seitov", ""), ("Dauren Omirbek", "")]),
+    ("ineligible", []),
+])
+def test_anonymising_an_entry_drops_authors_e_mails_and_keeps_names_only_if_eligible(
+        app, call_id, make_user, status, left):
+    from awards.db import utcnow
+    from awards.enums import NominationStatus
+    from awards.privacy.services import anonymise_nomination
+    from tests.author_factories import give_authors
+    from tests.factories import make_nomination
+
+    def build(s):
+        from awards.calls.models import Call
+
+        call = s.get(Call, call_id)
+        owner = make_user(f"owner-{status}@example.com")
+        entry = make_nomination(s, call=call, applicant_id=owner.id,
+                                status=NominationStatus(status))
+        give_authors(s, entry, next(f for f in call.fields if f.key == "authors"))
+        anonymise_nomination(session=s, nomination=entry, user=s.merge(owner), now=utcnow())
+        return entry.id
+
+    entry_id = arrange(app, build)
+
+    assert [(name, email) for _p, name, email, _s in author_rows(app, entry_id)] == left
