@@ -227,11 +227,10 @@ def load_round(session: Session, round_: Round, *, with_scores: bool = False,
                Assignment.juror_id, (Review.status == ReviewStatus.SUBMITTED).label("submitted"),
                Review.total, Review.imported)
         .join(Assignment, Assignment.id == Review.assignment_id)
-        .join(RoundEntry, (RoundEntry.round_id == Assignment.round_id)
-              & (RoundEntry.nomination_id == Assignment.nomination_id))
         .where(Assignment.round_id == round_.id, Assignment.status == AssignmentStatus.ACTIVE))
-    # (No ORDER BY: every use groups or sorts the rows itself, and sorting 50,000 rows in the
-    # database costs as much again as reading them.)
+    # No ORDER BY: every use groups or sorts the rows itself, and sorting 50,000 rows in the
+    # database costs as much again as reading them. No join with the round's entries either:
+    # only the reviews of the entries loaded above are kept (below).
     if entry_ids is not None:
         entry_query = entry_query.where(Nomination.id.in_(list(entry_ids)))
         review_query = review_query.where(Assignment.nomination_id.in_(list(entry_ids)))
