@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from math import ceil
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
@@ -28,7 +28,14 @@ from awards.db import get_db, utcnow
 from awards.enums import AnnouncementStatus
 from awards.i18n import localized
 from awards.permissions import admin_required
-from awards.views_common import actor, check_csrf, get_or_404, show_error
+from awards.views_common import (
+    Outcome,
+    actor,
+    check_csrf,
+    get_or_404,
+    run_action,
+    show_error,
+)
 
 bp = Blueprint("announcements_admin", __name__, url_prefix="/admin/news")
 
@@ -176,37 +183,40 @@ def _render_form(form, announcement, *, status: int = 200, previews=None, confli
     ), status
 
 
-def _save(db, form: AnnouncementForm, announcement: Announcement | None, action: str):
-    """Texts, uploads and the chosen action in one transaction: all of it or nothing."""
+def _save(db, form: AnnouncementForm, announcement: Announcement | None, action: str
+          ) -> Outcome:
+    """Texts, uploads and the chosen action in one transaction: all of it or nothing. The
+    outcome's value is the saved post; a stale edit's refusal is left for the page's conflict
+    box, any other is shown next to its field."""
     written: list[str] = []
     obsolete: list[str] = []
-    try:
-        if announcement is None:
-            announcement = services.create_announcement(session=db, actor=actor(),
-                                                        values=form.values())
+
+    def change() -> tuple[Announcement, str]:
+        post = announcement
+        if post is None:
+            post = services.create_announcement(session=db, actor=actor(), values=form.values())
         else:
-            services.update_announcement(session=db, actor=actor(), announcement=announcement,
+            services.update_announcement(session=db, actor=actor(), announcement=post,
                                          values=form.values(),
                                          expected_version=form.expected_version())
-        _apply_uploads(db, form, announcement, written, obsolete)
-        message = _apply_action(db, action, form, announcement)
-    except StaleAnnouncementError as exc:
-        db.rollback()
-        _discard(written)
-        return None, str(exc.message)
-    except AnnouncementError as exc:
-        db.rollback()
-        _discard(written)
-        show_error(form, exc)
-        return None, None
+        _apply_uploads(db, form, post, written, obsolete)
+        return post, _apply_action(db, action, form, post)
+
+    # The files stored during the attempt are not in the transaction: remove them whenever it
+    # is not committed, whatever stopped it.
+    try:
+        outcome = run_action(change, form=form, success=lambda done: done[1], show=False)
     except BaseException:
         db.rollback()
         _discard(written)
         raise
-    db.commit()
+    if not outcome:
+        _discard(written)
+        if not isinstance(outcome.error, StaleAnnouncementError):
+            show_error(form, outcome.error)
+        return outcome
     _discard(obsolete)
-    flash(message, "success")
-    return announcement, None
+    return Outcome(value=outcome.value[0])
 
 
 def _discard(names: list[str]) -> None:
@@ -237,10 +247,10 @@ def new():
         return _render_form(form, None, previews=_previews(form))
     if action == "unpublish":
         action = "save"
-    announcement, _conflict = _save(db, form, None, action)
-    if announcement is None:
+    outcome = _save(db, form, None, action)
+    if not outcome:
         return _render_form(form, None, status=400)
-    return redirect(url_for(".edit", announcement_id=announcement.id))
+    return redirect(url_for(".edit", announcement_id=outcome.value.id))
 
 
 @bp.route("/<int:announcement_id>", methods=["GET", "POST"])
@@ -263,14 +273,13 @@ def edit(announcement_id: int):
         return _render_form(form, announcement, status=400)
     if action == "preview":
         return _render_form(form, announcement, previews=_previews(form))
-    saved, conflict = _save(db, form, announcement, action)
-    if conflict:
+    outcome = _save(db, form, announcement, action)
+    if not outcome:
+        stale = isinstance(outcome.error, StaleAnnouncementError)
         db.expire_all()
-        return _render_form(form, get_or_404(Announcement, announcement_id), status=409,
-                            conflict=conflict)
-    if saved is None:
-        db.expire_all()
-        return _render_form(form, get_or_404(Announcement, announcement_id), status=400)
+        return _render_form(form, get_or_404(Announcement, announcement_id),
+                            status=outcome.status(),
+                            conflict=str(outcome.error.message) if stale else None)
     return redirect(url_for(".edit", announcement_id=announcement.id))
 
 
@@ -281,11 +290,11 @@ def image_delete(announcement_id: int, image_id: int):
     image = db.get(AnnouncementImage, image_id)
     if image is None or image.announcement_id != announcement_id:
         abort(404)
-    name = services.delete_image(session=db, actor=actor(), image=image)
-    db.commit()
-    storage.delete_stored(name)
-    flash(_("The image is deleted. Remove its line from the text if it is still there."),
-          "success")
+    outcome = run_action(
+        lambda: services.delete_image(session=db, actor=actor(), image=image),
+        success=_("The image is deleted. Remove its line from the text if it is still there."))
+    if outcome:
+        storage.delete_stored(outcome.value)
     return redirect(url_for(".edit", announcement_id=announcement_id) + "#images")
 
 
@@ -295,10 +304,12 @@ def delete(announcement_id: int):
     announcement = get_or_404(Announcement, announcement_id)
     if request.method == "POST":
         check_csrf()
-        files = services.delete_announcement(session=db, actor=actor(),
-                                             announcement=announcement)
-        db.commit()
-        _discard(files)
-        flash(_("The post is deleted."), "success")
+        outcome = run_action(
+            lambda: services.delete_announcement(session=db, actor=actor(),
+                                                 announcement=announcement),
+            success=_("The post is deleted."))
+        if not outcome:
+            return redirect(url_for(".edit", announcement_id=announcement_id))
+        _discard(outcome.value)
         return redirect(url_for(".index"))
     return render_template("announcements_admin/delete.html", post=announcement)

@@ -26,6 +26,7 @@ from awards.announcements.models import Announcement, AnnouncementImage
 from awards.calls.models import Call
 from awards.db import utcnow
 from awards.enums import AnnouncementStatus
+from awards.refusals import Refusal
 
 LANGS = ("kk", "ru", "en")
 TEXT_FIELDS = tuple(f"{name}_{code}" for name in ("title", "summary", "body") for code in LANGS)
@@ -35,17 +36,14 @@ CALL_OPENED = "call_opened"
 SLUG_MAX = 80
 
 
-class AnnouncementError(Exception):
+class AnnouncementError(Refusal):
     """A change refused by a rule; ``field`` is the form field the message belongs to."""
-
-    def __init__(self, message, *, field: str | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 class StaleAnnouncementError(AnnouncementError):
     """The post was changed by someone else since the editor loaded it."""
+
+    status = 409
 
 
 STALE_MESSAGE = _l("Someone else changed this post while you were editing it. Nothing was "
