@@ -60,8 +60,12 @@ from tests.fuzz.site import (
 )
 from tests.security.test_authorisation_matrix import MATRIX
 
-# Examples per route; each example is sent as every role.
+pytestmark = pytest.mark.fuzz
+
+# Examples per route; each example is sent as every role. The API answers faster than a page
+# and its bodies have more shapes to try, so it gets more.
 EXAMPLES = 4
+API_EXAMPLES = 8
 # Routes whose every answer is expensive (a PDF is drawn) get fewer.
 FEWER = {"certificates.download": 1, "privacy.export": 2, "ranking.export": 2,
          "api.docs": 2}
@@ -308,7 +312,7 @@ REGRESSIONS: dict[tuple[str, str], list[Attack]] = {
 
 
 def _attack_rule(site: Site, method: str, rule: Rule, strategy, send,
-                 regressions: list[Attack]) -> list[str]:
+                 regressions: list[Attack], examples: int = EXAMPLES) -> list[str]:
     """Hypothesis's examples of ``strategy``, each sent as every role by ``send(role,
     attack)``, after the ``regressions``; the failures of all of them (each example runs to
     the end, so one run shows every role and route that fails)."""
@@ -321,7 +325,7 @@ def _attack_rule(site: Site, method: str, rule: Rule, strategy, send,
     for attack in reversed(regressions):
         attack_route = example(attack=attack)(attack_route)
     attack_route = given(attack=strategy)(attack_route)
-    settings(SETTINGS, max_examples=FEWER.get(rule.endpoint, EXAMPLES))(attack_route)()
+    settings(SETTINGS, max_examples=FEWER.get(rule.endpoint, examples))(attack_route)()
     return failures
 
 
@@ -433,7 +437,7 @@ def _attack_api(site: Site, method: str, endpoint: str) -> None:
     failures = [problem for rule in rules for problem in _attack_rule(
         site, method, rule, api_attack(site, rule, method, _operation(site, rule, method)),
         partial(_send_api, site, rule=rule, method=method),
-        REGRESSIONS.get((method, endpoint), []))]
+        REGRESSIONS.get((method, endpoint), []), API_EXAMPLES)]
     assert not failures, "\n" + "\n".join(dict.fromkeys(failures))
 
 
