@@ -149,7 +149,13 @@ def num(value, digits: int = 3) -> str:
         return "—"
     if isinstance(value, list | tuple):
         return ", ".join(num(v, digits) for v in value)
-    return _number_pattern(digits).apply(value, get_locale())
+    return _formatted(value, digits, get_locale())
+
+
+@functools.lru_cache(maxsize=4096)
+def _formatted(value, digits: int, locale) -> str:
+    # Scores on a grid repeat: the same total is printed hundreds of times on a page.
+    return _number_pattern(digits).apply(value, locale)
 
 
 def method_label(method) -> str:
