@@ -100,9 +100,10 @@ def render_protocol_pdf(*, session: Session, round: Round, count: ApprovalCount 
             if isinstance(count, ApprovalCount):
                 base = (_("of the votes cast (yes and no)") if box.threshold_base == "cast"
                         else _("of the members voting on the entry"))
-                pdf.para(_("An entry passes with %(more)s %(share)s of yes votes %(base)s.",
-                           more=_("at least") if box.threshold_inclusive else _("more than"),
-                           share=_share(box.threshold), base=base))
+                rule = (_("An entry passes with at least %(share)s of yes votes %(base)s.")
+                        if box.threshold_inclusive else
+                        _("An entry passes with more than %(share)s of yes votes %(base)s."))
+                pdf.para(rule % {"share": _share(box.threshold), "base": base})
                 widths = [44, 60, 14, 14, 18, 24]
                 pdf.row([_("Entry"), _("Category"), _("Yes"), _("No"), _("Abstain"),
                          _("Outcome")], widths, bold=True)
