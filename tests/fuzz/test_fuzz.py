@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import re
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 from urllib.parse import urlencode
@@ -63,9 +64,10 @@ from tests.security.test_authorisation_matrix import MATRIX
 pytestmark = pytest.mark.fuzz
 
 # Examples per route; each example is sent as every role. The API answers faster than a page
-# and its bodies have more shapes to try, so it gets more.
-EXAMPLES = 4
-API_EXAMPLES = 8
+# and its bodies have more shapes to try, so it gets more. AWARDS_FUZZ_EXAMPLES=40 (pages; the
+# API twice that) digs deeper in a run of one's own; make test keeps the default.
+EXAMPLES = int(os.environ.get("AWARDS_FUZZ_EXAMPLES", "4"))
+API_EXAMPLES = 2 * EXAMPLES
 # Routes whose every answer is expensive (a PDF is drawn) get fewer.
 FEWER = {"certificates.download": 1, "privacy.export": 2, "ranking.export": 2,
          "api.docs": 2}
@@ -249,11 +251,17 @@ def _judge_all(site: Site, method: str, endpoint: str, attack: Attack, send) -> 
         failures.append(f"{roles:>9} {method} {path}: {problem}\n"
                         f"          sent: {attack.describe()}" + (f"\n{trace}" if trace else ""))
 
+    def judged(response, path: str) -> str | None:
+        # An exception logged while answering anything but 500 was swallowed somewhere.
+        return verdict(response, path) or (
+            f"answered {response.status_code} but logged an error" if site.errors.records
+            else None)
+
     answered = []
     for role in refused:
         path, response = send(role)
         answered.append((role, path, response.status_code))
-        if problem := verdict(response, path):
+        if problem := judged(response, path):
             fail(role, path, problem)
     if writes and answered:
         after = saved(site)
@@ -263,7 +271,7 @@ def _judge_all(site: Site, method: str, endpoint: str, attack: Attack, send) -> 
         before = after
     for role in allowed:
         path, response = send(role)
-        problem = verdict(response, path)
+        problem = judged(response, path)
         if problem is None and writes:
             after = saved(site)
             if response.status_code >= 400:
@@ -301,14 +309,35 @@ def _control_in_choices(fields: dict[str, FormField]) -> list[Attack]:
     return [Attack("form", form=form)] if form else []
 
 
-# (method, endpoint) -> attacks that once answered 500 or refused without a word.
+DEEP = b"[" * 1000 + b"]" * 1000
+
+# (method, endpoint) -> attacks that once answered 500 or refused without a word; a form
+# attack sends the page's form with these values in it.
 REGRESSIONS: dict[tuple[str, str], list[Attack]] = {
-    # The screening list passed a query result to dict(): 500 on every list page.
-    ("GET", "screening.list"): [Attack("query", query=[("q", "river")])],
+    # The screening list passed a query result to dict(): 500 on every list page. Before
+    # that, a NUL in the search and an absurd page number answered 500 too.
+    ("GET", "screening.list"): [Attack("query", query=[("q", "river")]),
+                                Attack("query", query=[("q", "a\x00b")]),
+                                Attack("query", query=[("page", "99999999999999999999")])],
     # An expired advance form answered 400 with nothing on the page saying why.
     ("POST", "ranking.advance"): [Attack("form", csrf="missing"),
                                   Attack("form", form={"mode": ["\x00"]})],
+    # A NUL answered 500 on PostgreSQL (and lost the rest of the draft's save).
+    ("POST", "nominations.save"): [Attack("form", form={"nominee_name": ["a\x00b"]})],
+    ("POST", "auth.profile"): [Attack("form", form={"full_name": ["x\x00"]})],
+    ("POST", "auth.login"): [Attack("form", form={"email": ["a\x00@example.com"]})],
+    ("GET", "calls.show"): [Attack("path", path_poison=("slug", "abc\x00def"))],
+    # JSON nested a thousand levels deep: RecursionError.
+    ("PUT", "api.save_review"): [Attack("raw", raw=("application/json", DEEP))],
+    ("POST", "api.create_nomination"): [Attack("raw", raw=("application/json", DEEP))],
 }
+
+
+def _with_page_values(attacks: list[Attack], fields: dict[str, FormField]) -> list[Attack]:
+    defaults = {n: list(f.default) for n, f in fields.items()
+                if f.default and n != "csrf_token"}
+    return [replace(a, form={**defaults, **a.form}) if a.target == "form" else a
+            for a in attacks]
 
 
 def _attack_rule(site: Site, method: str, rule: Rule, strategy, send,
@@ -334,7 +363,7 @@ def _attack_page(site: Site, method: str, endpoint: str) -> None:
     assert rules, f"{method} {endpoint}: no such route"
     fields = site.forms.get(endpoint, {}) if method in WRITE_METHODS else {}
     names = sorted(site.args.get(endpoint, set()) | set(GENERIC_QUERY))
-    regressions = REGRESSIONS.get((method, endpoint), [])
+    regressions = _with_page_values(REGRESSIONS.get((method, endpoint), []), fields)
     if method in WRITE_METHODS:
         regressions = regressions + _files_for_text(fields) + _control_in_choices(fields)
     failures = [problem for rule in rules for problem in _attack_rule(
@@ -660,8 +689,6 @@ def test_no_query_string_reaches_a_view_undecoded(site):
 def test_the_loss_check_sees_a_lost_answer_or_row(site):
     """Sanity of the harness: the check run after every refused change notices an answer of
     the draft gone, a score changed and a row deleted."""
-    from dataclasses import replace
-
     before = saved(site)
     answers = dict(before.draft["answers"])
     answers.popitem()
