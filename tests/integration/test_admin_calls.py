@@ -778,6 +778,10 @@ FIELD_TYPES = [
     (FieldType.CHECKBOX, {}, {}),
     (FieldType.FILE, {"file_types": ["pdf", "png"], "file_max_mb": "5", "file_max_count": "3"},
      {"file_types": ["pdf", "png"], "file_max_bytes": 5 * MB, "file_max_count": 3}),
+    (FieldType.AUTHORS,
+     {"max_authors": "4", "options": "director | Режиссёр | Режиссер | Director"},
+     {"max_value": 4.0, "options": [{"value": "director", "label_ru": "Режиссёр",
+                                     "label_kk": "Режиссер", "label_en": "Director"}]}),
 ]
 
 
@@ -824,6 +828,7 @@ SHOWN_SETTINGS = {
     FieldType.MULTIPLE_CHOICE: {"options": "sdg1 | sdg1 | sdg1 | sdg1\n"
                                            "sdg2 | ЦУР 2 | ТДМ 2 | SDG 2"},
     FieldType.FILE: {"file_types": ["pdf", "png"], "file_max_mb": "5", "file_max_count": "3"},
+    FieldType.AUTHORS: {"options": "director | Режиссёр | Режиссер | Director"},
 }
 
 
