@@ -318,8 +318,9 @@ def render_certificate_pdf(*, certificate: Certificate, language: str) -> bytes:
     pdf.set_text_color(*NAVY)
     pdf.set_xy(pdf.w - 160, base + 10.5)
     pdf.cell(140, 4.5, url, align="C", link=url)
-    # The QR code opens the same verification page, above the code on the right.
-    size = 24
-    pdf.image(io.BytesIO(qr_png(url)), x=pdf.w - 30 - size, y=base - 9 - size, w=size, h=size,
+    # The QR code opens the same verification page: under the date, clear of the text block
+    # (which may fill the page's width) and of the address on the right.
+    size = 18
+    pdf.image(io.BytesIO(qr_png(url)), x=70 - size / 2, y=base + 8, w=size, h=size,
               link=url, alt_text=f"{check_line} {url}")
     return bytes(pdf.output())
