@@ -261,6 +261,11 @@ FROZEN_REASON = _l("The results of this call are scheduled or published, so noth
                    "to them may change; an administrator can open a correction of the "
                    "decisions.")
 not_frozen = Rule("not_frozen", lambda c: _phase(c) not in FROZEN_PHASES, FROZEN_REASON, 409)
+results_not_out = Rule(
+    "results_not_out",
+    lambda c: _phase(c) not in (CallStatus.RESULTS_SCHEDULED, CallStatus.PUBLISHED),
+    _l("The results of this call are already published or scheduled. To change them, open a "
+       "correction first."), 409)
 not_blind = Rule("not_blind", lambda c: not c.round.blind,
                  _l("This is a blind round."), 403)
 
@@ -365,8 +370,11 @@ RULES: dict[Action, Rule] = {
     Action.DECIDE: is_admin & phase_in(
         DECISION_PHASES,
         _l("Winners are decided in the judging or deliberation phase, or in a correction.")),
-    Action.PUBLISH: is_admin & phase_in(
-        PUBLISH_PHASES, _l("Results are published from the deliberation phase.")),
+    # Results go out once the jury has finished (deliberation), or again after a correction;
+    # scheduled or public results change only through a correction.
+    Action.PUBLISH: is_admin & results_not_out & phase_in(
+        PUBLISH_PHASES, _l("The results are published from the deliberation phase: end the "
+                           "judging on the call's page first.")),
     Action.COMMISSION_VOTE: _member & not_frozen & ballot_open_now,
     Action.COMMISSION_VOTE_ENTRY: (_member & not_in_conflict & entry_not_withdrawn & not_frozen
                                    & ballot_open_now),

@@ -88,7 +88,7 @@ def _render(call: Call, *, status: int = 200, publish_form=None, correction_form
         if form is not None:
             form.state.data = token
     is_correction = bool(publications)
-    can_publish = call.status in services.PUBLISHABLE_STATUSES
+    can_publish = services.publish_refusal(db, actor(), call, now=now) is None
     return render_template(
         "results_admin/overview.html", call=call, groups=groups,
         warnings=services.checklist(db, call, groups), publications=publications,
@@ -127,7 +127,7 @@ def _confirmation(call: Call, form: PublishForm, *, status: int = 200):
         state_form=state_form,
         when=form.when(call.timezone), pick=services.pick,
         phase_label=lifecycle.PHASE_LABELS[CallStatus(call.status)],
-        can_publish=call.status in services.PUBLISHABLE_STATUSES), status
+        can_publish=services.publish_refusal(db, actor(), call, now=now) is None), status
 
 
 @bp.get("/calls/<int:call_id>/publish")
@@ -143,14 +143,10 @@ def confirm_publish(call_id: int):
         form.scheduled_for.errors = [_("The publication time must be in the future. To "
                                        "publish at once, choose “Publish now”.")]
         return _render(call, status=400, publish_form=form)
-    if call.status in (CallStatus.PUBLISHED, CallStatus.RESULTS_SCHEDULED):
-        flash(_("The results of this call are already published or scheduled. To change "
-                "them, open a correction first."), "error")
-        return _render(call, status=409, publish_form=form)
-    if call.status not in services.PUBLISHABLE_STATUSES:
-        flash(_("The results are published from the deliberation phase: end the judging on "
-                "the call's page first."), "error")
-        return _render(call, status=409, publish_form=form)
+    refused = services.publish_refusal(get_db(), actor(), call, now=utcnow())
+    if refused is not None:
+        flash(str(refused.reason), "error")
+        return _render(call, status=refused.status, publish_form=form)
     return _confirmation(call, form)
 
 
@@ -171,7 +167,7 @@ def publish(call_id: int):
     if done:
         return _back(call)
     if isinstance(done.error, services.PhaseRefused) \
-            and call.status in services.PUBLISHABLE_STATUSES:
+            and services.publish_refusal(db, actor(), call, now=utcnow()) is None:
         return _confirmation(call, form, status=done.status())
     return _render(call, status=done.status(), publish_form=form)
 

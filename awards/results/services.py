@@ -30,7 +30,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
-from awards import audit, lifecycle
+from awards import audit, lifecycle, policy
 from awards.auth.models import User
 from awards.calls.models import Call, Category
 from awards.db import utcnow
@@ -48,8 +48,6 @@ LANGS = ("kk", "ru", "en")
 # Crockford's base32: no I, L, O or U, so a code read aloud or typed from paper is unambiguous.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 12
-# Results are published once the jury has finished (deliberation), or again after a correction.
-PUBLISHABLE_STATUSES = (CallStatus.DELIBERATION, CallStatus.CORRECTING)
 PHOTO_TYPES = ["png", "jpeg", "webp"]
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 MAIL_KIND_PREFIX = "results:"
@@ -77,9 +75,15 @@ class StaleResults(ResultsError):
 
 
 class PhaseRefused(ResultsError):
-    """Not in this phase of the call, or not ready for the move (the lifecycle's reasons)."""
+    """Not in this phase of the call (the policy's reason), or not ready for the move (the
+    lifecycle's reasons)."""
 
     status = 409
+
+    def __init__(self, message, *, status: int | None = None):
+        super().__init__(message)
+        if status is not None:
+            self.status = status
 
 
 # ---- small helpers ----------------------------------------------------------------------------
@@ -441,6 +445,19 @@ def _valid_certificates_of(session: Session, call: Call) -> list[Certificate]:
         .order_by(Certificate.id)))
 
 
+def publish_refusal(session: Session, actor, call: Call, *,
+                    now: datetime) -> policy.Decision | None:
+    """Why ``actor`` may not publish the call's results in its phase now (None when they may):
+    the policy's ``Action.PUBLISH``, asked by the service and by the pages that show or hide
+    the publish form. Without an actor (a command run on the server, a preview) only the phase
+    is asked."""
+    viewer = policy.Viewer(session, actor)
+    if actor is None:
+        viewer.is_admin = True
+    decision = policy.allows(viewer, policy.Action.PUBLISH, call, now=now)
+    return None if decision.ok else decision
+
+
 def publish(*, session: Session, actor, call: Call, scheduled_for: datetime | None,
             notes: dict[str, str] | None = None, token: str | None,
             now: datetime | None = None) -> Publication:
@@ -450,12 +467,9 @@ def publish(*, session: Session, actor, call: Call, scheduled_for: datetime | No
     now = now or utcnow()
     _lock(session, call, token)
     notes = {lang: (notes or {}).get(lang, "").strip() for lang in LANGS}
-    if call.status in (CallStatus.PUBLISHED, CallStatus.RESULTS_SCHEDULED):
-        raise PhaseRefused(_l("The results of this call are already published or scheduled. "
-                              "To change them, open a correction first."))
-    if call.status not in PUBLISHABLE_STATUSES:
-        raise PhaseRefused(_l("The results are published from the deliberation phase: end "
-                              "the judging on the call's page first."))
+    refused = publish_refusal(session, actor, call, now=now)
+    if refused is not None:
+        raise PhaseRefused(refused.reason, status=refused.status)
     if scheduled_for is not None and scheduled_for <= now:
         raise ResultsError(_l("The publication time must be in the future. To publish at "
                               "once, choose “Publish now”."), field="scheduled_for")
@@ -615,7 +629,7 @@ def preview(session: Session, call: Call, *, now: datetime) -> Preview:
     recipients = _outcome_recipients(session, call, only)
     action = "publish"
     blocked = lifecycle.blockers(session, call, action, now) \
-        if call.status in PUBLISHABLE_STATUSES else []
+        if publish_refusal(session, None, call, now=now) is None else []
     return Preview(groups=groups, blockers=[str(b) for b in blocked],
                    version=(previous[-1].version + 1) if previous else 1,
                    is_correction=bool(previous), applicants=len(recipients),
