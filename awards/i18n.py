@@ -3,27 +3,50 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
+from babel import Locale
 from flask import current_app, g, request, session
 from flask_babel import format_date as babel_format_date
 from flask_babel import format_datetime as babel_format_datetime
 from flask_babel import format_time as babel_format_time
 from flask_login import current_user
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
+    """The language as a babel ``Locale``, made once per language (Flask-Babel would parse
+    the code again on every request)."""
     languages = current_app.config["LANGUAGES"]
     chosen = session.get("lang")
     if chosen in languages:
-        return chosen
+        return _locale(chosen)
     if _may_be_signed_in() and current_user and getattr(current_user, "is_authenticated", False):
         if current_user.preferred_language in languages:
-            return current_user.preferred_language
-    return best_language(request.accept_languages, languages) or current_app.config[
-        "BABEL_DEFAULT_LOCALE"
-    ]
+            return _locale(current_user.preferred_language)
+    return _locale(_browser_language(request.headers.get("Accept-Language", ""),
+                                     tuple(languages))
+                   or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+_LOCALES: dict[str, Locale] = {}
+
+
+def _locale(code: str) -> Locale:
+    found = _LOCALES.get(code)
+    if found is None:
+        found = _LOCALES[code] = Locale.parse(code)
+    return found
+
+
+@lru_cache(maxsize=1024)
+def _browser_language(header: str, languages: tuple[str, ...]) -> str | None:
+    """:func:`best_language` of an ``Accept-Language`` header, remembered per header: a few
+    hundred different headers come from all the browsers of a country."""
+    return best_language(parse_accept_header(header, LanguageAccept), list(languages))
 
 
 def _may_be_signed_in() -> bool:
