@@ -39,7 +39,10 @@ def authors_by_entry(session, ranking: RoundRanking) -> dict[int, str]:
     ids = [row.entry.id for category in ranking.categories for row in category.rows]
     if not ids:
         return {}
-    nominations = session.scalars(select(Nomination).where(Nomination.id.in_(ids))
+    # Only the entries that have authors (most have none): a round of thousands of entries
+    # does not load every nomination for an empty column.
+    nominations = session.scalars(select(Nomination).where(Nomination.id.in_(ids),
+                                                           Nomination.authors.any())
                                   .options(selectinload(Nomination.authors)))
     return {n.id: authors_line(n) for n in nominations if n.authors}
 
