@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import pgettext
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, backref, mapped_column, relationship
 
@@ -97,14 +96,6 @@ class NominationAuthor(Base):
 
     def __repr__(self) -> str:
         return f"<NominationAuthor {self.id} n={self.nomination_id} #{self.position}>"
-
-
-CONSENT_LABELS = {
-    "none": _l("no e-mail given"),
-    "pending": _l("consent awaited"),
-    "given": _l("consent given"),
-    "declined": _l("declined"),
-}
 
 
 # ---- reading ---------------------------------------------------------------------------------
@@ -268,7 +259,6 @@ def sync_authors(session: Session, nomination: Nomination, value: Any) -> bool:
     existing = authors_of(nomination)
     unmatched = list(existing)
     changed = False
-    kept: list[NominationAuthor] = []
     for position, row in enumerate(rows):
         author = next((a for a in unmatched if _same_person(a, row)), None)
         if author is None:
@@ -284,7 +274,6 @@ def sync_authors(session: Session, nomination: Nomination, value: Any) -> bool:
             if author.position != position:
                 author.position = position
                 changed = True
-        kept.append(author)
     for author in unmatched:
         nomination.authors.remove(author)
         changed = True
@@ -405,10 +394,3 @@ class _AuthorActor:
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
-
-def consent_label(author: NominationAuthor) -> str:
-    return str(CONSENT_LABELS[author.consent_state])
-
-
-def role_heading() -> str:
-    return pgettext("author", "Role")
