@@ -282,13 +282,15 @@ def load_round(session: Session, round_: Round, *, with_scores: bool = False,
 SHEETS_PER_QUERY = 1000
 
 
-def score_sheets(session: Session, data: RoundData, *, per_query: int | None = None
+def score_sheets(session: Session, reviews: Iterable[ReviewRow], *,
+                 per_query: int | None = None
                  ) -> Iterator[tuple[ReviewRow, dict[str, float | None]]]:
-    """Every review of ``data`` (drafts included) with its criterion scores, ordered by entry
-    and juror, read ``per_query`` reviews at a time: a round's 400,000 scores are never all in
-    memory, and the first sheets are ready before the last are read (a streamed export)."""
+    """The given reviews (a round's ``data.reviews``, drafts included) with their criterion
+    scores, ordered by entry and juror, read ``per_query`` reviews at a time: a round's 400,000
+    scores are never all in memory, and the first sheets are ready before the last are read
+    (a streamed export)."""
     per_query = per_query or SHEETS_PER_QUERY
-    reviews = sorted(data.reviews, key=lambda r: (r.entry_id, r.juror_id))
+    reviews = sorted(reviews, key=lambda r: (r.entry_id, r.juror_id))
     for start in range(0, len(reviews), per_query):
         chunk = reviews[start:start + per_query]
         sheets: dict[int, dict[str, float | None]] = {r.review_id: {} for r in chunk}
@@ -544,9 +546,9 @@ def explain_entry(*, session: Session, round: Round, nomination_id: int,
     if nomination_id not in data.entries:
         return None
     if data.scores is None:
-        # Only this entry's score sheets are shown: do not read the whole round's.
-        data.scores = load_round(session, round, with_scores=True,
-                                 entry_ids=[nomination_id]).scores
+        # Only this entry's score sheets are shown: read those alone (one query).
+        data.scores = {review.review_id: sheet for review, sheet in score_sheets(
+            session, [r for r in data.reviews if r.entry_id == nomination_id])}
     ranking = rank_round(data, method=method, category_id=category_id, stability=False)
     row = ranking.row(nomination_id)
     if row is None:

@@ -618,7 +618,7 @@ def export(round_id: int, fmt: str):
                "Cache-Control": "no-store"}
     if fmt == "xlsx":
         if rows is None:
-            rows = exports.scores_rows(data, services.score_sheets(db, data))
+            rows = exports.scores_rows(data, services.score_sheets(db, data.reviews))
         return Response(exports.to_xlsx(header, rows, title=exports.sheet_title(what)),
                         headers=headers, mimetype="application/vnd.openxmlformats-"
                         "officedocument.spreadsheetml.sheet")
@@ -629,7 +629,7 @@ def export(round_id: int, fmt: str):
 
         def lines():
             with factory() as session:
-                sheets = services.score_sheets(session, data)
+                sheets = services.score_sheets(session, data.reviews)
                 yield from exports.csv_chunks(header, exports.scores_rows(data, sheets),
                                               safe=True)
 
