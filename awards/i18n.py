@@ -10,6 +10,7 @@ from flask import current_app, g, request, session
 from flask_babel import format_date as babel_format_date
 from flask_babel import format_datetime as babel_format_datetime
 from flask_babel import format_time as babel_format_time
+from flask_babel import get_translations
 from flask_login import current_user
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
@@ -55,6 +56,34 @@ def _may_be_signed_in() -> bool:
     there is no preference to read, and no user is loaded for nothing (a public vote)."""
     return "_login_user" in g or "_user_id" in session or current_app.config.get(
         "REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+
+
+def request_translations():
+    """Flask-Babel's ``get_translations()``, remembered for the request while its locale stays
+    the same (``force_locale`` changes it, for an e-mail in the recipient's language). Asked
+    for every ``_()`` of a template, it walked Flask's context nine times a call, about as
+    long as rendering the rest of a page's text."""
+    state = g.get("_flask_babel")
+    locale = getattr(state, "babel_locale", None)
+    known = getattr(state, "awards_translations", None)
+    if known is not None and locale is not None and known[0] is locale:
+        return known[1]
+    translations = get_translations()
+    state = g.get("_flask_babel")
+    if state is not None:
+        state.awards_translations = (getattr(state, "babel_locale", None), translations)
+    return translations
+
+
+def install_template_gettext(jinja_env) -> None:
+    """The templates' ``_()``, ``ngettext()``, ``pgettext()`` and ``npgettext()``, as
+    Flask-Babel installs them, on :func:`request_translations`."""
+    jinja_env.install_gettext_callables(
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
+        newstyle=True)
 
 
 def best_language(accept, languages: list[str]) -> str | None:

@@ -9,7 +9,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from awards.forms import CSRFOnlyForm
-from awards.i18n import LANGUAGE_NAMES, format_dt, localized
+from awards.i18n import LANGUAGE_NAMES, format_dt, install_template_gettext, localized
 
 # (endpoint, label, who sees it). Links appear once their feature's blueprint is registered.
 NAV = [
@@ -65,6 +65,7 @@ def nav_links() -> list[tuple[str, str]]:
 
 
 def register(app: Flask) -> None:
+    install_template_gettext(app.jinja_env)
     app.jinja_env.filters["datetime"] = format_dt
     app.jinja_env.globals["localized"] = localized
     app.jinja_env.trim_blocks = True
