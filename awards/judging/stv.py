@@ -16,11 +16,14 @@ The count is pyrankvote's ``single_transferable_vote`` (a maintained implementat
 * Equal votes are separated by who has more second preferences, then third, and so on.
 
 Where even that leaves two candidates equal, pyrankvote draws lots. A commission never decides
-by lot, so the count is run four times: with the candidates in one order and in the reverse
-order, each time with every such draw settled for the first one named and for the last. When
-all four give the same laureates the outcome stands; otherwise the candidates they disagree on
-are reported as **tied** for the remaining seats and the commission decides between them
-(``STVResult.tied``).
+by lot, so every such draw is settled by an order of priority among the candidates, and the
+count is run once for every order of the candidates that met in a draw (a count without a
+draw runs once; a candidate who meets a draw only under some order joins the orders tried).
+When all of them give the same laureates the outcome stands; otherwise the candidates they
+disagree on are reported as **tied** for the remaining seats and the commission decides
+between them (``STVResult.tied``). Three ballots "A", "B", "C" for two seats are thus a tie of
+all three: any one of them may be the one a draw excludes. Should more than
+``MAX_DRAWN`` candidates meet in draws, they are all reported tied.
 
 Ballots list candidates best first; a candidate left out is not preferred at all. An empty
 ballot is counted in ``ballots`` but carries no vote."""
@@ -28,6 +31,7 @@ ballot is counted in ``ballots`` but carries no vote."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -62,34 +66,61 @@ class STVResult:
         return not self.tied
 
 
-class _Pick:
-    """Stands in for ``random`` inside pyrankvote: always the first (or the last) choice."""
+MAX_DRAWN = 5  # 120 orders of priority at most, most of them skipped
 
-    def __init__(self, last: bool):
-        self.last = last
+
+class _Draws:
+    """Stands in for ``random`` inside pyrankvote: a draw between two candidates equal in
+    every preference goes to the one earlier in ``priority``; the candidates met in draws are
+    kept in ``drawn``."""
+
+    def __init__(self, priority: Sequence[Id]):
+        self.rank = {name: i for i, name in enumerate(priority)}
+        self.pair: tuple[Id, Id] | None = None
+        self.drawn: set[Id] = set()
+        self.settled: set[tuple[Id, Id]] = set()  # (winner, loser) of each draw
 
     def choice(self, options):
         options = list(options)
-        return options[-1] if self.last else options[0]
+        if self.pair is None or options != [True, False]:
+            return options[0]
+        first, second = self.pair
+        self.drawn.update(self.pair)
+        won = self.rank[first] < self.rank[second]
+        self.settled.add((first, second) if won else (second, first))
+        return won
+
+    def covers(self, rank: dict[Id, int]) -> bool:
+        """Whether an order would settle every draw of this count the same way, and so give
+        the same count."""
+        return all(rank[winner] < rank[loser] for winner, loser in self.settled)
 
 
 @contextlib.contextmanager
-def _draws_settled(last: bool) -> Iterator[None]:
+def _draws_settled(draws: _Draws, by_label) -> Iterator[None]:
+    manager = _pyrankvote_helpers.ElectionManager
+    original = manager._candidate1_has_most_second_choices
+
+    def compare(self, candidate1_vc, candidate2_vc, x):
+        draws.pair = (by_label[candidate1_vc.candidate.name],
+                      by_label[candidate2_vc.candidate.name])
+        return original(self, candidate1_vc, candidate2_vc, x)
+
     saved = _pyrankvote_helpers.random
-    _pyrankvote_helpers.random = _Pick(last)
+    _pyrankvote_helpers.random = draws
+    manager._candidate1_has_most_second_choices = compare
     try:
         yield
     finally:
         _pyrankvote_helpers.random = saved
+        manager._candidate1_has_most_second_choices = original
 
 
-def _count(names, ballots, seats, *, reverse: bool, last: bool):
+def _count(names, ballots, seats, draws: _Draws):
     candidates = {n: pyrankvote.Candidate(str(i)) for i, n in enumerate(names)}
-    if reverse:
-        candidates = dict(reversed(candidates.items()))
     by_label = {c.name: n for n, c in candidates.items()}
     prepared = [pyrankvote.Ballot(ranked_candidates=[candidates[c] for c in b]) for b in ballots]
-    with _draws_settled(last):
+    with _draws_settled(draws, by_label):
         result = pyrankvote.single_transferable_vote(
             list(candidates.values()), prepared, number_of_seats=seats)
     rounds = []
@@ -128,10 +159,28 @@ def stv(ballots: Iterable[Sequence[Id]], candidates: Iterable[Id], seats: int) -
         elected = names if seats >= len(names) else ()
         return STVResult(names, seats, len(checked), quota, elected,
                          () if elected or not names else names, ())
-    first, rounds = _count(names, checked, seats, reverse=False, last=False)
-    outcomes = [set(first)] + [
-        set(_count(names, checked, seats, reverse=reverse, last=last)[0])
-        for reverse, last in ((False, True), (True, False), (True, True))]
+    draws = _Draws(names)
+    first, rounds = _count(names, checked, seats, draws)
+    outcomes = [set(first)]
+    drawn = set(draws.drawn)
+    counted = [draws]
+    while True:
+        if len(drawn) > MAX_DRAWN:  # too many orders to try: none of them is settled
+            return STVResult(names, seats, len(checked), quota, (),
+                             tuple(sorted(drawn, key=id_key)), rounds)
+        met = set(drawn)
+        for order in itertools.permutations(sorted(drawn, key=id_key)):
+            priority = [*order, *(c for c in names if c not in drawn)]
+            rank = {name: i for i, name in enumerate(priority)}
+            if any(done.covers(rank) for done in counted):
+                continue  # the same draws would fall the same way: the same count
+            draws = _Draws(priority)
+            outcomes.append(set(_count(names, checked, seats, draws)[0]))
+            counted.append(draws)
+            met |= draws.drawn
+        if met == drawn:
+            break
+        drawn = met  # a draw met only under another order: try the orders of all of them
     everywhere = set.intersection(*outcomes)
     if all(o == everywhere for o in outcomes):
         return STVResult(names, seats, len(checked), quota, first, (), rounds)

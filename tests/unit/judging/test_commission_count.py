@@ -192,6 +192,27 @@ def test_stv_unbreakable_tie_is_reported_not_drawn(ballots):
     assert set(result.elected).isdisjoint(result.tied)
 
 
+@pytest.mark.parametrize("ballots", [
+    [["A"], ["B"], ["C"]],
+    [["A", "B", "C"], ["B", "C", "A"], ["C", "A", "B"]],
+])
+def test_stv_fully_symmetric_tie_reports_all_three(ballots):
+    # Any one of the three may be the one a draw excludes: none of them is settled.
+    result = stv(ballots, "ABC", 2)
+    assert (result.elected, result.tied) == ((), ("A", "B", "C"))
+
+
+def test_stv_tie_only_among_those_below_the_laureates():
+    # A and B lead; the draws between C, D and E only decide who is excluded first.
+    result = stv([["A"], ["A"], ["B"], ["B"], ["C"], ["D"], ["E"]], "ABCDE", 2)
+    assert (set(result.elected), result.tied) == ({"A", "B"}, ())
+
+
+def test_stv_too_many_candidates_in_draws_are_all_tied():
+    result = stv([[c] for c in "ABCDEF"], "ABCDEF", 2)
+    assert (result.elected, result.tied) == ((), tuple("ABCDEF"))
+
+
 def test_stv_as_many_candidates_as_seats():
     assert stv([["A"]], "AB", 2).elected == ("A", "B")
 
