@@ -16,7 +16,6 @@ LIMIT = 700
 ALLOWED = {
     "public_stage/services.py": "the public stage: setup, voting, comments, closing",
     "ranking/services.py": "rankings, decisions and advancing entries",
-    "results/services.py": "publishing results, corrections and certificates",
 }
 
 
