@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from wtforms import RadioField, SelectChoice, TextAreaField
 from wtforms.validators import InputRequired, Length
 
@@ -12,7 +13,7 @@ from awards.forms import BaseForm
 
 STATUS_LABELS = {
     NominationStatus.DRAFT: _l("Draft"),
-    NominationStatus.SUBMITTED: _l("Submitted"),
+    NominationStatus.SUBMITTED: lazy_pgettext("nomination", "Submitted"),
     NominationStatus.CHANGES_REQUESTED: _l("Changes requested"),
     NominationStatus.ELIGIBLE: _l("Eligible"),
     NominationStatus.INELIGIBLE: _l("Not eligible"),

@@ -16,6 +16,7 @@ from math import ceil
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -107,7 +108,7 @@ class BatchRefused(ScreeningRefused):
 
 STATUS_LABELS = {
     NominationStatus.DRAFT: _l("draft"),
-    NominationStatus.SUBMITTED: _l("submitted"),
+    NominationStatus.SUBMITTED: lazy_pgettext("nomination", "submitted"),
     NominationStatus.ELIGIBLE: _l("eligible"),
     NominationStatus.INELIGIBLE: _l("ineligible"),
     NominationStatus.CHANGES_REQUESTED: _l("changes requested"),

@@ -1,0 +1,72 @@
+"""The kk and ru catalogs say each domain term one way (the terminology glossary), and the msgids
+with two meanings carry a context so that each meaning gets its own translation."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "awards" / "translations"
+
+
+@pytest.fixture(scope="module")
+def catalogs():
+    found = {}
+    for lang in ("kk", "ru"):
+        with (TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
+            found[lang] = read_po(f, locale=lang)
+    return found
+
+
+def pairs(catalog, msgid_pattern: str):
+    """(msgid, translation) of every message whose msgid matches, plural forms joined."""
+    for m in catalog:
+        if not m.id:
+            continue
+        msgid = " ".join(m.id) if m.pluralizable else m.id
+        text = " ".join(m.string) if m.pluralizable else m.string
+        if re.search(msgid_pattern, msgid, re.I):
+            yield msgid, text
+
+
+# (language, msgids containing, every translation must contain, and must not contain)
+TERMS = [
+    ("kk", r"\bdrafts?\b", "қаралам", "жоба"),
+    ("ru", r"\bdrafts?\b", "черновик", None),
+    ("kk", r"\brubrics?\b", "критерий", "өлшем"),
+    ("ru", r"\brubrics?\b", "критери", None),
+    ("kk", r"\bcriterion key\b", "критерий", "өлшем"),
+    ("kk", r"\bapplicants?\b", "өтінім беруші", "өтініш беруші"),
+    ("kk", r"\bcorrection note\b|\bwith a note\b", "ескертпе", "түсін"),
+    ("kk", r"\beligible entr", "қатысуға жіберіл", None),
+]
+
+
+@pytest.mark.parametrize(("lang", "msgids", "must", "must_not"), TERMS)
+def test_a_glossary_term_reads_the_same_everywhere(catalogs, lang, msgids, must, must_not):
+    wrong = [f"{msgid!r} -> {text!r}" for msgid, text in pairs(catalogs[lang], msgids)
+             if must not in text.lower() or (must_not and must_not in text.lower())]
+    assert not wrong, f"{lang}: expected «{must}» (never «{must_not}»):\n" + "\n".join(wrong)
+
+
+# msgid, context of one meaning, expected kk and ru of that meaning and of the plain msgid
+SPLIT = [
+    ("Submit", "review", ("Жіберу", "Отправить"), ("Тапсыру", "Подать")),
+    ("Submitted", "nomination", ("Тапсырылды", "Подана"), ("Жіберілді", "Отправлена")),
+    ("submitted", "nomination", ("тапсырылды", "подана"), ("жіберілді", "отправлена")),
+    ("Score", "action", ("Бағалау", "Оценить"), ("Балл", "Балл")),
+    ("Revoke", "token", ("Күшін жою", "Отозвать"), ("Күшін жою", "Отменить")),
+]
+
+
+@pytest.mark.parametrize(("msgid", "context", "with_context", "plain"), SPLIT)
+def test_a_msgid_with_two_meanings_has_one_translation_per_meaning(
+        catalogs, msgid, context, with_context, plain):
+    for lang, in_context, without in zip(("kk", "ru"), with_context, plain, strict=True):
+        one = catalogs[lang].get(msgid, context=context)
+        other = catalogs[lang].get(msgid)
+        assert one is not None, f"{lang}: no [{context}] {msgid!r}: is pgettext used in the code?"
+        assert (one.string, other.string) == (in_context, without), lang
