@@ -119,7 +119,7 @@ def url_text() -> st.SearchStrategy[str]:
 # A field's value as a form posts it: one text, or the name repeated with several values (what
 # a list-valued field expects, or a single field must not choke on).
 def form_values(text: st.SearchStrategy[str] | None = None) -> st.SearchStrategy[list[str]]:
-    text = text or hostile_text()
+    text = hostile_text() if text is None else text
     return st.one_of(st.lists(text, min_size=1, max_size=1), st.lists(text, min_size=2,
                                                                       max_size=3))
 

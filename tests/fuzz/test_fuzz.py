@@ -18,9 +18,10 @@ administrator, each on their own ids. Every answer must be:
 Two tests attack the saved work head-on: a draft saved with some answers poisoned keeps every
 other answer, and a review saved with hostile scores (page and API) keeps its scores.
 
-Deterministic: derandomized, no example database, no shrinking (a failure prints the request).
-The number of examples per route is budgeted so the whole suite stays within a minute per
-database on two workers; a route that costs more per request (a PDF) gets fewer."""
+Deterministic: derandomized, no example database, no shrinking (a failure prints the request
+and the app's traceback). The examples per route are budgeted to about a minute of CPU per
+database, both workers together (half a minute each on two cores); a route whose every answer
+is expensive (a PDF) gets fewer."""
 
 from __future__ import annotations
 
