@@ -265,7 +265,7 @@ def verdict(response, path: str) -> str | None:
         if not problem.get("title") or not (problem.get("detail") or problem.get("errors")):
             return f"answered {status} with a problem without a message: {body[:200]}"
         return None
-    if response.request.method == "HEAD":
+    if getattr(getattr(response, "request", None), "method", "GET") == "HEAD":
         return None
     if kind != "text/html":
         return f"answered {status} as {kind or 'no type'}, not an HTML page"

@@ -34,12 +34,12 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from werkzeug.routing import Rule
+from werkzeug.wrappers import Response
 
 from awards import create_app
 from awards.boundary import has_control
@@ -54,8 +54,6 @@ from tests.fuzz.site import (
     Site,
     allowed_roles,
     build_path,
-    entry_of,
-    is_api,
     lost,
     page_forms,
     saved,
@@ -707,13 +705,26 @@ def test_api_route_that_removes(site, method, endpoint):
     _attack_api(site, method, endpoint)
 
 
-def test_no_query_string_reaches_a_view_undecoded(site):
-    """Sanity of the harness: a query string with a NUL reaches the app encoded (%00) and is
-    refused by the boundary, so the attacks above test the app, not the test client."""
-    response = site.clients["admin"].get("/admin/screening/?" + urlencode({"q": "a\x00b"}))
-    assert response.status_code == 400
-    assert not is_api("/admin/screening/")
-    assert entry_of("GET", "screening.index") is not None
+def test_the_verdict_tells_a_clear_refusal_from_a_silent_one(site):
+    """Sanity of the harness: a poisoned path reaches the app encoded and gets its error page,
+    which passes; a refusal that says nothing, a problem without a detail, a stack trace and
+    a server error do not."""
+    rule = _rules(site, "GET", "calls.show")[0]
+    path = build_path(rule, {"slug": site.world.open_slug}, ("slug", "abc\x00def"))
+    assert path.endswith("/abc%00def")
+    page = site.clients["visitor"].get(path)
+    assert page.status_code == 404 and verdict(page, path) is None
+
+    def answer(body: str, status: int, kind: str = "text/html") -> Response:
+        return Response(body, status=status, mimetype=kind)
+
+    assert "says nothing" in verdict(answer("<main><p>No.</p></main>", 400), "/calls/x")
+    assert verdict(answer('<p class="error">Enter a name.</p>', 400), "/calls/x") is None
+    assert "without a message" in verdict(answer('{"title": "Bad request"}', 400,
+                                                 "application/problem+json"), "/api/v1/calls")
+    assert "not a problem" in verdict(answer("<p>No</p>", 404), "/api/v1/calls/x")
+    assert "Traceback" in verdict(answer("Traceback (most recent call last):", 200), "/")
+    assert "503" in verdict(answer("", 503), "/")
 
 
 def test_the_loss_check_sees_a_lost_answer_or_row():
