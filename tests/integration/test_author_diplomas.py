@@ -123,8 +123,15 @@ def test_results_page_and_gallery_name_every_author(app, client, world):
 
 
 def test_the_applicant_downloads_each_authors_diploma(app, client, world):
+    from awards.auth.models import User
     from tests.conftest import login
 
+    def prefers_english(session):
+        # The applicant of entry C prefers Russian in the shared world; this test reads English.
+        user = session.scalar(select(User).where(User.email == world.applicants["C"]))
+        user.preferred_language = "en"
+
+    arrange(app, prefers_english)
     client = english(client)
     login(client, world.applicants["C"])
     page = client.get("/nominations/").get_data(as_text=True)
