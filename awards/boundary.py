@@ -46,6 +46,17 @@ def page_number(raw: str | None, *, default: int = 1) -> int | None:
     return value if 1 <= value <= MAX_PAGE else None
 
 
+def whole_number(raw: str) -> int | None:
+    """ASCII digits naming a number a database column can hold (0 to :data:`MAX_ID`), else
+    None. ``str.isdigit()`` is not enough: "²" passes it and ``int()`` refuses it, and twenty
+    digits pass both and overflow the database."""
+    raw = raw.strip()
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
+        return None
+    value = int(raw)
+    return value if value <= MAX_ID else None
+
+
 def db_int(raw: str) -> int:
     """For ``request.args.get(name, type=db_int)``: a whole number a database column can
     hold; anything else raises ValueError, so the argument counts as absent."""

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from awards import policy
 from awards.auth.models import User
+from awards.boundary import whole_number
 from awards.commission import services
 from awards.commission.models import BallotMethod
 from awards.db import get_db, utcnow
@@ -120,7 +121,7 @@ def _read_ballot(box, member, errors: list[str]):
                 value = request.form.get(f"rank-{category.id}-{entry.id}", "").strip()
                 if not value:
                     continue
-                if not value.isdigit() or not 1 <= int(value) <= len(entries):
+                if not 1 <= (whole_number(value) or 0) <= len(entries):
                     errors.append(_("Give each entry a place from 1 to %(n)d, or leave it empty.",
                                     n=len(entries)))
                     return None, None

@@ -32,6 +32,7 @@ from wtforms.validators import (
 
 from awards.auth.forms import _strong_password
 from awards.auth.services import MIN_PASSWORD_LENGTH
+from awards.boundary import whole_number
 from awards.calls.forms import LocalDateTimeField, MultiCheckboxField
 from awards.enums import RoundKind, RoundStatus
 from awards.forms import BaseForm
@@ -222,7 +223,7 @@ class AssignmentForm(BaseForm):
 
     def nomination(self) -> int | None:
         raw = self.nomination_id.data
-        return int(raw) if isinstance(raw, str) and raw.isdigit() else None
+        return whole_number(raw) if isinstance(raw, str) else None
 
 
 class AutoAssignForm(BaseForm):

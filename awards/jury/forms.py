@@ -16,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from awards.boundary import whole_number
 from awards.forms import BaseForm, CSRFOnlyForm
 from awards.i18n import localized
 from awards.judging.totals import ScoreError
@@ -79,8 +80,7 @@ class ReviewForm(BaseForm):
         return self.action.data == ACTION_SUBMIT
 
     def expected_version(self) -> int | None:
-        text = (self.version.data or "").strip()
-        return int(text) if text.isdigit() else None
+        return whole_number(self.version.data or "")
 
     def scores(self) -> dict[str, object]:
         return {c.key: parse_score(self.score_field(c).data) for c in self.criteria}
@@ -155,8 +155,7 @@ class ReopenForm(CSRFOnlyForm):
     version = HiddenField()
 
     def expected_version(self) -> int | None:
-        text = (self.version.data or "").strip()
-        return int(text) if text.isdigit() else None
+        return whole_number(self.version.data or "")
 
 
 class RecuseForm(BaseForm):
@@ -196,8 +195,8 @@ class DashboardFilter(BaseForm):
             SelectChoice(str(c.id), localized(c, "name")) for c in categories]
 
     def category_id(self, allowed: set[int]) -> int | None:
-        text = self.category.data or ""
-        return int(text) if text.isdigit() and int(text) in allowed else None
+        number = whole_number(self.category.data or "")
+        return number if number in allowed else None
 
     def state(self) -> str | None:
         return self.status.data if self.status.data in STATE_LABELS else None

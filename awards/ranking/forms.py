@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from awards.boundary import whole_number
 from awards.forms import BaseForm
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
@@ -27,8 +28,8 @@ def parse_digests(value: str | None) -> dict[int, str]:
     out: dict[int, str] = {}
     for part in (value or "").split(","):
         key, _, digest = part.partition(":")
-        if key.strip().isdigit() and digest.strip():
-            out[int(key)] = digest.strip()
+        if (number := whole_number(key)) is not None and digest.strip():
+            out[number] = digest.strip()
     return out
 
 

@@ -15,6 +15,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
+from awards.boundary import whole_number
 from awards.enums import NominationStatus
 from awards.forms import BaseForm
 from awards.screening.services import DECISIONS, LISTED_STATUSES, REASON_REQUIRED, STATUS_LABELS
@@ -63,7 +64,8 @@ class FilterForm(BaseForm):
 
     def category_id(self, valid_ids: set[int]) -> int | None:
         value = self.category.data or ""
-        return int(value) if value.isdigit() and int(value) in valid_ids else None
+        number = whole_number(value)
+        return number if number in valid_ids else None
 
     def status_value(self) -> NominationStatus | None:
         try:

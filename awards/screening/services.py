@@ -23,6 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from awards import policy
 from awards.auth.models import User
+from awards.boundary import whole_number
 from awards.calls.models import Call
 from awards.db import utcnow
 from awards.enums import CallStatus, NominationStatus
@@ -478,12 +479,12 @@ def parse_items(values: Iterable[str]) -> list[tuple[int, int | None]]:
     items: list[tuple[int, int | None]] = []
     seen: set[int] = set()
     for value in values:
-        ident, _sep, version = str(value).partition(":")
-        if not ident.isdigit() or (version and not version.isdigit()):
+        ident_text, _sep, version_text = str(value).partition(":")
+        ident = whole_number(ident_text)
+        version = whole_number(version_text) if version_text else None
+        if ident is None or (version_text and version is None) or ident in seen:
             continue
-        if int(ident) in seen:
-            continue
-        seen.add(int(ident))
-        items.append((int(ident), int(version) if version else None))
+        seen.add(ident)
+        items.append((ident, version))
     return items
 

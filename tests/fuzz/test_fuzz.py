@@ -309,6 +309,19 @@ def _control_in_choices(fields: dict[str, FormField]) -> list[Attack]:
     return [Attack("form", form=form)] if form else []
 
 
+def _odd_digits(fields: dict[str, FormField], query_names: list[str]) -> list[Attack]:
+    """Digits that are not ASCII where numbers and ids are read: "²" passes ``str.isdigit()``
+    and ``int()`` refuses it (500 from the screening filter and bulk decision, a review's and
+    a reopening's version, the references added to a round)."""
+    attacks = [Attack("query", query=[(name, "²") for name in query_names]
+                      + [(name, "١٢:٣") for name in query_names])]
+    form = {name: ["²", "²:1", "1:²"] for name, f in fields.items()
+            if f.kind in ("text", "hidden", "choice", "bool", "number") and name != "csrf_token"}
+    if form:
+        attacks.append(Attack("form", form=form))
+    return attacks
+
+
 DEEP = b"[" * 1000 + b"]" * 1000
 
 # (method, endpoint) -> attacks that once answered 500 or refused without a word; a form
@@ -364,6 +377,7 @@ def _attack_page(site: Site, method: str, endpoint: str) -> None:
     fields = site.forms.get(endpoint, {}) if method in WRITE_METHODS else {}
     names = sorted(site.args.get(endpoint, set()) | set(GENERIC_QUERY))
     regressions = _with_page_values(REGRESSIONS.get((method, endpoint), []), fields)
+    regressions = regressions + _odd_digits(fields, names)
     if method in WRITE_METHODS:
         regressions = regressions + _files_for_text(fields) + _control_in_choices(fields)
     failures = [problem for rule in rules for problem in _attack_rule(

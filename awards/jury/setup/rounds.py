@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from awards import audit, policy
+from awards.boundary import whole_number
 from awards.calls.models import Call
 from awards.calls.services import _apply, snapshot
 from awards.db import utcnow
@@ -290,8 +291,8 @@ def find_nominations(session: Session, call: Call,
     """Nomination ids for references (VOY-2026-00042) or plain ids typed by an administrator;
     returns (ids found, tokens not found)."""
     tokens = [t.strip() for t in tokens if t.strip()]
-    refs = [t.upper() for t in tokens if not t.isdigit()]
-    numbers = [int(t) for t in tokens if t.isdigit()]
+    refs = [t.upper() for t in tokens if whole_number(t) is None]
+    numbers = [n for t in tokens if (n := whole_number(t)) is not None]
     rows = session.execute(
         select(Nomination.id, Nomination.reference).where(
             Nomination.call_id == call.id,
@@ -302,7 +303,8 @@ def find_nominations(session: Session, call: Call,
     by_id = {r.id for r in rows}
     found, missing = [], []
     for token in tokens:
-        nid = int(token) if token.isdigit() and int(token) in by_id else by_ref.get(token.upper())
+        number = whole_number(token)
+        nid = number if number in by_id else by_ref.get(token.upper())
         if nid is None:
             missing.append(token)
         elif nid not in found:
