@@ -125,7 +125,7 @@ class PublicVote(Base):
     changed_at: Mapped[datetime | None]
     ip: Mapped[str] = mapped_column(String(45), default="")
     # The /24 (IPv4) or /48 (IPv6) network, for rate limits and burst detection.
-    network: Mapped[str] = mapped_column(String(50), default="", index=True)
+    network: Mapped[str] = mapped_column(String(50), default="")
     flagged: Mapped[bool] = mapped_column(default=False)
     flag_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     annulled_at: Mapped[datetime | None]
@@ -137,6 +137,9 @@ class PublicVote(Base):
     __table_args__ = (
         UniqueConstraint("stage_id", "category_id", "voter_id"),
         Index("ix_public_votes_stage_id_flagged", "stage_id", "flagged"),
+        # Burst detection counts a network's votes of a stage since a time, once per vote:
+        # one short range of this index, however many votes the stage already has.
+        Index("ix_public_votes_network_stage_id_cast_at", "network", "stage_id", "cast_at"),
     )
 
     stage: Mapped[PublicStage] = relationship()

@@ -54,15 +54,20 @@ def environment(tree: Path) -> dict[str, str]:
     return env
 
 
-def run_in(tree: Path, args: list[str]) -> subprocess.CompletedProcess:
+def run_in(tree: Path, args: list[str], *, on_start=None,
+           on_line=None) -> subprocess.CompletedProcess:
     """``python <args>`` with the code of ``tree``; its output is shown as it comes and
-    returned."""
+    returned. ``on_start(process)`` and ``on_line(line)`` follow the run."""
     process = subprocess.Popen([sys.executable, *args], cwd=tree, env=environment(tree),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if on_start is not None:
+        on_start(process)
     lines = []
     assert process.stdout is not None
     for line in process.stdout:
         print("    " + line, end="", flush=True)
         lines.append(line)
+        if on_line is not None:
+            on_line(line)
     process.wait()
     return subprocess.CompletedProcess(process.args, process.returncode, "".join(lines))

@@ -35,6 +35,7 @@ from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy import create_engine, func, insert, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from bench.load import report
@@ -196,12 +197,18 @@ VOTE_ROW = re.compile(r"^\| vote requests \(POST, repeats included\) \|.*\| ([\d
                       r"([\d.,]+) \|$", re.M)
 
 
+KINDS = ("gunicorn", "postgres", "client", "redis")
+
+
 def compare(ref: str, rounds: int, forwarded: list[str]) -> int:
     """The benchmark of ``ref`` and of the current code, one after the other, ``rounds``
     times (ABBA order, so a machine that slows down during the run does not favour either),
     each run in a process of its own with its own database, its own migrations and seed and
-    its own gunicorn; then the figures side by side."""
+    its own gunicorn; then the figures side by side, with the CPU each run's processes spent
+    per vote (``bench.load.cpu``), which the machine's other work changes much less than the
+    elapsed time."""
     from bench.load.baseline import ROOT, checkout, describe, run_in
+    from bench.load.cpu import CpuMeter
 
     print(f"baseline: {describe(ref)}\ncurrent:  {describe('HEAD')}"
           f"{' (with changes not committed)' if _dirty(ROOT) else ''}\n")
@@ -213,25 +220,48 @@ def compare(ref: str, rounds: int, forwarded: list[str]) -> int:
             for label in (("baseline", "current") if i % 2 == 0 else ("current", "baseline")):
                 started = time.strftime("%H:%M:%S")
                 print(f"--- round {i + 1}, {label} ({started}; {load_note()})", flush=True)
-                done = run_in(trees[label], ["-m", "bench.load.vote", *forwarded])
+                meters: list = []
+
+                def follow(process, meters=meters):
+                    meter = CpuMeter(process.pid)
+                    # An earlier version names its database after its process.
+                    meter.database = f"awards_bench_{process.pid}"
+                    meter.start()
+                    meters.append(meter)
+
+                def named(line, meters=meters):
+                    if line.startswith("database: ") and meters:
+                        meters[0].database = line.split()[1]
+
+                done = run_in(trees[label], ["-m", "bench.load.vote", *forwarded],
+                              on_start=follow, on_line=named)
+                meters[0].stop()
                 failed |= done.returncode != 0
-                summary = SUMMARY.search(done.stdout)
-                row = VOTE_ROW.search(done.stdout)
-                runs.append((i + 1, label, started, summary, row, load_note()))
-    print("\n| round | version | started | elapsed | votes/s | ratio to the baseline "
-          "of the round | vote p50 / p99 ms | load average after |")
-    print("|---:|---|---|---:|---:|---:|---:|---|")
-    for number, label, started, summary, row, load in runs:
+                runs.append({"round": i + 1, "label": label, "started": started,
+                             "summary": SUMMARY.search(done.stdout),
+                             "row": VOTE_ROW.search(done.stdout), "load": load_note(),
+                             "cpu": meters[0].seconds})
+    print("\n| round | version | started | elapsed | votes/s | ratio to the baseline of the "
+          "round | vote p50 / p99 ms | CPU ms per vote: gunicorn / PostgreSQL / client / "
+          "Redis / all | load average after |")
+    print("|---:|---|---|---:|---:|---:|---:|---:|---|")
+    for run in runs:
+        summary = run["summary"]
         if summary is None:
-            print(f"| {number} | {label} | {started} | failed | | | | {load} |")
+            print(f"| {run['round']} | {run['label']} | {run['started']} | failed | | | | | "
+                  f"{run['load']} |")
             continue
-        base_run = next((r for r in runs if r[0] == number and r[1] == "baseline"), None)
-        ratio = ""
-        if base_run is not None and base_run[3] is not None:
-            ratio = f"{_number(summary[3]) / _number(base_run[3][3]):.2f}"
-        latency = f"{row[1]} / {row[2]}" if row else ""
-        print(f"| {number} | {label} | {started} | {summary[2]} s | {summary[3]} | {ratio} | "
-              f"{latency} | {load.removeprefix('load average ')} |")
+        base_run = next((r for r in runs if r["round"] == run["round"]
+                         and r["label"] == "baseline" and r["summary"] is not None), None)
+        ratio = "" if base_run is None else \
+            f"{_number(summary[3]) / _number(base_run['summary'][3]):.2f}"
+        latency = f"{run['row'][1]} / {run['row'][2]}" if run["row"] else ""
+        votes = _number(summary[1])
+        cpu = [run["cpu"].get(kind, 0.0) * 1000 / votes for kind in KINDS]
+        print(f"| {run['round']} | {run['label']} | {run['started']} | {summary[2]} s | "
+              f"{summary[3]} | {ratio} | {latency} | "
+              f"{' / '.join(f'{ms:.2f}' for ms in cpu)} / {sum(cpu):.2f} | "
+              f"{run['load'].removeprefix('load average ')} |")
     return 1 if failed else 0
 
 
@@ -302,6 +332,7 @@ def main() -> int:
           f"{args.concurrency} client threads in all, rate limits: {args.rate_limits}; "
           f"{load_note()}")
     with throwaway_database(args.database_url) as url:
+        print(f"database: {make_url(url).database}", flush=True)
         started = time.perf_counter()
         upgrade(url)
         engine = create_engine(url)
