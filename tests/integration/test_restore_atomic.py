@@ -33,7 +33,7 @@ def changed_since_backup(app, tmp_path):
     arrange(app, lambda s: s.add(User(email="later@example.com", password_hash="x",
                                       full_name="Later", preferred_language="ru")))
     later = Path(app.config["UPLOAD_FOLDER"]) / "ee" / ("ee" * 20 + ".pdf")
-    later.parent.mkdir(parents=True)
+    later.parent.mkdir(parents=True, exist_ok=True)  # a world file may share the prefix
     later.write_bytes(PDF)
     return archive
 
