@@ -193,7 +193,7 @@ def test_restore_with_force_replaces_what_is_there(app, tmp_path):
 
     arrange(app, change)
     stray = Path(app.config["UPLOAD_FOLDER"]) / "zz" / "zz-later.pdf"
-    stray.parent.mkdir(parents=True)
+    stray.parent.mkdir(parents=True, exist_ok=True)
     stray.write_bytes(PDF)
 
     result = restore(app, archive, "--force")
@@ -210,7 +210,7 @@ def test_restore_refuses_an_upload_folder_with_files(app, second_app, tmp_path):
     archive = tmp_path / "awards.tar.gz"
     backup(app, archive)
     stray = Path(second_app.config["UPLOAD_FOLDER"]) / "ab" / "abc.pdf"
-    stray.parent.mkdir(parents=True)
+    stray.parent.mkdir(parents=True, exist_ok=True)
     stray.write_bytes(PDF)
 
     result = restore(second_app, archive)
