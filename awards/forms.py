@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from flask import current_app, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from wtforms import FileField, Form, MultipleFileField, SelectMultipleField
+from wtforms import FileField, Form, MultipleFileField, SelectMultipleField, StringField
 from wtforms.csrf.session import SessionCSRF
 from wtforms.meta import DefaultMeta
 from wtforms.validators import StopValidation, ValidationError
@@ -114,10 +114,12 @@ def _refuse(field, message) -> None:
         # The data of a multiple choice is a list of coerced values (ids), never text.
         field.data = [value for value in map(_coerced(field.coerce), texts)
                       if value is not None]
-    elif isinstance(field.data, list):
-        field.data = texts
-    elif isinstance(field.data, str) or field.data is None:
+    elif isinstance(field, StringField):
         field.data = texts[0] if texts else None
+    else:
+        # A number, a date, a choice: no value (the field shows the text as it was sent);
+        # never the refused text where the form expects a date or an id.
+        field.data = [] if isinstance(field.data, list) else None
 
     def _stop(form) -> None:
         raise StopValidation(message)

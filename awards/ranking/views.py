@@ -463,6 +463,7 @@ def confirm_advance(round_id: int):
     args.setdefault("mode", "top")  # by default, the winners' count of each category
     form = AdvanceForm(args, meta={"csrf": False})
     if not form.validate():
+        _say_advance_refused(form)
         return _render_round(rnd, status=400, advance_form=form)
     method = _method_args(rnd.call)[0]
     ranking = services.round_ranking(session=db, round=rnd, method=method, stability=False,
@@ -496,16 +497,21 @@ def confirm_advance(round_id: int):
         round_status_label=ROUND_STATUS_LABELS[RoundStatus(rnd.status)]), status
 
 
+def _say_advance_refused(form: AdvanceForm) -> None:
+    """Errors of the advance form the page has no place for (an expired form, a value no
+    browser sends), said in one message; N and the ticked entries show theirs in place."""
+    if any(f.errors for f in form if f.name not in ("top_n", "nomination_ids")):
+        flash(_("The form to advance entries was incomplete or expired. Please try again."),
+              "error")
+
+
 @bp.post("/rounds/<int:round_id>/advance")
 def advance(round_id: int):
     db = get_db()
     rnd = _round_or_404(round_id)
     form = AdvanceForm()
     if not form.validate():
-        if any(f.errors for f in (form.csrf_token, form.mode, form.digests, form.note)):
-            # Errors the page has no place for (an expired form, a value no browser sends).
-            flash(_("The form to advance entries was incomplete or expired. Please try "
-                    "again."), "error")
+        _say_advance_refused(form)
         return _render_round(rnd, status=400, advance_form=form)
     try:
         chosen = _chosen(rnd, form)
