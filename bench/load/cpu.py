@@ -39,11 +39,11 @@ class CpuMeter(threading.Thread):
         self.database: str | None = None
         self._seen: dict[str, tuple[str, float]] = {}
         self._first: dict[str, float] = {}
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
         self.read()
-        while not self._stop.wait(self.every):
+        while not self._halt.wait(self.every):
             self.read()
 
     def read(self) -> None:
@@ -73,7 +73,7 @@ class CpuMeter(threading.Thread):
                 self._first.setdefault(pid, cpu if kind == "redis" else 0.0)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join()
 
     @property

@@ -1,16 +1,18 @@
-"""The public vote under a campaign's load (issue 10): at least 50,000 votes from concurrent
-clients against gunicorn + PostgreSQL, through the real vote endpoint.
+"""The public vote under a campaign's load: at least 50,000 votes from concurrent clients
+against gunicorn + PostgreSQL, through the real vote endpoint, with the rate limits counted in
+Redis as a site with several workers keeps them.
 
     .venv/bin/python -m bench.load.vote [--votes 50000] [--workers 4] [--concurrency 24] ...
+    .venv/bin/python -m bench.load.vote --baseline GIT_REF [--rounds 2]   # side by side
 
-1. A throw-away database ``awards_bench_<pid>`` with a call in its public vote: 15 categories
+1. A throw-away database ``awards_bench_…`` with a call in its public vote: 15 categories
    of 12 candidates (174 passed screening in the real 2025 edition) and ``votes /
    votes-per-voter`` voters who have already verified their e-mail address.
 2. gunicorn (sync workers) behind what looks like one reverse proxy (``AWARDS_PROXY_COUNT=1``):
    each voter's address comes in ``X-Forwarded-For``, spread over ``--networks`` /24 networks,
-   as a campaign's voters are. Burst detection is on. The rate limits are off by default (the
-   issue's benchmark is gunicorn + PostgreSQL); ``--rate-limits redis://127.0.0.1:6379/0``
-   turns them on with their counters in Redis, as a site with several workers keeps them.
+   as a campaign's voters are. Burst detection is on. The rate limits per address and network
+   are on, their counters in Redis at ``--rate-limits`` (``redis://127.0.0.1:6379/0`` unless
+   told otherwise; ``off`` measures without them).
 3. Each voter's browser holds the session the site gives after verification (``voter_id``,
    signed with the site's key), opens a candidate's page once for the form's CSRF token, then
    votes in ``--votes-per-voter`` categories (``Accept: application/json``). ``--duplicates``
@@ -18,7 +20,11 @@ clients against gunicorn + PostgreSQL, through the real vote endpoint.
    as a retry after the answer.
 4. Checks: stored votes == votes acknowledged as "cast", exactly, and on the same (voter,
    category) pairs; every repeat answered "unchanged"; no voter has two votes in a category.
-   Exits 1 on any error or mismatch."""
+   Exits 1 on any error or mismatch.
+
+With ``--baseline``, the same benchmark of an earlier version of the code (a temporary git
+worktree) alternates with the current one, and the runs are compared with the CPU their
+processes spent per vote."""
 
 from __future__ import annotations
 
@@ -300,9 +306,9 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
     parser.add_argument("--concurrency", type=int, default=24, help="client threads in all")
     parser.add_argument("--client-processes", type=int, default=2)
-    parser.add_argument("--rate-limits", default="off",
-                        help="off (default), or the rate limits' storage as "
-                             "AWARDS_RATELIMIT_STORAGE_URI, e.g. redis://127.0.0.1:6379/0")
+    parser.add_argument("--rate-limits", default="redis://127.0.0.1:6379/0",
+                        help="the rate limits' storage as AWARDS_RATELIMIT_STORAGE_URI "
+                             "(default redis://127.0.0.1:6379/0), or off")
     args = parser.parse_args()
     if args.baseline:
         forwarded, skip = [], False
