@@ -228,7 +228,7 @@ def _vote_message(outcome: str) -> str:
 def _vote_counts_its_own_limits() -> bool:
     """Flask-Limiter's before-request hook has nothing to count on the vote (its limits are
     counted in ``_vote_limit_refusal``); told so, it stops before resolving the route's
-    limits, a tenth of the vote's time."""
+    limits, which cost about a twentieth of the vote's time."""
     return request.endpoint == "public_stage.vote"
 
 
