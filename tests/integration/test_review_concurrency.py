@@ -4,13 +4,12 @@ a script and the page): on SQLite as on PostgreSQL, one save wins, every other i
 exactly the winner's, saved once and audited once.
 
 Each thread has its own client, so its own request context and database connection; a barrier
-releases them together."""
+releases them together (``together``, shared with the PostgreSQL race tests)."""
 
 from __future__ import annotations
 
 import json
 import re
-import threading
 
 from sqlalchemy import select
 
@@ -21,32 +20,11 @@ from tests.api_factories import bearer, make_token
 from tests.conftest import get_csrf, login
 from tests.factories import arrange, read
 from tests.jury_factories import jury_setup
+from tests.security.test_concurrency_pg import together
 
 TABS = 4
 STALE_PAGE = ("This review was changed in another window or tab since you opened this page. "
               "Your changes below were not saved. Reload the page to see the saved version")
-
-
-def together(*calls):
-    """Run the callables in threads released at the same instant; their results in order."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-    errors: list = []
-
-    def run(i, fn):
-        try:
-            barrier.wait(10)
-            results[i] = fn()
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors, errors
-    return results
 
 
 def tab(app, email):
