@@ -11,9 +11,10 @@ import re
 from sqlalchemy import select
 
 from awards.auth.models import User
+from awards.jury.models import Round
 from awards.nominations.models import Nomination
 from awards.policy.conflicts import Person, conflict_pairs, conflicted_ids
-from awards.ranking import services
+from awards.ranking import loading, services
 from tests.conftest import login
 from tests.factories import arrange, english, read
 from tests.jury_factories import add_conflict, judging_call, make_account, make_entry
@@ -25,14 +26,14 @@ def test_scores_csv_is_streamed_a_few_sheets_at_a_time(app, client, monkeypatch)
     login(client, world.admin_email)
     url = f"/admin/ranking/rounds/{world.round_id}/export.csv?what=scores"
     whole = client.get(url)
-    monkeypatch.setattr(services, "SHEETS_PER_QUERY", 2)
+    monkeypatch.setattr(loading, "SHEETS_PER_QUERY", 2)
     streamed = client.get(url)
     assert streamed.status_code == 200 and streamed.is_streamed
     assert streamed.headers["Content-Disposition"].startswith("attachment")
     assert streamed.get_data() == whole.get_data()
     rows = list(csv.DictReader(io.StringIO(streamed.get_data().decode("utf-8-sig"))))
     reviews = read(app, lambda s: len(services.load_round(
-        s, s.get(services.Round, world.round_id)).reviews))
+        s, s.get(Round, world.round_id)).reviews))
     assert len(rows) == 2 * reviews  # every review, each of its two criteria
     entry_ids = {world.refs[letter]: world.entries[letter] for letter in world.refs}
     order = [entry_ids[r["entry"]] for r in rows]
