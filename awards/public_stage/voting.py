@@ -186,7 +186,7 @@ _FLAG_VOTE = (update(PublicVote.__table__)
 
 
 def check_ballot_open(ballot: Ballot, now: datetime) -> None:
-    """:func:`~awards.public_stage.common.check_open` for a :class:`Ballot`: the same refusals, in the same order."""
+    """`common.check_open` for a :class:`Ballot`: the same refusals, in the same order."""
     if ballot.kind != StageKind.VOTE:
         raise StageError(_l("This call has no public vote."), status=404)
     if ballot.closed_at is not None or now >= ballot.closes_at:
