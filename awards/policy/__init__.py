@@ -177,6 +177,7 @@ class Action(StrEnum):
     ADVANCE = "advance"
     DECIDE = "decide"
     PUBLISH = "publish"
+    CORRECT = "correct"  # open a correction of published results
     # the commission's secret ballot (awards.commission)
     COMMISSION_VOTE = "commission_vote"
     COMMISSION_VOTE_ENTRY = "commission_vote_entry"
@@ -375,6 +376,11 @@ RULES: dict[Action, Rule] = {
     Action.PUBLISH: is_admin & results_not_out & phase_in(
         PUBLISH_PHASES, _l("The results are published from the deliberation phase: end the "
                            "judging on the call's page first.")),
+    # A correction reopens the decisions of results that are public (not while a version is
+    # only scheduled: that one is withdrawn or moved instead).
+    Action.CORRECT: is_admin & phase_in(
+        frozenset({CallStatus.PUBLISHED}),
+        _l("A correction can be opened only for results that are public.")),
     Action.COMMISSION_VOTE: _member & not_frozen & ballot_open_now,
     Action.COMMISSION_VOTE_ENTRY: (_member & not_in_conflict & entry_not_withdrawn & not_frozen
                                    & ballot_open_now),
