@@ -306,12 +306,24 @@ def withdraw(*, session: Session, actor, publication: Publication, token: str | 
                  after={"withdrawn": True})
 
 
+def correct_refusal(session: Session, actor, call: Call, *,
+                    now: datetime) -> policy.Decision | None:
+    """Why ``actor`` may not open a correction of the call's results now (None when they may):
+    the policy's ``Action.CORRECT``, asked by the service and by the page that shows the
+    correction form."""
+    decision = policy.allows(policy.Viewer(session, actor), policy.Action.CORRECT, call, now=now)
+    return None if decision.ok else decision
+
+
 def open_correction(*, session: Session, actor, call: Call, reason: str, token: str | None,
                     now: datetime | None = None) -> None:
     """Let the decisions be changed again while the current version stays public."""
     now = now or utcnow()
     lock_state(session, call, token)
-    if call.status != CallStatus.PUBLISHED or current_publication(session, call, now) is None:
+    refused = correct_refusal(session, actor, call, now=now)
+    if refused is not None:
+        raise PhaseRefused(refused.reason, status=refused.status)
+    if current_publication(session, call, now) is None:
         raise ResultsError(_l("A correction can be opened only for results that are public."))
     if pending_publication(session, call, now) is not None:
         raise ResultsError(_l("A version is scheduled and not public yet: withdraw it or "

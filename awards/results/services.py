@@ -46,6 +46,7 @@ from awards.results.issuing import (
 )
 from awards.results.publication import (
     Preview,
+    correct_refusal,
     open_correction,
     preview,
     publish,
@@ -102,6 +103,7 @@ __all__ = [
     "build_snapshot",
     "checklist",
     "competing_categories",
+    "correct_refusal",
     "current_publication",
     "decided_winners",
     "format_code",
