@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from awards import policy
 from awards.calls.models import Call
-from awards.commission import services, setup
+from awards.commission import services, setup, wording
 from awards.commission.forms import MemberForm, NewRoundForm, RulesForm, format_share
 from awards.db import get_db, utcnow
 from awards.forms import CSRFOnlyForm
@@ -30,7 +30,7 @@ def _administrators_only():
 
 @bp.context_processor
 def _helpers():
-    return {"format_share": format_share}
+    return {"format_share": format_share, "quorum_rule": wording.quorum_rule}
 
 
 def _round(round_id: int) -> Round:
@@ -75,9 +75,12 @@ def round_new(call_id: int):
 def _render_round(round_: Round, rules: RulesForm, member_form: MemberForm, status: int = 200):
     db = get_db()
     refused = policy.allows(viewer(), policy.Action.COMMISSION_CONFIGURE, round_, now=utcnow())
+    box = services.box_of(db, round_)
+    voters = (len(box.member_ids or []) if box is not None and box.opened_at
+              else len(services.active_members(db, round_)))
     return render_template(
         "commission/admin_round.html", call=round_.call, round=round_, form=rules,
-        member_form=member_form, box=services.box_of(db, round_),
+        member_form=member_form, box=box, voters=voters,
         members=setup.members(db, round_), entries=services.entries_of(db, round_),
         locked=None if refused.ok else refused.reason, button=CSRFOnlyForm(formdata=None)), \
         status

@@ -22,6 +22,7 @@ commission_cli = AppGroup("commission", help="The commission's secret ballot.")
 def tally(round_id: int, path: str | None) -> None:
     """Recompute the count of ROUND from its ballot list."""
     from awards.commission import services
+    from awards.commission.wording import share_number
     from awards.jury.models import Round
 
     if path:
@@ -41,7 +42,8 @@ def tally(round_id: int, path: str | None) -> None:
     q = count.quorum
     click.echo(f"round {round_id}: {data['method']}, {len(data['ballots'])} ballots")
     click.echo(f"quorum {'met' if q.met else 'not met'}: {q.ballots} of {q.members} "
-               f"({'at least' if q.inclusive else 'more than'} {q.required:.4f})")
+               f"({'at least' if q.inclusive else 'more than'} {share_number(q.required)}"
+               f" = {q.needed})")
     if isinstance(count, ApprovalCount):
         for e in count.entries:
             click.echo(f"{refs[e.entry_id]}\tyes {e.yes}\tno {e.no}\tabstain {e.abstain}\t"

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from awards.auth.models import User
 from awards.calls.models import Category
 from awards.commission import services
+from awards.commission.wording import quorum_present, share_number
 from awards.i18n import localized
 from awards.judging.commission import ApprovalCount, RankedCount
 from awards.judging.votes import VoteOutcome
@@ -29,10 +30,6 @@ def _outcome_text(outcome: VoteOutcome) -> str:
         VoteOutcome.NO_DECISIVE_VOTES: _("everyone abstained"),
         VoteOutcome.THRESHOLD_NOT_REACHED: _("not passed"),
     }[VoteOutcome(outcome)]
-
-
-def _share(value: float) -> str:
-    return f"{value * 100:.1f}%".replace(".0%", "%")
 
 
 class _Protocol(FPDF):
@@ -90,12 +87,11 @@ def render_protocol_pdf(*, session: Session, round: Round, count: ApprovalCount 
                 pdf.para(f"• {user.full_name or user.email} — {mark}", size=9.5, gap=0.3)
             pdf.ln(2)
             q = count.quorum
-            rule = (_("at least %(share)s of the members", share=_share(q.required))
-                    if q.inclusive else
-                    _("more than %(share)s of the members", share=_share(q.required)))
-            pdf.para(_("Quorum: %(rule)s. %(state)s", rule=rule,
-                       state=_("The quorum was reached.") if q.met
-                       else _("The quorum was not reached: the ballot decides nothing.")))
+            pdf.para(" ".join((
+                quorum_present(present=q.ballots, members=q.members, quorum=box.quorum,
+                               inclusive=q.inclusive),
+                _("The quorum was reached.") if q.met
+                else _("The quorum was not reached: the ballot decides nothing."))))
             pdf.ln(2)
             if isinstance(count, ApprovalCount):
                 base = (_("of the votes cast (yes and no)") if box.threshold_base == "cast"
@@ -103,7 +99,7 @@ def render_protocol_pdf(*, session: Session, round: Round, count: ApprovalCount 
                 rule = (_("An entry passes with at least %(share)s of yes votes %(base)s.")
                         if box.threshold_inclusive else
                         _("An entry passes with more than %(share)s of yes votes %(base)s."))
-                pdf.para(rule % {"share": _share(box.threshold), "base": base})
+                pdf.para(rule % {"share": share_number(box.threshold), "base": base})
                 widths = [44, 60, 14, 14, 18, 24]
                 pdf.row([_("Entry"), _("Category"), _("Yes"), _("No"), _("Abstain"),
                          _("Outcome")], widths, bold=True)

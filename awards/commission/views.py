@@ -16,7 +16,7 @@ from sqlalchemy import select
 from awards import policy
 from awards.auth.models import User
 from awards.boundary import whole_number
-from awards.commission import services
+from awards.commission import services, wording
 from awards.commission.models import BallotMethod
 from awards.db import get_db, utcnow
 from awards.enums import RoundStatus, VoteChoice
@@ -31,7 +31,9 @@ bp = Blueprint("commission", __name__, url_prefix="/commission")
 
 @bp.context_processor
 def _helpers():
-    return {"format_dt": format_dt}
+    return {"format_dt": format_dt, "quorum_rule": wording.quorum_rule,
+            "quorum_present": wording.quorum_present, "share_number": wording.share_number}
+
 
 def _labels():
     return {VoteChoice.YES.value: _("Yes"), VoteChoice.NO.value: _("No"),

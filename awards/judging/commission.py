@@ -49,6 +49,7 @@ class Quorum:
     required: float
     inclusive: bool
     met: bool
+    needed: int = 0  # the fewest ballots that meet it (``quorum_needed``)
 
 
 @dataclass(frozen=True)
@@ -90,16 +91,31 @@ class RankedCount:
     categories: tuple[CategoryCount, ...]
 
 
+def quorum_share(quorum: float) -> Fraction:
+    """The quorum as the exact fraction it was typed as (0.666… is 2/3)."""
+    return _fraction(quorum, "quorum")
+
+
+def quorum_needed(*, members: int, quorum: float, inclusive: bool = True) -> int:
+    """The fewest ballots of ``members`` that meet the quorum: two thirds of 9, "at least",
+    is 6; "more than" two thirds of 9 is 7. More than ``members`` when none can."""
+    exact = quorum_share(quorum) * members
+    if inclusive:
+        return exact.numerator // exact.denominator + (exact.denominator != 1)
+    return exact.numerator // exact.denominator + 1
+
+
 def check_quorum(*, members: int, ballots: int, quorum: float,
                  inclusive: bool = True) -> Quorum:
     if members < 1:
         raise ValueError("a commission needs members")
     if ballots > members:
         raise ValueError("more ballots than members")
-    required = _fraction(quorum, "quorum")
+    required = quorum_share(quorum)
     share = Fraction(ballots, members)
     met = share >= required if inclusive else share > required
-    return Quorum(members, ballots, float(required), inclusive, met)
+    needed = quorum_needed(members=members, quorum=quorum, inclusive=inclusive)
+    return Quorum(members, ballots, float(required), inclusive, met, needed)
 
 
 def count_approval(

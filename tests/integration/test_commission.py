@@ -258,5 +258,5 @@ def test_tally_command_recomputes_from_the_published_list(app, world, tmp_path):
     from_db = runner.invoke(args=["awards", "commission", "tally", str(world.round_id)])
     assert from_file.exit_code == 0, from_file.output
     assert from_file.output == from_db.output
-    assert "quorum met: 7 of 9" in from_file.output
+    assert "quorum met: 7 of 9 (at least 2/3 = 6)" in from_file.output
     assert read(app, lambda s: s.get(Round, world.round_id).status) == RoundStatus.CLOSED
