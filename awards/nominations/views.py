@@ -20,7 +20,6 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
@@ -34,12 +33,12 @@ from awards.enums import FieldType, NominationStatus, NominatorKind
 from awards.extensions import limiter
 from awards.i18n import localized
 from awards.nominations import formbuilder, services
+from awards.nominations.consent_page import ConsentSubject, answer_page, nomination_facts
 from awards.nominations.forms import (
     KIND_HINTS,
     KIND_LABELS,
     STATUS_BADGES,
     STATUS_LABELS,
-    ConsentForm,
     StartForm,
     WithdrawForm,
 )
@@ -483,30 +482,22 @@ def withdraw(nomination_id: int):
 @bp.route("/consent/<token>", methods=["GET", "POST"])
 @limiter.limit(_limit("RATELIMIT_CONSENT"))
 def consent(token: str):
-    db = get_db()
-    nomination = services.find_by_consent_token(db, token)
-    if nomination is None:
-        abort(404)
-    form = ConsentForm()
-    if request.method == "POST":
-        decision = request.form.get("decision")
-        if not form.validate() or decision not in ("accept", "decline"):
-            abort(400)
-        try:
-            services.record_nominee_answer(session=db, nomination=nomination,
-                                           accept=decision == "accept")
-        except services.NotEditable:
-            db.rollback()
-            abort(409)
-        db.commit()
-        if decision == "accept":
-            flash(_("Thank you: you have confirmed the nomination."), "success")
-        else:
-            flash(_("You have declined the nomination. The applicant will be told."), "success")
-        return redirect(url_for(".consent", token=token), 303)
-    return render_template(
-        "nominations/consent.html", nomination=nomination, call=nomination.call, form=form,
+    nomination = services.find_by_consent_token(get_db(), token)
+    return answer_page(token, None if nomination is None else _nominee_subject(nomination))
+
+
+def _nominee_subject(nomination: Nomination) -> ConsentSubject:
+    return ConsentSubject(
+        nomination=nomination, title=_("You have been nominated"),
+        facts=nomination_facts(nomination, (_("Nominee"), nomination.nominee_name or "")),
+        accept_label=_("I agree to be nominated"),
+        decline_label=_("I decline the nomination"),
+        accepted_message=_("Thank you: you have confirmed the nomination."),
+        declined_message=_("You have declined the nomination. The applicant will be told."),
+        confirmed_text=lambda when: _("You confirmed this nomination on %(when)s.", when=when),
+        declined_text=lambda when: _("You declined this nomination on %(when)s.", when=when),
+        confirmed_at=nomination.nominee_consent_at, declined_at=nomination.nominee_declined_at,
         is_open=services.consent_open(nomination),
-        consent_text=localized(nomination.call, "consent_text"),
-        locale=str(get_locale()),
-    )
+        record=lambda db, accept: services.record_nominee_answer(
+            session=db, nomination=nomination, accept=accept),
+        closed=services.NotEditable)
