@@ -60,7 +60,8 @@ def conflict_condition(person: Person) -> ColumnElement[bool]:
     """True for the nominations ``person`` is in conflict with (a WHERE clause on
     ``Nomination``)."""
     parts = [
-        Nomination.applicant_id == person.id,
+        # Never NULL: an entry without an applicant is nobody's own (NOT NULL hid it from all).
+        func.coalesce(Nomination.applicant_id, 0) == person.id,
         Nomination.id.in_(select(Conflict.nomination_id).where(Conflict.user_id == person.id)),
     ]
     if person.email:
