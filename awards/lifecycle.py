@@ -200,9 +200,9 @@ def _has_rounds(session: Session, call) -> list:
 
 
 def _when(call, value: datetime) -> str:
-    from awards.timeutil import utc_to_local
+    from awards.i18n import format_datetime, timezone_words
 
-    return utc_to_local(value, call.timezone).strftime("%Y-%m-%d %H:%M") + f" ({call.timezone})"
+    return f"{format_datetime(value, tz=call.tz)} ({timezone_words(call.tz, at=value)})"
 
 
 # ---- the guards: each returns the reasons a move is blocked (empty: it may go) -----------------

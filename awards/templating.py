@@ -9,7 +9,17 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from awards.forms import CSRFOnlyForm
-from awards.i18n import LANGUAGE_NAMES, format_dt, install_template_gettext, localized
+from awards.i18n import (
+    LANGUAGE_NAMES,
+    format_date,
+    format_dt,
+    format_size,
+    format_time,
+    install_template_gettext,
+    localized,
+    timezone_note,
+    timezone_words,
+)
 
 # (endpoint, label, who sees it). Links appear once their feature's blueprint is registered.
 NAV = [
@@ -67,6 +77,11 @@ def nav_links() -> list[tuple[str, str]]:
 def register(app: Flask) -> None:
     install_template_gettext(app.jinja_env)
     app.jinja_env.filters["datetime"] = format_dt
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["time"] = format_time
+    app.jinja_env.filters["zone"] = timezone_words
+    app.jinja_env.filters["filesize"] = format_size
+    app.jinja_env.globals["timezone_note"] = timezone_note
     app.jinja_env.globals["localized"] = localized
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -26,9 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from babel.dates import format_datetime as babel_format_datetime
 from flask import abort, flash
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -92,11 +90,10 @@ def actor():
 
 
 def call_time(value, call) -> str:
-    """A UTC instant as wall-clock time in the call's own zone (seconds only when set)."""
-    if value is None:
-        return ""
-    pattern = "d MMMM y, HH:mm:ss" if value.second else "d MMMM y, HH:mm"
-    return babel_format_datetime(value, pattern, tzinfo=call.tz, locale=str(get_locale()))
+    """A UTC instant as wall-clock time in the call's own zone, in the site's one style."""
+    from awards.i18n import format_datetime
+
+    return format_datetime(value, tz=call.tz)
 
 
 def check_csrf() -> None:

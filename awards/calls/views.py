@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from babel.dates import format_date, format_datetime, format_time
 from flask import Blueprint, abort, render_template
-from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -16,6 +15,7 @@ from awards.cache import public_page
 from awards.calls.models import Call
 from awards.db import get_db, utcnow
 from awards.enums import CallStatus
+from awards.i18n import format_dt
 from awards.nominations.forms import KIND_LABELS
 from awards.permissions import is_admin
 
@@ -23,19 +23,10 @@ bp = Blueprint("calls", __name__, url_prefix="/calls")
 
 
 @bp.app_template_global("call_dt")
-def format_call_dt(value: datetime | None, call: Call, fmt: str = "medium") -> str:
-    """A moment in the call's own time zone, with the zone named: the deadline means the
-    call's local time whatever the reader's."""
-    if value is None:
-        return ""
-    if fmt == "medium":
-        # Without seconds, as everywhere on the site; a deadline at 23:59:59 reads "23:59".
-        # The date in the call's zone: near midnight it differs from the UTC date.
-        text = (f"{format_date(value.astimezone(call.tz).date(), 'medium', locale=get_locale())}"
-                f", {format_time(value, 'short', tzinfo=call.tz, locale=get_locale())}")
-    else:
-        text = format_datetime(value, fmt, tzinfo=call.tz, locale=get_locale())
-    return f"{text} ({call.timezone})"
+def format_call_dt(value: datetime | None, call: Call, fmt: str = "datetime") -> str:
+    """A moment in the call's own time zone (the deadline means the call's local time whatever
+    the reader's), in the site's one style; the page names the zone once (base.html)."""
+    return format_dt(value, fmt, tz=call.tz)
 
 
 def time_left(until: datetime, now: datetime | None = None) -> str:
