@@ -15,6 +15,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from awards import lifecycle
+from awards.admin import todo
 from awards.calls import services
 from awards.calls.forms import (
     CALL_STATUS_LABELS,
@@ -44,6 +45,7 @@ from awards.views_common import (
     run_action,
     saved,
     show_error,
+    viewer,
 )
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -120,8 +122,8 @@ def _category_choices(call: Call) -> list[tuple[Category, str]]:
 
 @bp.get("/")
 def dashboard():
-    """Every call with its status, dates and counts, in three queries whatever the number of
-    calls: the calls with their programmes, then one grouped count per table."""
+    """What needs doing now in each active call (``admin.todo``), then every call with its
+    status, dates and counts; a fixed number of queries whatever the number of calls."""
     db = get_db()
     calls = db.scalars(
         select(Call).options(joinedload(Call.programme))
@@ -139,7 +141,8 @@ def dashboard():
             .group_by(Nomination.call_id)
         )
     }
-    return render_template("admin/dashboard.html", calls=calls,
+    desk = todo.desk(session=db, viewer=viewer(), now=utcnow())
+    return render_template("admin/dashboard.html", calls=calls, desk=desk,
                            category_counts=category_counts, nomination_counts=nomination_counts)
 
 
