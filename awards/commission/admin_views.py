@@ -1,7 +1,7 @@
 """The administrators' pages of the commission: a call's commission rounds, a new round with its
-rules, a round's rules and members (changeable until the ballot opens), each change one
-service call through ``run_action``. The ballot itself is run from the chair's page
-(``commission.chair``)."""
+rules, a round's rules and members (invited, made chair or removed until the ballot opens),
+each change one service call through ``run_action``. The ballot itself is run from the
+chair's page (``commission.chair``)."""
 
 from __future__ import annotations
 
@@ -135,3 +135,15 @@ def member_chair(round_id: int, member_id: int):
                                        member=member, is_chair=make_chair),
                success=_("The commission's chair is changed."))
     return redirect(url_for(".round_view", round_id=round_.id), code=303)
+
+
+@bp.post("/rounds/<int:round_id>/members/<int:member_id>/remove")
+def member_remove(round_id: int, member_id: int):
+    check_csrf()
+    round_ = _round(round_id)
+    member = get_or_404(JuryMember, member_id)
+    run_action(lambda: setup.remove_member(session=get_db(), actor=actor(), round=round_,
+                                           member=member),
+               success=lambda removed: _("%(member)s is no longer on the commission.",
+                                         member=removed.email))
+    return redirect(url_for(".round_view", round_id=round_.id) + "#members", code=303)

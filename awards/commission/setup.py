@@ -1,6 +1,7 @@
 """Setting up a commission round from the administrators' pages: the round with its panel, its
-rules (``services.configure``) and its members. Every change is refused once the ballot is
-open (``Action.COMMISSION_CONFIGURE``), and each is audited by the service that makes it."""
+rules (``services.configure``) and its members (invited, made chair, removed). Every change
+is refused once the ballot is open (``Action.COMMISSION_CONFIGURE``), and each is audited by
+the service that makes it."""
 
 from __future__ import annotations
 
@@ -71,6 +72,20 @@ def set_chair(*, session: Session, actor, round: Round, member: JuryMember,
     return jury_setup.update_member(session=session, actor=actor, member=member,
                                     is_chair=is_chair,
                                     category_ids=[c.id for c in member.categories])
+
+
+def remove_member(*, session: Session, actor, round: Round, member: JuryMember) -> JuryMember:
+    """Take a member off the commission (their seat on the round's panel ends, audited as the
+    panel's ``jury.member_leave``); only before the ballot opens, when the members who vote
+    are fixed."""
+    _configurable(session, actor, round)
+    if member.panel_id != round.panel_id:
+        raise NotAllowed(policy.Decision(False, _l("Not found."), 404))
+    try:
+        jury_setup.remove_member(session=session, actor=actor, member=member)
+    except jury_setup.JurySetupError as exc:
+        raise CommissionError(exc.message) from None
+    return member
 
 
 def members(session: Session, round_: Round) -> list[JuryMember]:

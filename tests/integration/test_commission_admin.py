@@ -5,7 +5,7 @@ members are refused with a message."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from awards.audit import AuditEvent
 from awards.commission.models import Ballot, BallotBox, BallotMethod
@@ -183,3 +183,53 @@ def test_round_settings_do_not_open_a_commission_round(app, world):
                                       "status": "open"})
     assert response.status_code == 400
     assert read(app, lambda s: s.get(Round, world.round_id).status) == RoundStatus.DRAFT
+
+
+def test_admin_removes_a_member_before_the_ballot_opens_and_not_after(app, world):
+    admin = client_of(app, world.admin)
+    page_url = f"/admin/commission/rounds/{world.round_id}"
+    leaving, staying = world.members[2], world.members[1]
+    seat = {email: read(app, lambda s, e=email: s.scalar(select(JuryMember.id).where(
+        JuryMember.email == e, JuryMember.panel_id == s.get(Round, world.round_id).panel_id)))
+        for email in (leaving, staying)}
+    page = admin.get(page_url).get_data(as_text=True)
+    # Each seat has a remove button behind a confirmation that names the member.
+    assert f"{page_url}/members/{seat[leaving]}/remove" in page
+    assert f"Remove {leaving} from the commission?" in page
+    assert "Quorum: two thirds of 3 members = 2." in " ".join(page.split())
+
+    response = post_form(admin, f"{page_url}/members/{seat[leaving]}/remove", csrf_url=page_url)
+    assert response.status_code == 303
+    page = admin.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"{leaving} is no longer on the commission." in page
+    assert "Quorum: two thirds of 2 members = 2." in " ".join(page.split())
+    assert read(app, lambda s: s.get(JuryMember, seat[leaving]).status) == JurorStatus.LEFT
+    event = read(app, lambda s: s.scalars(select(AuditEvent).where(
+        AuditEvent.action == "jury.member_leave")).one())
+    assert (event.object_id, event.actor_id) == (str(seat[leaving]),
+                                                 world.user_ids[world.admin])
+    # Removed twice: a clear refusal, not an error page.
+    response = post_form(admin, f"{page_url}/members/{seat[leaving]}/remove", csrf_url=page_url)
+    assert response.status_code == 303
+    assert "has already left" in admin.get(page_url).get_data(as_text=True)
+
+    # The chair opens the ballot: the removed member is not among those who vote.
+    chair = client_of(app, world.chair)
+    post_form(chair, f"/commission/rounds/{world.round_id}/open",
+              csrf_url=f"/commission/rounds/{world.round_id}/chair")
+    assert sorted(_box(app, world.round_id).member_ids) == sorted(
+        world.user_ids[m] for m in world.members if m != leaving)
+    assert client_of(app, leaving).get(
+        f"/commission/rounds/{world.round_id}").status_code == 404
+
+    # Once the ballot is open, removal is refused with the reason and changes nothing.
+    page = admin.get(page_url).get_data(as_text=True)
+    assert f"/members/{seat[staying]}/remove" not in page
+    response = post_form(admin, f"{page_url}/members/{seat[staying]}/remove",
+                         csrf_url=page_url)
+    assert response.status_code == 303
+    assert ("The ballot has been opened: its rules and its members can no longer change."
+            in admin.get(page_url).get_data(as_text=True))
+    assert read(app, lambda s: s.get(JuryMember, seat[staying]).status) == JurorStatus.ACTIVE
+    assert read(app, lambda s: s.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "jury.member_leave"))) == 1
