@@ -172,6 +172,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "results.gallery"): Entry(PUBLIC),
     ("GET", "results.show"): Entry(PUBLIC, p(slug="results_slug")),
     ("GET", "results.version"): Entry(PUBLIC, p(slug="results_slug", version="=1")),
+    ("GET", "results.winner"): Entry(PUBLIC, p(slug="results_slug", reference="=VYR-2025-00001")),
     ("GET", "results.photo"): Entry(PUBLIC, p(slug="results_slug", name="photo_name")),
     ("GET", "certificates.verify"): Entry(PUBLIC),
     ("GET", "certificates.show"): Entry(PUBLIC, p(code="certificate_shown")),
@@ -404,6 +405,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
        for method, name in (("GET", "round_view"), ("POST", "round_view"),
                             ("POST", "member_invite"))},
     ("POST", "commission_admin.member_chair"): Entry(
+        row(403, visitor=LOGIN, admin=404), p(round_id="round_id", member_id="spare_member_id")),
+    ("POST", "commission_admin.member_remove"): Entry(
         row(403, visitor=LOGIN, admin=404), p(round_id="round_id", member_id="spare_member_id")),
     # ---- the JSON API ----
     ("GET", "api.index"): Entry(API_PUBLIC),
