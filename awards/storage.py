@@ -268,11 +268,9 @@ def read_stored(stored_name: str) -> bytes:
 
 
 def human_size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}".replace(".0 ", " ")
-        n /= 1024
-    return f"{n} B"
+    from awards.i18n import format_size  # "1,5 МБ": the language's number and unit
+
+    return format_size(n)
 
 
 # ---- orphans ------------------------------------------------------------------------------------
