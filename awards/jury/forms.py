@@ -26,6 +26,7 @@ MAX_OVERALL = 10000
 
 ACTION_DRAFT = "draft"
 ACTION_SUBMIT = "submit"
+ACTION_NEXT = "next"  # save the draft and go on to the next entry to score
 
 
 def score_name(criterion) -> str:
@@ -78,6 +79,10 @@ class ReviewForm(BaseForm):
     @property
     def submitting(self) -> bool:
         return self.action.data == ACTION_SUBMIT
+
+    @property
+    def going_on(self) -> bool:
+        return self.action.data == ACTION_NEXT
 
     def expected_version(self) -> int | None:
         return whole_number(self.version.data or "")

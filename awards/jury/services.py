@@ -45,6 +45,7 @@ from awards.jury.models import (
     Rubric,
     Score,
 )
+from awards.jury.titles import work_titles
 from awards.nominations import formbuilder
 from awards.nominations.models import Attachment, Nomination
 from awards.policy.conflicts import Person, conflict_condition
@@ -445,6 +446,7 @@ class Row:
     title: str  # the reference, and the nominee when the round shows identities to the juror
     state: str
     total: float | None
+    work: str = ""  # the work's title (jury.titles), "" when none or hidden from the juror
 
 
 @dataclass
@@ -562,6 +564,13 @@ class Dashboard:
             group.items.append(row)
         return list(groups.values())
 
+    @property
+    def all_done(self) -> bool:
+        """Something to score in a round open now, and every review of it submitted."""
+        open_rows = [row for row in self.rows
+                     if open_for_scoring(self.rounds[row.round_id], self.now)]
+        return bool(open_rows) and all(row.state == SUBMITTED for row in open_rows)
+
     def next_unscored(self, *, category_id: int | None = None) -> int | None:
         """As :func:`next_unscored` answers it from the database."""
         candidates = [row for row in self.rows
@@ -583,6 +592,10 @@ def juror_dashboard(*, session: Session, user, now: datetime) -> Dashboard:
         .options(selectinload(Round.call).selectinload(Call.categories)))} if lines else {}
     viewer = viewer_for(session, user)
     identity = {i: policy.shows_identity(viewer, r) for i, r in rounds.items()}
+    blind_entries = {line.nomination_id for line in lines if not identity[line.round_id]}
+    works = work_titles(session, (line.nomination_id for line in lines),
+                        {line.nomination_id: line.nomination_id not in blind_entries
+                         for line in lines})
     rows = []
     for line in lines:
         title = line.reference or f"#{line.nomination_id}"
@@ -592,7 +605,7 @@ def juror_dashboard(*, session: Session, user, now: datetime) -> Dashboard:
                  else SUBMITTED if line.status == ReviewStatus.SUBMITTED else DRAFT)
         rows.append(Row(id=line.id, round_id=line.round_id, nomination_id=line.nomination_id,
                         category_id=line.category_id, title=title, state=state,
-                        total=line.total))
+                        total=line.total, work=works.get(line.nomination_id, "")))
     if rows:
         remember_juror()
     return Dashboard(rows, rounds, now)

@@ -27,7 +27,8 @@ from awards.db import get_db, utcnow
 from awards.errors import render_error
 from awards.i18n import format_dt, localized
 from awards.judging.totals import total_bounds
-from awards.jury import access, services
+from awards.jury import access, files, services
+from awards.jury.autosave import form_errors, refused_json, saved_json, wants_json
 from awards.jury.forms import (
     STATE_LABELS,
     DashboardFilter,
@@ -38,6 +39,7 @@ from awards.jury.forms import (
     score_name,
 )
 from awards.jury.models import Assignment
+from awards.jury.titles import title_of
 from awards.storage import human_size
 from awards.views_common import viewer
 
@@ -56,7 +58,7 @@ def _helpers():
     return {"STATE_LABELS": STATE_LABELS, "STATE_BADGES": STATE_BADGES,
             "state_of": services.state_of, "score_text": _score_text,
             "human_size": human_size, "score_name": score_name, "comment_name": comment_name,
-            "entry_title": _entry_title}
+            "entry_title": _entry_title, "viewable": files.viewable, "file_kind": files.kind_of}
 
 
 def _user():
@@ -118,6 +120,7 @@ def dashboard():
                            filters=filters,
                            filtered=category_id is not None or state is not None,
                            next_assignment=page.next_unscored(category_id=category_id),
+                           all_done=page.all_done,
                            category_id=category_id, now=page.now,
                            category_names={c.id: localized(c, "name") for c in page.categories},
                            score_url_of=_url_by_id(".score"),
@@ -227,6 +230,7 @@ def _render_score(assignment: Assignment, form=None, *, status: int = 200,
         if review is not None else None,
         can_see_panel=access.can_see_panel_scores(db, current_user, assignment),
         next_assignment=upcoming,
+        work_title=title_of(assignment.nomination, identity=_shows_identity(assignment)),
     ), status
 
 
@@ -244,6 +248,8 @@ def save(assignment_id: int):
     round_ = assignment.round
     form = review_form(round_.rubric, formdata=request.form)
     if not form.validate():
+        if wants_json():
+            return refused_json("invalid", 400, errors=form_errors(form))
         return _render_score(assignment, form, status=400)
     try:
         result = services.save_review(
@@ -254,17 +260,25 @@ def save(assignment_id: int):
     except services.InvalidScores as refusal:
         db.rollback()
         form.add_score_errors(refusal.errors)
+        if wants_json():
+            return refused_json("invalid", 400, errors=form_errors(form))
         return _render_score(assignment, form, status=400)
     except services.RoundClosed:
         db.rollback()
+        if wants_json():
+            return refused_json("closed", 409, message=_closed_message(round_))
         return _render_score(assignment, status=409, notice=_closed_message(round_))
     except services.RoundNotOpen:
         db.rollback()
+        if wants_json():
+            return refused_json("closed", 409, message=_not_open_message(round_))
         return _render_score(assignment, status=409, notice=_not_open_message(round_))
     except services.AlreadySubmitted:
         db.rollback()
-        return _render_score(assignment, status=409, notice=_(
-            "This review is already submitted. Reopen it first if you want to change it."))
+        message = _("This review is already submitted. Reopen it first if you want to change it.")
+        if wants_json():
+            return refused_json("submitted", 409, message=message)
+        return _render_score(assignment, status=409, notice=message)
     except services.StaleReview:
         db.rollback()  # and read the review again: it is as the other save left it
         return _stale(assignment, form, assignment.review)
@@ -278,18 +292,35 @@ def save(assignment_id: int):
         db.rollback()
         db.expire_all()
         return _stale(assignment, form, assignment.review)
+    if wants_json():
+        return saved_json(result.review)
     if not result.changed:
         flash(_("This review was already submitted with exactly these scores."), "success")
-        return redirect(url_for(".dashboard"), 303)
+        return _go_on(db, assignment)
     if form.submitting:
         flash(_("Your review of %(ref)s is submitted. Thank you!", ref=_ref(assignment)),
               "success")
-        return redirect(url_for(".dashboard"), 303)
+        return _go_on(db, assignment)
     flash(_("Draft saved. It is not submitted yet."), "success")
+    if form.going_on:
+        return _go_on(db, assignment)
     return redirect(url_for(".score", assignment_id=assignment.id), 303)
 
 
+def _go_on(db, assignment: Assignment):
+    """After a submission (or "Save and next"): the next entry still to score, or the list
+    with its "all scored" state when none is left."""
+    upcoming = services.next_unscored(session=db, user=current_user, now=utcnow(),
+                                      exclude=assignment.id)
+    if upcoming is None:
+        return redirect(url_for(".dashboard"), 303)
+    return redirect(url_for(".score", assignment_id=upcoming), 303)
+
+
 def _stale(assignment: Assignment, form, review):
+    if wants_json():
+        return refused_json("stale", 409, message=_stale_message(review),
+                            version=review.version_id if review is not None else 0)
     # Keep what was typed, and let a deliberate second save replace the other tab's version.
     form.version.data = str(review.version_id if review is not None else 0)
     return _render_score(assignment, form, status=409, notice=_stale_message(review))
@@ -404,6 +435,27 @@ def attachment(assignment_id: int, attachment_id: int):
     try:
         return redaction.send_attachment(file, name=names.get(file.id),
                                          redact=not _shows_identity(assignment))
+    except FileNotFoundError:
+        abort(404)
+    except redaction.RedactionError as refusal:
+        return render_error(422, str(refusal.message))
+
+
+@bp.get("/assignments/<int:assignment_id>/attachments/<int:attachment_id>/view")
+@login_required
+def view_attachment(assignment_id: int, attachment_id: int):
+    """The file opened beside the score sheet (PDF, JPEG or PNG), under the same rule as its
+    download: the juror's own visible assignment, and in a blind round only the files the
+    entry's page shows, cleaned."""
+    assignment = _assignment_or_404(assignment_id)
+    identity = _shows_identity(assignment)
+    file = services.visible_attachment(assignment.nomination, assignment.round, attachment_id,
+                                       identity=identity)
+    if file is None or not files.viewable(file):
+        abort(404)
+    try:
+        return files.inline_response(file, name=_file_names(assignment).get(file.id, ""),
+                                     redact=not identity)
     except FileNotFoundError:
         abort(404)
     except redaction.RedactionError as refusal:

@@ -186,7 +186,9 @@ def test_review_draft_then_submit_has_weighted_total(app, client, login_as, meth
     response = post_sheet(client, world, target, GOOD, action="submit", version="1",
                           overall_comment="Strong work.",
                           private_note="ask the chair about the dates")
-    assert (response.status_code, response.headers["Location"]) == (303, "/jury/")
+    # Submitting goes on to the next entry still to score.
+    assert (response.status_code, response.headers["Location"]) == (
+        303, f"/jury/assignments/{world.mine[1]}")
     stored = review_row(app, target)
     assert (stored["status"], stored["total"], stored["scores"]) == (
         ReviewStatus.SUBMITTED, expected, {"impact": 8.0, "originality": 6.5, "scale": 4.0})
