@@ -9,6 +9,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# The address links in e-mails and on diplomas point to: the one `make run` serves on, unless
+# AWARDS_BASE_URL is set (a proxy or a public name in front of it) or the instance's config.py
+# sets BASE_URL (the environment would override that file, so nothing is passed then).
+BASE_URL := $(or $(AWARDS_BASE_URL),http://$(HOST):$(PORT))
+INSTANCE_CONFIG := $(or $(AWARDS_INSTANCE_PATH),instance)/config.py
+WITH_BASE_URL := $(if $(shell grep -qs '^BASE_URL' '$(INSTANCE_CONFIG)' && echo set),,AWARDS_BASE_URL='$(BASE_URL)')
 FLASK  := $(BIN)/flask --app app
 
 TRANSLATIONS := awards/translations
@@ -64,7 +70,7 @@ db-upgrade: $(VENV)/.installed
 seed: db-upgrade
 	@if [ "$${AWARDS_ENV:-}" = production ]; then \
 		echo "AWARDS_ENV=production: refusing to load demo accounts" >&2; exit 1; fi
-	$(FLASK) awards seed
+	$(WITH_BASE_URL) $(FLASK) awards seed
 
 run: compile-translations seed
 	@echo
@@ -72,7 +78,7 @@ run: compile-translations seed
 	@echo "  Log in as admin@example.com, jury1@example.com ... jury5@example.com or"
 	@echo "  applicant@example.com, password: awards-demo"
 	@echo
-	FLASK_DEBUG=0 $(FLASK) run --host $(HOST) --port $(PORT) --no-reload
+	$(WITH_BASE_URL) FLASK_DEBUG=0 $(FLASK) run --host $(HOST) --port $(PORT) --no-reload
 
 mail-worker: $(VENV)/.installed
 	$(FLASK) awards mail send --watch
