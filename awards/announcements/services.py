@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from babel.dates import format_datetime
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -26,6 +25,7 @@ from awards.announcements.models import Announcement, AnnouncementImage
 from awards.calls.models import Call
 from awards.db import utcnow
 from awards.enums import AnnouncementStatus
+from awards.i18n import format_datetime, timezone_words
 from awards.refusals import Refusal
 
 LANGS = ("kk", "ru", "en")
@@ -429,7 +429,7 @@ def _call_path(call: Call) -> str:
 
 
 def _call_time(value: datetime, call: Call, code: str) -> str:
-    return format_datetime(value, "d MMMM y, HH:mm", tzinfo=call.tz, locale=code)
+    return format_datetime(value, tz=call.tz, locale=code)
 
 
 def _opened_texts(call: Call, code: str) -> dict[str, str]:
@@ -443,11 +443,12 @@ def _opened_texts(call: Call, code: str) -> dict[str, str]:
         for c in call.categories
     ]
     with force_locale(code):
+        zone = timezone_words(call.tz, locale=code)
         lines = [
             _("Nominations for “%(title)s” are open.", title=title),
             "",
-            "- " + _("Opening: %(when)s (%(zone)s)", when=opens, zone=call.timezone),
-            "- " + _("Deadline: %(when)s (%(zone)s)", when=closes, zone=call.timezone),
+            "- " + _("Opening: %(when)s (%(zone)s)", when=opens, zone=zone),
+            "- " + _("Deadline: %(when)s (%(zone)s)", when=closes, zone=zone),
         ]
         if categories:
             lines += ["", "**" + _("Categories") + "**", ""]
@@ -456,7 +457,7 @@ def _opened_texts(call: Call, code: str) -> dict[str, str]:
         return {
             f"title_{code}": _("Nominations are open: %(title)s", title=title)[:300],
             f"summary_{code}": _("Nominations are accepted until %(when)s (%(zone)s).",
-                                 when=closes, zone=call.timezone),
+                                 when=closes, zone=zone),
             f"body_{code}": "\n".join(lines),
         }
 
