@@ -7,7 +7,6 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from babel.dates import format_datetime as babel_format_datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select
@@ -18,7 +17,7 @@ from awards.audit import AuditEvent
 from awards.auth.models import User
 from awards.db import utcnow
 from awards.enums import AssignmentStatus, JurorStatus, ReviewStatus, RoundStatus
-from awards.i18n import localized
+from awards.i18n import format_datetime, localized
 from awards.jury.models import Assignment, JuryMember, Review, Round, RoundEntry
 from awards.jury.setup.common import _NOT_JUDGED, JurySetupError
 from awards.mail import queue_mail
@@ -211,8 +210,7 @@ def remind_jurors(*, session: Session, actor, round: Round, now: datetime | None
             result.skipped += 1
             continue
         lang = user.preferred_language or "ru"
-        closes = (babel_format_datetime(round.closes_at, "d MMMM y, HH:mm", tzinfo=call.tz,
-                                        locale=lang) if round.closes_at else "")
+        closes = format_datetime(round.closes_at, tz=call.tz, locale=lang)
         queue_mail(session, to=user.email, template="jury_reminder", language=lang,
                    kind="jury_reminder", name=user.display_name, count=pending[juror_id],
                    round_name=localized(round, "name", lang),
