@@ -30,6 +30,7 @@ def _publish_with_collective(session, *, organisation: str = "", diploma_for_org
     entry = session.get(Nomination, world.entries["C"])
     entry.organisation_name = organisation
     title = next(f for f in call.fields if f.key == "title")
+    title.is_public = True  # the results and diplomas name the work only when it is public
     answer = entry.answer_for(title.id)
     if answer is None:
         from awards.nominations.models import Answer
