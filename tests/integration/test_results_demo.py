@@ -28,4 +28,4 @@ def test_demo_results_page_archive_and_gallery(app, client, db):
     assert "Таза Іле" in page
     assert f'href="/results/{SLUG}"' in client.get("/results/").get_data(as_text=True)
     gallery = client.get("/results/gallery").get_data(as_text=True)
-    assert f'href="/results/{SLUG}#winner-' in gallery
+    assert f'href="/results/{SLUG}/' in gallery  # each card opens its winner's page
