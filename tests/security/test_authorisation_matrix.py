@@ -220,6 +220,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", "jury.save"): Entry(OWN_ASSIGNMENT, own_assignment()),
     ("GET", "jury.attachment"): Entry(OWN_ASSIGNMENT,
                                       own_assignment(attachment_id="entry_attachment_id")),
+    ("GET", "jury.view_attachment"): Entry(OWN_ASSIGNMENT,
+                                           own_assignment(attachment_id="entry_attachment_id")),
     # Only the chair sees the panel's scores of an entry.
     ("GET", "jury.panel"): Entry(row(404, visitor=LOGIN, chair=OK), own_assignment()),
     ("GET", "jury.recuse"): Entry(OWN_ASSIGNMENT, own_assignment()),
