@@ -68,6 +68,19 @@ def photo_is_public(session: Session, call: Call, photo_name: str, now: datetime
     return None
 
 
+def find_winner(snapshot: dict, reference: str) -> tuple[dict, dict] | None:
+    """The (category, winner) of a publication's snapshot with the entry's public reference
+    (letter case aside), or None."""
+    wanted = (reference or "").strip().upper()
+    if not wanted:
+        return None
+    for category in snapshot.get("categories", []):
+        for entry in category.get("winners", []):
+            if (entry.get("reference") or "").upper() == wanted:
+                return category, entry
+    return None
+
+
 def valid_certificate(session: Session, nomination_id: int, now: datetime) -> Certificate | None:
     """The certificate an entry holds now: its publication visible and not revoked."""
     return session.scalar(

@@ -58,6 +58,7 @@ from awards.results.publication import (
 from awards.results.reading import (
     Outcome,
     current_publication,
+    find_winner,
     outcomes_for,
     pending_publication,
     photo_is_public,
@@ -106,6 +107,7 @@ __all__ = [
     "correct_refusal",
     "current_publication",
     "decided_winners",
+    "find_winner",
     "format_code",
     "issue_certificates",
     "lock_state",

@@ -7,6 +7,8 @@ alone may open a version early, as a marked preview."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Blueprint, abort, current_app, render_template, send_file, url_for
 from flask_babel import get_locale
 from flask_login import current_user
@@ -19,6 +21,7 @@ from awards.permissions import is_admin
 from awards.results import services
 from awards.results.models import Publication
 from awards.storage import path_for
+from awards.urls import external_url
 
 bp = Blueprint("results", __name__, url_prefix="/results")
 
@@ -65,6 +68,27 @@ def photo_url(call_slug: str, name: str | None, preview: bool) -> str:
     return url_for("results.photo", slug=call_slug, name=name)
 
 
+def _visible_or_preview(call: Call, now) -> tuple[Publication, bool]:
+    """The version the visitor may read now (an administrator: the scheduled one, as a
+    preview, when none is public yet); 404 for everyone else before publication."""
+    db = get_db()
+    publication = services.current_publication(db, call, now)
+    if publication is not None:
+        return publication, False
+    if is_admin(current_user):
+        pending = services.pending_publication(db, call, now)
+        if pending is not None:
+            return pending, True
+    abort(404)
+
+
+def winner_url(call_slug: str, w: dict) -> str:
+    """A winner's own page (by the entry's reference), or their place on the results page."""
+    if w.get("reference"):
+        return url_for("results.winner", slug=call_slug, reference=w["reference"])
+    return url_for("results.show", slug=call_slug, _anchor=w["anchor"])
+
+
 def _render(call: Call, publication: Publication, *, preview: bool):
     db = get_db()
     now = utcnow()
@@ -81,17 +105,14 @@ def _render(call: Call, publication: Publication, *, preview: bool):
     image = next((w["photo"] for w in winners if w.get("photo")), None)
     description = "; ".join(f"{services.pick(w['award'], lang)}: {w['name']}"
                             for w in winners[:6])
-    canonical = url_for("results.show", slug=call.slug, _external=True) if is_current \
-        else url_for("results.version", slug=call.slug, version=publication.version,
-                     _external=True)
     return render_template(
         "results/show.html", call=call, publication=publication, snapshot=snapshot,
         preview=preview, is_current=is_current, current=current, versions=versions,
         notes=notes, later=later, now=now,
         photo_url=lambda name: photo_url(call.slug, name, preview),
-        og_image=url_for("results.photo", slug=call.slug, name=image, _external=True)
-        if image and not preview else "",
-        og_description=description, canonical=canonical)
+        winner_url=(lambda w: winner_url(call.slug, w)) if not preview else None,
+        og_image=photo_url(call.slug, image, False) if image and not preview else None,
+        og_description=description)
 
 
 @bp.get("/")
@@ -120,28 +141,61 @@ def gallery():
             for w in category.get("winners", []):
                 items.append({
                     "call": call, "name": w["name"], "award": services.pick(w["award"], lang),
+                    "work": w.get("work") or "",
                     "authors": [services.pick(a["name"], lang) for a in w.get("authors", [])],
                     "category": services.pick(category["name"], lang),
                     "photo": photo_url(call.slug, w.get("photo"), False),
-                    "href": url_for("results.show", slug=call.slug, _anchor=w["anchor"]),
+                    "href": winner_url(call.slug, w),
                 })
-    return render_template("results/gallery.html", items=items)
+    image = next((item["photo"] for item in items if item["photo"]), None)
+    return render_template("results/gallery.html", items=items, og_image=image)
 
 
 @bp.get("/<slug>")
 @public_page
 def show(slug: str):
-    db = get_db()
     call = _call_or_404(slug)
-    now = utcnow()
-    publication = services.current_publication(db, call, now)
-    if publication is not None:
-        return _render(call, publication, preview=False)
-    if is_admin(current_user):
-        pending = services.pending_publication(db, call, now)
-        if pending is not None:
-            return _render(call, pending, preview=True)
-    abort(404)
+    publication, preview = _visible_or_preview(call, utcnow())
+    return _render(call, publication, preview=preview)
+
+
+@bp.get("/<slug>/<reference>")
+@public_page
+def winner(slug: str, reference: str):
+    """A winner's own page: photo, the work, the nominee or the authors, the award and its
+    citation, and links to share it."""
+    call = _call_or_404(slug)
+    if len(reference) > 64:
+        abort(404)
+    publication, preview = _visible_or_preview(call, utcnow())
+    found = services.find_winner(publication.snapshot, reference)
+    if found is None:
+        abort(404)
+    category, w = found
+    lang = _lang()
+    title = services.pick(publication.snapshot["call"]["title"], lang)
+    award = services.pick(w["award"], lang)
+    citation = services.pick(w.get("citation"), lang)
+    page_url = external_url("results.winner", slug=call.slug, reference=w["reference"])
+    share_text = f"{w['name']} — {award}, {title}"
+    return render_template(
+        "results/winner.html", call=call, publication=publication, preview=preview, w=w,
+        category=services.pick(category["name"], lang), call_title=title, award=award,
+        citation=citation, page_url=page_url, share=share_links(page_url, share_text),
+        photo=photo_url(call.slug, w.get("photo"), preview),
+        og_image=photo_url(call.slug, w.get("photo"), False) if not preview else None,
+        og_description=citation or f"{award}: {category and services.pick(category['name'], lang)}")
+
+
+def share_links(url: str, text: str) -> list[tuple[str, str]]:
+    """Plain links to share a page (no script of theirs is loaded here)."""
+    u, t = quote(url, safe=""), quote(text, safe="")
+    return [
+        ("Telegram", f"https://t.me/share/url?url={u}&text={t}"),
+        ("WhatsApp", f"https://wa.me/?text={quote(text + ' ' + url, safe='')}"),
+        ("Facebook", f"https://www.facebook.com/sharer/sharer.php?u={u}"),
+        ("X", f"https://x.com/intent/post?url={u}&text={t}"),
+    ]
 
 
 @bp.get("/<slug>/v<int:version>")

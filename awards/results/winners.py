@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session, selectinload
 from awards import audit
 from awards.calls.models import Call, Category
 from awards.db import utcnow
-from awards.enums import DecisionKind, NominationStatus
+from awards.enums import DecisionKind, FieldType, NominationStatus
 from awards.i18n import localized
-from awards.nominations.authors import public_authors, work_title
+from awards.nominations.authors import WORK_TITLE_KEYS, public_authors
 from awards.nominations.models import Nomination
 from awards.ranking.models import Decision
 from awards.results.common import LANGS, StaleResults, anchor_for, recipient_name, texts
@@ -132,6 +132,19 @@ def publish_blockers(session: Session, call: Call) -> list[str]:
         return out + checklist(session, call, groups)
 
 
+def public_title(nomination: Nomination) -> str:
+    """The work's title as the results may show it: the answer to the form's title question
+    (by the keys calls give it) only when the form marks that question public; "" otherwise.
+    Never another short answer in its place (the first one is often the nominee's name)."""
+    answers = {a.field.key: a for a in nomination.answers
+               if a.field is not None and a.field.type == FieldType.SHORT_TEXT
+               and a.field.is_public and a.value}
+    for key in WORK_TITLE_KEYS:
+        if key in answers:
+            return str(answers[key].value).strip()
+    return ""
+
+
 def build_snapshot(call: Call, groups: list[CategoryWinners]) -> dict[str, Any]:
     categories = []
     for group in groups:
@@ -145,7 +158,7 @@ def build_snapshot(call: Call, groups: list[CategoryWinners]) -> dict[str, Any]:
                 "reference": n.reference or "",
                 "name": recipient_name(n),
                 "organisation": n.organisation_name if n.nominee_name else "",
-                "work": work_title(n),
+                "work": public_title(n),
                 "authors": public_authors(n),
                 "award_level_id": level.id if level is not None else None,
                 "award_key": level.key if level is not None else "",
