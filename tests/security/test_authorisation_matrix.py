@@ -194,6 +194,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
                                                          token=BAD_TOKEN)),
     ("GET", "public_stage.verify_code"): Entry(PUBLIC, p(slug="stage_slug")),
     ("POST", "public_stage.verify_code"): Entry(PUBLIC, p(slug="stage_slug")),
+    ("POST", "public_stage.verify_again"): Entry(PUBLIC, p(slug="stage_slug")),
     # ---- nominations ----
     ("GET", "nominations.mine"): Entry(SIGNED_IN),
     ("GET", "nominations.start"): Entry(SIGNED_IN, p(slug="open_slug")),
