@@ -112,6 +112,7 @@ class JurorStatus(StrEnum):
     INVITED = "invited"
     ACTIVE = "active"
     LEFT = "left"
+    DECLINED = "declined"  # said no to the invitation; the administrator may invite again
 
 
 class DecisionKind(StrEnum):
