@@ -5,7 +5,6 @@ package, so Kazakh letters need no system font."""
 
 from __future__ import annotations
 
-from babel.dates import format_datetime
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from fpdf import FPDF
@@ -16,7 +15,7 @@ from awards.auth.models import User
 from awards.calls.models import Category
 from awards.commission import services
 from awards.commission.wording import quorum_present, share_number
-from awards.i18n import localized
+from awards.i18n import format_datetime, localized, timezone_words
 from awards.judging.commission import ApprovalCount, RankedCount
 from awards.judging.votes import VoteOutcome
 from awards.jury.models import Round
@@ -70,15 +69,13 @@ def render_protocol_pdf(*, session: Session, round: Round, count: ApprovalCount 
         pdf.set_lang(language)
         with force_locale(language):
             tz = call.tz
-            when = format_datetime(box.closed_at, "d MMMM y, HH:mm", tzinfo=tz,
-                                   locale=language) if box.closed_at else ""
-            opened = format_datetime(box.opened_at, "d MMMM y, HH:mm", tzinfo=tz,
-                                     locale=language) if box.opened_at else ""
+            when = format_datetime(box.closed_at, tz=tz, locale=language)
+            opened = format_datetime(box.opened_at, tz=tz, locale=language)
             pdf.para(localized(call, "title", language), size=14, style="B")
             pdf.para(_("Protocol of the commission's secret ballot"), size=12, style="B")
             pdf.para(localized(round, "name", language))
             pdf.para(_("Ballot opened %(opened)s, closed %(closed)s (%(zone)s).",
-                       opened=opened, closed=when, zone=call.timezone))
+                       opened=opened, closed=when, zone=timezone_words(tz, locale=language)))
             pdf.ln(2)
             pdf.para(_("Members of the commission: %(n)d. Took part in the vote: %(v)d.",
                        n=len(members), v=len(voted)), style="B")
