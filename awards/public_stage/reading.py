@@ -153,6 +153,15 @@ def candidate_page(session: Session, slug: str, reference: str, voter_id: object
     return page
 
 
+def chosen_entry(session: Session, page: CandidatePage) -> Nomination | None:
+    """The nomination the page's voter chose in the entry's category (this one or another)."""
+    if page.choice is None:
+        return None
+    if page.entry is not None and page.entry.nomination_id == page.choice:
+        return page.entry.nomination
+    return session.get(Nomination, page.choice)
+
+
 def entry_for(session: Session, stage: PublicStage, reference: str) -> StageEntry | None:
     """The entry with its nomination and category, in one query (the candidate's page)."""
     return session.scalar(

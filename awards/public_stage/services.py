@@ -15,10 +15,12 @@ The parts live by concern and are all importable from here:
 - ``stage_setup``: creating and changing a stage, choosing its entries;
 - ``voting``: casting, repeating and changing a vote, annulling one;
 - ``closing``: counting, ties, the frozen results, the decisions and the first jury round;
-- ``comments``: the public discussion and its moderation."""
+- ``comments``: the public discussion and its moderation;
+- ``cards``: the photo and the work's title on the candidates' list."""
 
 from __future__ import annotations
 
+from awards.public_stage.cards import NO_CARD, Card, cards
 from awards.public_stage.closing import (
     advance_to_first_round,
     close_stage,
@@ -47,6 +49,7 @@ from awards.public_stage.reading import (
     Numbers,
     call_and_stage,
     candidate_page,
+    chosen_entry,
     eligible_nominations,
     entries_by_category,
     entry_for,
@@ -73,13 +76,52 @@ from awards.public_stage.voting import (
 )
 
 __all__ = [
-    "COMMENT_MAX", "IMAGE_TYPES", "MOVE_TRIES", "NAME_MAX", "REASON_MAX", "STAGE_FIELDS",
-    "Ballot", "CandidatePage", "NeedsChoice", "Numbers", "StageError", "advance_to_first_round",
-    "annul_vote", "approved_comments", "ballot_for", "call_and_stage", "candidate_page",
-    "cast_first_vote", "cast_vote", "check_ballot_open", "close_stage", "closed_stages",
-    "due_stages", "eligible_nominations", "entries_by_category", "entry_for", "first_round",
-    "flagged_votes", "is_photo_visible", "jury_vote_count", "moderate_comment",
-    "moderation_queue", "overall_numbers", "post_comment", "public_answers", "public_name",
-    "public_photo", "report_comment", "save_stage", "set_entries", "stage_of", "state",
-    "tied_choices_needed", "voter_with_choices",
+    "COMMENT_MAX",
+    "IMAGE_TYPES",
+    "MOVE_TRIES",
+    "NAME_MAX",
+    "NO_CARD",
+    "REASON_MAX",
+    "STAGE_FIELDS",
+    "Ballot",
+    "CandidatePage",
+    "Card",
+    "NeedsChoice",
+    "Numbers",
+    "StageError",
+    "advance_to_first_round",
+    "annul_vote",
+    "approved_comments",
+    "ballot_for",
+    "call_and_stage",
+    "candidate_page",
+    "cards",
+    "cast_first_vote",
+    "cast_vote",
+    "check_ballot_open",
+    "chosen_entry",
+    "close_stage",
+    "closed_stages",
+    "due_stages",
+    "eligible_nominations",
+    "entries_by_category",
+    "entry_for",
+    "first_round",
+    "flagged_votes",
+    "is_photo_visible",
+    "jury_vote_count",
+    "moderate_comment",
+    "moderation_queue",
+    "overall_numbers",
+    "post_comment",
+    "public_answers",
+    "public_name",
+    "public_photo",
+    "report_comment",
+    "save_stage",
+    "set_entries",
+    "stage_of",
+    "state",
+    "tied_choices_needed",
+    "voter_with_choices",
 ]

@@ -61,7 +61,22 @@ def _client_ip() -> str:
 
 
 def _email_key() -> str:
-    return "voter-email:" + voters.normalise_email(request.form.get("email", ""))
+    """The address a code is sent to: the one typed, or for "send me a new code" the one the
+    browser is confirming."""
+    return "voter-email:" + voters.normalise_email(
+        request.form.get("email") or session.get(PENDING_EMAIL) or "")
+
+
+# Sending a code (asking for one, or a new one) counts against one limit per client address
+# and one per e-mail address, however it is asked for.
+SEND_SCOPE = "public-voter-code-send"
+
+
+def _send_limits(view):
+    limit = _limit("RATELIMIT_PUBLIC_VERIFY")
+    view = limiter.shared_limit(limit, SEND_SCOPE, methods=["POST"])(view)
+    return limiter.shared_limit(limit, SEND_SCOPE + "-email", methods=["POST"],
+                                key_func=_email_key)(view)
 
 
 def _wants_json() -> bool:
@@ -129,7 +144,13 @@ def index(slug: str):
     return render_template(
         "public_stage/index.html", call=call, stage=stage,
         state=services.state(stage, utcnow()), groups=services.entries_by_category(db, stage),
-        voter=voter, choices=choices)
+        cards=services.cards(db, stage), no_card=services.NO_CARD, voter=voter,
+        choices=choices)
+
+
+@bp.app_template_filter("public_name")
+def public_name_filter(nomination) -> str:
+    return services.public_name(nomination)
 
 
 @bp.get("/<slug>/<reference>")
@@ -150,7 +171,7 @@ def entry(slug: str, reference: str):
         "public_stage/entry.html", call=call, stage=stage, entry=item, nomination=nomination,
         name=services.public_name(nomination), answers=services.public_answers(db, nomination),
         photo=found.photo_id, state=services.state(stage, utcnow()), voter=found.voter,
-        choice=found.choice, comments=comments,
+        choice=found.choice, chosen=services.chosen_entry(db, found), comments=comments,
         comment_form=CommentForm(formdata=None) if discussion else None,
         report_form=ReportForm(formdata=None) if discussion else None)
 
@@ -260,7 +281,8 @@ def vote(slug: str, reference: str):
     if _wants_json():
         return jsonify({"ok": True, "outcome": outcome, "message": message}), 200
     flash(message, "success")
-    return redirect(url_for(".entry", slug=slug, reference=reference), 303)
+    back = _safe(request.form.get("next")) or url_for(".entry", slug=slug, reference=reference)
+    return redirect(back, 303)
 
 
 def _vote_otherwise(conn, slug: str, reference: str, *, voter_id, csrf_valid: bool, now):
@@ -283,8 +305,9 @@ def _vote_otherwise(conn, slug: str, reference: str, *, voter_id, csrf_valid: bo
         if _wants_json():
             return None, _refuse(_("Confirm your e-mail address to vote."), 401, call=ballot)
         flash(_("Confirm your e-mail address to vote."), "warning")
-        return None, redirect(url_for(".verify", slug=slug, next=url_for(
-            ".entry", slug=slug, reference=reference)), 303)
+        back = _safe(request.form.get("next")) or url_for(".entry", slug=slug,
+                                                          reference=reference)
+        return None, redirect(url_for(".verify", slug=slug, next=back), 303)
     try:
         return services.cast_vote(conn, ballot, ip=_client_ip(), now=now), None
     except services.StageError as refusal:
@@ -299,8 +322,7 @@ def _safe(url: str | None) -> str | None:
 
 
 @bp.route("/<slug>/verify", methods=["GET", "POST"])
-@limiter.limit(_limit("RATELIMIT_PUBLIC_VERIFY"), methods=["POST"])
-@limiter.limit(_limit("RATELIMIT_PUBLIC_VERIFY"), methods=["POST"], key_func=_email_key)
+@_send_limits
 def verify(slug: str):
     db = get_db()
     call, stage = _stage_or_404(slug)
@@ -346,6 +368,52 @@ def verify_code(slug: str):
         return _verified(voter, slug)
     return render_template("public_stage/code.html", call=call, stage=stage, form=form,
                            email=email), form_status(form)
+
+
+@bp.post("/<slug>/verify/again")
+@_send_limits
+def verify_again(slug: str):
+    """Send me a new code: to the address this browser is confirming, after a code expired, too
+    many wrong ones or too many attempts."""
+    db = get_db()
+    _stage_or_404(slug)
+    email = session.get(PENDING_EMAIL)
+    if not CSRFOnlyForm().validate():
+        return _refuse(_("The form expired. Reload the page and try again."), 400)
+    if not email:
+        return redirect(url_for(".verify", slug=slug), 303)
+    voters.request_verification(session=db, email=email, language=str(get_locale()),
+                                ip=_client_ip(), stage_slug=slug)
+    db.commit()
+    flash(_("We have sent a new code to %(email)s.", email=email), "success")
+    return redirect(url_for(".verify_code", slug=slug), 303)
+
+
+@bp.errorhandler(429)
+def too_many(exc):
+    """A refusal by a rate limit. For the e-mail confirmation: when to try again and, while the
+    browser is confirming an address, "send me a new code" (itself rate limited); for anything
+    else, the site's own page."""
+    from awards.errors import render_error
+    from awards.extensions import retry_after
+
+    seconds = retry_after() or next(
+        (v for k, v in exc.get_headers() if k.lower() == "retry-after"), None)
+    headers = {"Retry-After": seconds} if seconds else {}
+    slug = (request.view_args or {}).get("slug")
+    if request.endpoint not in CODE_ENDPOINTS or not slug or _wants_json():
+        html, status = render_error(429)
+        return html, status, headers
+    found = services.call_and_stage(get_db(), slug)
+    wait = int(seconds or 60)
+    return render_template(
+        "public_stage/too_many.html", call=found[0] if found else None, slug=slug,
+        minutes=max(1, math.ceil(wait / 60)), email=session.get(PENDING_EMAIL),
+        again=request.endpoint != "public_stage.verify"), 429, headers
+
+
+CODE_ENDPOINTS = frozenset({"public_stage.verify", "public_stage.verify_code",
+                            "public_stage.verify_again"})
 
 
 @bp.get("/<slug>/verify/<token>")
