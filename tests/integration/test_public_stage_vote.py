@@ -53,7 +53,7 @@ def test_vote_by_verified_voter_is_counted_once(app, client, world):
     assert response.headers["Location"] == f"/public/{SLUG}/{ref}"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Thank you! Your vote is counted." in page
-    assert "You voted for this entry." in page
+    assert "You voted for Aigerim Sadykova in this category." in page
     assert _votes(app) == [(voter_id, read(app, lambda s: s.scalar(
         select(PublicVote.category_id))), world.refs[ref])]
 
