@@ -2,14 +2,23 @@
 
 Two real prizes: the international "Volunteer of the Year" prize of the National Volunteer
 Network (open nominations in 15 categories, scored by a jury) and the State Prize named after
-Abai (nominations from organisations, decided by a commission). Dates are fixed, in Almaty
-time, so the demo looks the same whenever it is loaded."""
+Abai (nominations from organisations, decided by a commission), with the features' own demo
+parts around them.
+
+The demo is always "now": its dates are computed from one moment captured when it is first
+loaded (the current time, ``AWARDS_DEMO_NOW`` or the ``now`` argument), so whenever it is loaded
+there is a call open for nominations with the demo applicant's entries in it, a people's vote
+in progress, a jury round being scored, a commission ready to vote and last year's published
+results. The moment is kept as the demo administrator's ``created_at``: loading the demo again,
+even a year later, reads it back and changes nothing."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import os
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,62 +42,132 @@ ADMIN = "admin@example.com"
 JURORS = [f"jury{i}@example.com" for i in range(1, 6)]
 APPLICANT = "applicant@example.com"
 
-VOY_SLUG = "volunteer-of-the-year-2026"
-ABAI_SLUG = "abai-state-prize-2026"
-
 ALMATY = ZoneInfo("Asia/Almaty")
 MB = 1024 * 1024
+NOW_VARIABLE = "AWARDS_DEMO_NOW"
+
+# How the flagship call's dates stand around the demo's "now".
+VOY_OPENED_DAYS_AGO = 45
+VOY_CLOSES_IN_DAYS = 25
+ABAI_OPENED_DAYS_AGO = 60
+ABAI_CLOSES_IN_DAYS = 85
 
 
-def almaty(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
-           second: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, second, tzinfo=ALMATY)
+# ---- the demo's clock -----------------------------------------------------------------------
+
+def demo_now(now: datetime | None = None) -> datetime:
+    """The moment the demo is built around: ``now`` if given, else ``AWARDS_DEMO_NOW`` (an ISO
+    date or date and time; without a zone it is Almaty time), else the current time. In UTC,
+    to the second."""
+    if now is None:
+        raw = os.environ.get(NOW_VARIABLE, "").strip()
+        if raw:
+            try:
+                now = datetime.fromisoformat(raw)
+            except ValueError:
+                raise ValueError(f"{NOW_VARIABLE} must be an ISO date or date and time, "
+                                 f"such as 2027-03-15 or 2027-03-15T10:00, not {raw!r}") from None
+            if now.tzinfo is None:
+                now = now.replace(tzinfo=ALMATY)
+        else:
+            now = utcnow()
+    if now.tzinfo is None:
+        raise ValueError("the demo's now must carry its time zone")
+    return now.astimezone(UTC).replace(microsecond=0)
 
 
-def by_the_clock(opens_at: datetime, closes_at: datetime) -> CallStatus:
-    """The phase a call with these dates stands in today: open until its deadline, closed
-    after (as ``lifecycle.sync`` would have moved it), so the demo is consistent whenever it
-    is loaded and loading it writes nothing to the audit log."""
-    return CallStatus.OPEN if utcnow() <= closes_at else CallStatus.CLOSED
+def today(now: datetime) -> date:
+    """The demo's day in Almaty."""
+    return now.astimezone(ALMATY).date()
 
 
-def seed_demo(session: Session) -> bool:
-    """Create whatever part of the demo is missing; True if anything was created."""
+def day_start(day: date, hour: int = 0) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=ALMATY)
+
+
+def day_end(day: date) -> datetime:
+    """The last second of an Almaty day, the way a call's deadline is written."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=ALMATY)
+
+
+def long_dates(day: date) -> tuple[str, str, str]:
+    """A day written out in Kazakh, Russian and English, for demo texts."""
+    return tuple(format_date(day, "long", locale=lang) for lang in ("kk", "ru", "en"))
+
+
+def voy_slug(year: int) -> str:
+    return f"volunteer-of-the-year-{year}"
+
+
+def abai_slug(year: int) -> str:
+    return f"abai-state-prize-{year}"
+
+
+def loaded_at(session: Session) -> datetime | None:
+    """When the demo in this database was loaded (its own "now"), or None before it is."""
+    created = session.scalar(select(User.created_at).where(User.email == ADMIN))
+    if created is None:
+        return None
+    return (created if created.tzinfo else created.replace(tzinfo=UTC)).replace(microsecond=0)
+
+
+def flagship_slug(session: Session) -> str | None:
+    """The slug of the flagship call of the demo loaded in this database."""
+    now = loaded_at(session)
+    return voy_slug(today(now).year) if now else None
+
+
+# The slugs of a demo loaded today (a database loaded earlier: ``flagship_slug``).
+VOY_SLUG = voy_slug(today(demo_now()).year)
+ABAI_SLUG = abai_slug(today(demo_now()).year)
+
+
+def seed_demo(session: Session, now: datetime | None = None) -> bool:
+    """Create whatever part of the demo is missing; True if anything was created.
+
+    ``now``: the moment to build the demo around (default: ``demo_now()``). A database that
+    already holds the demo keeps the moment it was loaded at, so nothing moves."""
+    now = loaded_at(session) or demo_now(now)
+    year = today(now).year
     created = False
     if session.scalar(select(User).where(User.email == ADMIN)) is None:
-        _seed_users(session)
+        _seed_users(session, now)
         created = True
-    if session.scalar(select(Call.id).where(Call.slug == VOY_SLUG)) is None:
-        _seed_volunteer_of_the_year(session)
+    if session.scalar(select(Call.id).where(Call.slug == voy_slug(year))) is None:
+        _seed_volunteer_of_the_year(session, now)
         created = True
-    if session.scalar(select(Call.id).where(Call.slug == ABAI_SLUG)) is None:
-        _seed_abai_prize(session)
+    if session.scalar(select(Call.id).where(Call.slug == abai_slug(year))) is None:
+        _seed_abai_prize(session, now)
         created = True
     session.flush()
     from awards.announcements import demo as announcements_demo
     from awards.commission import demo as commission_demo
-    from awards.nominations import authors_demo
+    from awards.jury import demo as jury_demo
+    from awards.nominations import applicant_demo, authors_demo
     from awards.public_stage import demo as public_stage_demo
     from awards.results import demo as results_demo
 
-    for feature in (results_demo, announcements_demo, public_stage_demo, commission_demo,
-                    authors_demo):
-        created = feature.seed(session) or created
+    for feature in (results_demo, announcements_demo, public_stage_demo, jury_demo,
+                    commission_demo, applicant_demo, authors_demo):
+        # The commission's part keeps its own clock (its ballot opened an hour ago).
+        created = (feature.seed(session) if feature is commission_demo
+                   else feature.seed(session, now)) or created
         session.flush()
     return created
 
 
-def _seed_users(session: Session) -> None:
+def _seed_users(session: Session, now: datetime) -> None:
     # One hash for every demo account: hashing is deliberately slow.
     pw = hash_password(DEMO_PASSWORD)
-    now = utcnow()
+    # The administrator's created_at is the demo's "now" (``loaded_at``).
     session.add(User(email=ADMIN, password_hash=pw, full_name="Администратор Премии",
-                     is_admin=True, email_verified_at=now))
+                     is_admin=True, email_verified_at=now, created_at=now))
     names = ["Айгерим Сапарова", "Ерлан Нурланов", "Мария Ким", "Даурен Абаев", "Ольга Петрова"]
     for email, name in zip(JURORS, names, strict=True):
-        session.add(User(email=email, password_hash=pw, full_name=name, email_verified_at=now))
+        session.add(User(email=email, password_hash=pw, full_name=name, email_verified_at=now,
+                         created_at=now))
     session.add(User(email=APPLICANT, password_hash=pw, full_name="Асель Жумабекова",
-                     email_verified_at=now))
+                     email_verified_at=now, created_at=now))
     session.flush()
 
 
@@ -201,32 +280,33 @@ VOY_CRITERIA = [
       "brought in.")),
 ]
 
-VOY_RULES = (
-    "«Жыл волонтері» халықаралық сыйлығына Қазақстан мен басқа елдердің волонтерлері, "
-    "волонтерлік ұйымдары мен компаниялары қатыса алады. Үміткер өтінімді өзі бере алады, "
-    "оны басқа адам немесе ұйым да ұсына алады.\n\n"
-    "Өтінімдер 2026 жылғы 1 қазаннан 30 қарашаға дейін (Алматы уақыты бойынша 23:59-ға дейін) "
-    "қабылданады. Техникалық іріктеуден өткен өтінімдерді қазылар алқасы төрт өлшем бойынша "
-    "бағалайды: әлеуметтік маңызы, ауқымы, жаңашылдығы және тұрақтылығы.\n\n"
-    "Жеңімпаздар 5 желтоқсанда — Халықаралық волонтерлер күнінде салтанатты рәсімде "
-    "жарияланады.",
-    "В Международной премии «Волонтёр года» могут участвовать волонтёры, волонтёрские "
-    "организации и компании из Казахстана и других стран. Заявку можно подать на себя, на "
-    "другого человека или от имени организации.\n\n"
-    "Заявки принимаются с 1 октября по 30 ноября 2026 года (до 23:59 по времени Алматы). "
-    "Заявки, прошедшие техническую проверку, оценивает жюри по четырём критериям: "
-    "социальная значимость, масштаб, новизна подхода и устойчивость.\n\n"
-    "Победители будут объявлены 5 декабря, в Международный день волонтёров, на торжественной "
-    "церемонии.",
-    "Volunteers, volunteer organisations and companies from Kazakhstan and other countries "
-    "may take part in the international \"Volunteer of the Year\" prize. You can nominate "
-    "yourself, another person, or apply on behalf of an organisation.\n\n"
-    "Nominations are accepted from 1 October to 30 November 2026 (until 23:59 Almaty time). "
-    "Entries that pass the technical screening are scored by the jury on four criteria: "
-    "impact, scale, innovation and sustainability.\n\n"
-    "The winners will be announced at the award ceremony on 5 December, International "
-    "Volunteer Day.",
-)
+def voy_rules(opens: date, closes: date) -> tuple[str, str, str]:
+    start, end = long_dates(opens), long_dates(closes)
+    start_en, end_en = (format_date(d, "d MMMM y", locale="en") for d in (opens, closes))
+    return (
+        "«Жыл волонтері» халықаралық сыйлығына Қазақстан мен басқа елдердің волонтерлері, "
+        "волонтерлік ұйымдары мен компаниялары қатыса алады. Үміткер өтінімді өзі бере алады, "
+        "оны басқа адам немесе ұйым да ұсына алады.\n\n"
+        f"Өтінімдерді қабылдау мерзімі: {start[0]} — {end[0]} (Алматы уақыты бойынша "
+        "23:59-ға дейін). Техникалық іріктеуден өткен өтінімдерді қазылар алқасы төрт өлшем "
+        "бойынша бағалайды: әлеуметтік маңызы, ауқымы, жаңашылдығы және тұрақтылығы.\n\n"
+        "Жеңімпаздар салтанатты рәсімде жарияланады.",
+        "В Международной премии «Волонтёр года» могут участвовать волонтёры, волонтёрские "
+        "организации и компании из Казахстана и других стран. Заявку можно подать на себя, на "
+        "другого человека или от имени организации.\n\n"
+        f"Заявки принимаются с {start[1]} по {end[1]} (до 23:59 по времени Алматы). "
+        "Заявки, прошедшие техническую проверку, оценивает жюри по четырём критериям: "
+        "социальная значимость, масштаб, новизна подхода и устойчивость.\n\n"
+        "Победители будут объявлены на торжественной церемонии.",
+        "Volunteers, volunteer organisations and companies from Kazakhstan and other countries "
+        "may take part in the international \"Volunteer of the Year\" prize. You can nominate "
+        "yourself, another person, or apply on behalf of an organisation.\n\n"
+        f"Nominations are accepted from {start_en} to {end_en} (until 23:59 Almaty time). "
+        "Entries that pass the technical screening are scored by the jury on four criteria: "
+        "impact, scale, innovation and sustainability.\n\n"
+        "The winners will be announced at the award ceremony.",
+    )
+
 
 VOY_CONSENT = (
     "Мен «Жыл волонтері» сыйлығына ұсынылуыма келісемін және Ұлттық волонтерлік желіге "
@@ -241,7 +321,13 @@ VOY_CONSENT = (
 )
 
 
-def _seed_volunteer_of_the_year(session: Session) -> None:
+def _seed_volunteer_of_the_year(session: Session, now: datetime) -> None:
+    """This year's edition, open for nominations: opened some weeks ago, closes in some."""
+    day = today(now)
+    year = day.year
+    opens_at = day_start(day - timedelta(days=VOY_OPENED_DAYS_AGO))
+    closes_at = day_end(day + timedelta(days=VOY_CLOSES_IN_DAYS))
+    rules = voy_rules(opens_at.date(), closes_at.date())
     # Read before building the call: a query's autoflush must not meet a half-built graph.
     jurors = session.scalars(select(User).where(User.email.in_(JURORS))).all()
     programme = _programme(
@@ -258,18 +344,18 @@ def _seed_volunteer_of_the_year(session: Session) -> None:
     )
     call = Call(
         programme=programme,
-        slug=VOY_SLUG,
+        slug=voy_slug(year),
         reference_prefix="VOY",
-        year=2026,
-        title_kk="«Жыл волонтері — 2026» халықаралық сыйлығы",
-        title_ru="Международная премия «Волонтёр года — 2026»",
-        title_en="Volunteer of the Year 2026",
-        rules_kk=VOY_RULES[0], rules_ru=VOY_RULES[1], rules_en=VOY_RULES[2],
+        year=year,
+        title_kk=f"«Жыл волонтері — {year}» халықаралық сыйлығы",
+        title_ru=f"Международная премия «Волонтёр года — {year}»",
+        title_en=f"Volunteer of the Year {year}",
+        rules_kk=rules[0], rules_ru=rules[1], rules_en=rules[2],
         consent_text_kk=VOY_CONSENT[0], consent_text_ru=VOY_CONSENT[1],
         consent_text_en=VOY_CONSENT[2],
-        opens_at=almaty(2026, 10, 1),
-        closes_at=almaty(2026, 11, 30, 23, 59, 59),
-        status=by_the_clock(almaty(2026, 10, 1), almaty(2026, 11, 30, 23, 59, 59)),
+        opens_at=opens_at,
+        closes_at=closes_at,
+        status=CallStatus.OPEN,
         requires_nominee_consent=True,
         allowed_nominator_kinds=[NominatorKind.SELF, NominatorKind.OTHER,
                                  NominatorKind.ORGANISATION],
@@ -357,7 +443,7 @@ def _seed_volunteer_of_the_year(session: Session) -> None:
                required=True),
     ]
 
-    rubric = Rubric(name="Критерии «Волонтёр года — 2026»", total_method=TotalMethod.SUM)
+    rubric = Rubric(name=f"Критерии «Волонтёр года — {year}»", total_method=TotalMethod.SUM)
     rubric.criteria = [
         Criterion(key=key, weight=weight, position=position, min_score=0, max_score=10, step=1,
                   title_kk=titles[0], title_ru=titles[1], title_en=titles[2],
@@ -367,11 +453,12 @@ def _seed_volunteer_of_the_year(session: Session) -> None:
     call.rubrics.append(rubric)
 
     by_email = {user.email: user for user in jurors}
-    accepted = almaty(2026, 9, 15, 10)
-    panel = Panel(name="Жюри «Волонтёр года — 2026»")
+    invited = day_start(opens_at.date() - timedelta(days=30), 10)
+    accepted = invited + timedelta(days=14)
+    panel = Panel(name=f"Жюри «Волонтёр года — {year}»")
     panel.members = [
         JuryMember(email=email, user_id=by_email[email].id, is_chair=(email == JURORS[0]),
-                   status=JurorStatus.ACTIVE, invited_at=almaty(2026, 9, 1, 10),
+                   status=JurorStatus.ACTIVE, invited_at=invited,
                    accepted_at=accepted)
         for email in JURORS if email in by_email
     ]
@@ -380,11 +467,13 @@ def _seed_volunteer_of_the_year(session: Session) -> None:
     call.rounds = [
         Round(position=1, name_kk="Ұзын тізім", name_ru="Длинный список",
               name_en="Long list", kind=RoundKind.SCORING, rubric=rubric, panel=panel,
-              opens_at=almaty(2026, 12, 1, 9), closes_at=almaty(2026, 12, 2, 18),
+              opens_at=day_start(closes_at.date() + timedelta(days=1), 9),
+              closes_at=day_start(closes_at.date() + timedelta(days=2), 18),
               status=RoundStatus.DRAFT, blind=True, reviews_per_entry=3),
         Round(position=2, name_kk="Финал", name_ru="Финал", name_en="Final",
               kind=RoundKind.SCORING, rubric=rubric, panel=panel,
-              opens_at=almaty(2026, 12, 3, 9), closes_at=almaty(2026, 12, 4, 18),
+              opens_at=day_start(closes_at.date() + timedelta(days=3), 9),
+              closes_at=day_start(closes_at.date() + timedelta(days=4), 18),
               status=RoundStatus.DRAFT, blind=False, reviews_per_entry=5),
     ]
     session.add(call)
@@ -402,32 +491,41 @@ ABAI_CATEGORIES = [
     ("fine-arts", "Бейнелеу өнері", "Изобразительное искусство", "Fine Arts"),
 ]
 
-ABAI_RULES = (
-    "Абай атындағы Мемлекеттік сыйлық әдебиет пен өнердің қоғамдық маңызы зор, көпшілікке "
-    "кеңінен танылған көрнекті шығармалары үшін беріледі. Шығармаларды шығармашылық одақтар, "
-    "баспалар, театрлар мен өзге де ұйымдар ұсынады; автор жеке тұлға немесе авторлар ұжымы "
-    "болуы мүмкін.\n\n"
-    "Өтінімдер 2027 жылғы 1 наурызды қоса алғанда қабылданады. Екінші кезеңге өткен шығармалар "
-    "қоғамдық талқылауға шығарылады, содан кейін комиссия лауреаттарды жасырын дауыс беру "
-    "арқылы анықтайды.",
-    "Государственная премия имени Абая присуждается за выдающиеся произведения литературы и "
-    "искусства, получившие общественное признание. Произведения выдвигают творческие союзы, "
-    "издательства, театры и другие организации; автором может быть один человек или авторский "
-    "коллектив.\n\n"
-    "Заявки принимаются по 1 марта 2027 года включительно. Произведения, прошедшие во второй "
-    "этап, выносятся на общественное обсуждение, после чего комиссия определяет лауреатов "
-    "тайным голосованием.",
-    "The State Prize named after Abai is awarded for outstanding works of literature and art "
-    "that have earned wide public recognition. Works are nominated by creative unions, "
-    "publishers, theatres and other organisations; the author may be one person or an author "
-    "collective.\n\n"
-    "Nominations are accepted until 1 March 2027 inclusive. Works that reach the second stage "
-    "are put to public discussion, after which the commission chooses the laureates by secret "
-    "ballot.",
-)
+def abai_rules(closes: date) -> tuple[str, str, str]:
+    end = long_dates(closes)
+    end_en = format_date(closes, "d MMMM y", locale="en")
+    return (
+        "Абай атындағы Мемлекеттік сыйлық әдебиет пен өнердің қоғамдық маңызы зор, көпшілікке "
+        "кеңінен танылған көрнекті шығармалары үшін беріледі. Шығармаларды шығармашылық "
+        "одақтар, баспалар, театрлар мен өзге де ұйымдар ұсынады; автор жеке тұлға немесе "
+        "авторлар ұжымы болуы мүмкін.\n\n"
+        f"Өтінімдерді қабылдаудың соңғы күні: {end[0]}. Екінші кезеңге өткен шығармалар "
+        "қоғамдық талқылауға шығарылады, содан кейін комиссия лауреаттарды жасырын дауыс беру "
+        "арқылы анықтайды.",
+        "Государственная премия имени Абая присуждается за выдающиеся произведения литературы и "
+        "искусства, получившие общественное признание. Произведения выдвигают творческие "
+        "союзы, издательства, театры и другие организации; автором может быть один человек или "
+        "авторский коллектив.\n\n"
+        f"Заявки принимаются по {end[1]} включительно. Произведения, прошедшие во второй "
+        "этап, выносятся на общественное обсуждение, после чего комиссия определяет лауреатов "
+        "тайным голосованием.",
+        "The State Prize named after Abai is awarded for outstanding works of literature and "
+        "art that have earned wide public recognition. Works are nominated by creative unions, "
+        "publishers, theatres and other organisations; the author may be one person or an "
+        "author collective.\n\n"
+        f"Nominations are accepted until {end_en} inclusive. Works that reach the second stage "
+        "are put to public discussion, after which the commission chooses the laureates by "
+        "secret ballot.",
+    )
 
 
-def _seed_abai_prize(session: Session) -> None:
+def _seed_abai_prize(session: Session, now: datetime) -> None:
+    """This year's call of the State Prize, open for nominations from organisations."""
+    day = today(now)
+    year = day.year
+    opens_at = day_start(day - timedelta(days=ABAI_OPENED_DAYS_AGO))
+    closes_at = day_end(day + timedelta(days=ABAI_CLOSES_IN_DAYS))
+    rules = abai_rules(closes_at.date())
     programme = _programme(
         session, "abai-state-prize",
         ("Абай атындағы Қазақстан Республикасының Мемлекеттік сыйлығы",
@@ -442,16 +540,16 @@ def _seed_abai_prize(session: Session) -> None:
     )
     call = Call(
         programme=programme,
-        slug=ABAI_SLUG,
+        slug=abai_slug(year),
         reference_prefix="ABAI",
-        year=2026,
-        title_kk="Абай атындағы Мемлекеттік сыйлық — 2026",
-        title_ru="Государственная премия имени Абая — 2026",
-        title_en="Abai State Prize 2026",
-        rules_kk=ABAI_RULES[0], rules_ru=ABAI_RULES[1], rules_en=ABAI_RULES[2],
-        opens_at=almaty(2026, 1, 1),
-        closes_at=almaty(2027, 3, 1, 23, 59, 59),
-        status=by_the_clock(almaty(2026, 1, 1), almaty(2027, 3, 1, 23, 59, 59)),
+        year=year,
+        title_kk=f"Абай атындағы Мемлекеттік сыйлық — {year}",
+        title_ru=f"Государственная премия имени Абая — {year}",
+        title_en=f"Abai State Prize {year}",
+        rules_kk=rules[0], rules_ru=rules[1], rules_en=rules[2],
+        opens_at=opens_at,
+        closes_at=closes_at,
+        status=CallStatus.OPEN,
         requires_nominee_consent=False,
         allowed_nominator_kinds=[NominatorKind.ORGANISATION],
         has_public_stage=True,
@@ -487,7 +585,7 @@ def _seed_abai_prize(session: Session) -> None:
                required=True, max_length=300, is_public=True),
         _field(4, "year", FieldType.NUMBER,
                ("Жасалған жылы", "Год создания", "Year of creation"),
-               required=True, min_value=1900, max_value=2027, is_public=True),
+               required=True, min_value=1900, max_value=year, is_public=True),
         _field(5, "description", FieldType.LONG_TEXT,
                ("Шығарманың сипаттамасы және оның маңызы",
                 "Описание произведения и его значение",

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from awards.auth.models import User
 from awards.calls.models import Call
 from awards.db import utcnow
-from awards.demo import ADMIN, APPLICANT, DEMO_PASSWORD, JURORS, VOY_SLUG, seed_demo
+from awards.demo import ADMIN, APPLICANT, DEMO_PASSWORD, JURORS, flagship_slug, seed_demo
 from awards.enums import (
     AssignmentStatus,
     ConflictSource,
@@ -26,6 +26,7 @@ from awards.enums import (
 )
 from awards.jury.models import Assignment, Conflict, RoundEntry
 from awards.jury.services import save_review
+from awards.nominations.services import next_reference
 from tests.factories import make_nomination
 
 PASSWORD = DEMO_PASSWORD
@@ -84,7 +85,7 @@ def busy_demo(session: Session) -> UiWorld:
     users = {u.email: u for u in session.scalars(
         select(User).where(User.email.in_([ADMIN, APPLICANT, *JURORS])))}
     applicant = users[APPLICANT]
-    call = session.scalar(select(Call).where(Call.slug == VOY_SLUG))
+    call = session.scalar(select(Call).where(Call.slug == flagship_slug(session)))
     regions = {o["value"] for f in call.fields if f.key == "region" for o in f.options}
     codes = [c.code for c in call.categories][:3]
 
@@ -95,18 +96,19 @@ def busy_demo(session: Session) -> UiWorld:
             kind=NominatorKind.OTHER, status=NominationStatus.ELIGIBLE, nominee_name=name,
             answers=_answers(name, region if region in regions else sorted(regions)[0],
                              activity, i))
-        entry.reference = f"{call.reference_prefix}-{call.year}-{i + 1:05d}"
+        # After the demo applicant's own entries (the call's counter knows them).
+        entry.reference = next_reference(session=session, call=call)
         entries.append(entry)
     waiting = make_nomination(
         session, call=call, applicant_id=applicant.id, category=codes[0],
         status=NominationStatus.SUBMITTED, nominee_name="Жанар Бекова",
         answers=_answers("Жанар Бекова", sorted(regions)[0], "Волонтёр хосписа.", 11))
-    waiting.reference = f"{call.reference_prefix}-{call.year}-00011"
+    waiting.reference = next_reference(session=session, call=call)
     refused = make_nomination(
         session, call=call, applicant_id=applicant.id, category=codes[1],
         status=NominationStatus.INELIGIBLE, nominee_name="Бауыржан Серик",
         answers=_answers("Бауыржан Серик", sorted(regions)[0], "—", 12))
-    refused.reference = f"{call.reference_prefix}-{call.year}-00012"
+    refused.reference = next_reference(session=session, call=call)
     draft = make_nomination(
         session, call=call, applicant_id=applicant.id, category=codes[0],
         kind=NominatorKind.SELF, status=NominationStatus.DRAFT, nominee_name="Асель Жумабекова",

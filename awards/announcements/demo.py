@@ -1,9 +1,9 @@
-"""Demo data for this feature, added by ``flask awards seed`` after the demo calls exist."""
+"""Demo data for this feature, added by ``flask awards seed`` after the demo calls exist: three
+posts, published when the demo's calls opened and a few days before the demo's "now"."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,28 +12,39 @@ from awards.announcements.models import Announcement
 from awards.announcements.services import build_call_opened_draft
 from awards.auth.models import User
 from awards.calls.models import Call
+from awards.demo import abai_slug, day_start, long_dates, today, voy_slug
 from awards.enums import AnnouncementStatus, CallStatus
 
-ALMATY = ZoneInfo("Asia/Almaty")
-VOY_SLUG = "volunteer-of-the-year-2026"
-ABAI_SLUG = "abai-state-prize-2026"
+
+def _deadline(call: Call | None, now: datetime) -> tuple[str, str, str]:
+    closes = call.closes_at if call is not None else now
+    return long_dates(today(closes))
 
 
-def _posts(voy: Call | None, abai: Call | None) -> list[dict]:
+def _published(call: Call | None, now: datetime, days_after_opening: int) -> datetime:
+    """A few days after the call opened, never after the demo's "now"."""
+    opened = today(call.opens_at) if call is not None else today(now) - timedelta(days=30)
+    return min(day_start(opened + timedelta(days=days_after_opening), 10),
+               now - timedelta(hours=1))
+
+
+def _posts(voy: Call | None, abai: Call | None, now: datetime) -> list[dict]:
+    year = today(now).year
+    voy_end, abai_end = _deadline(voy, now), _deadline(abai, now)
     return [
         {
-            "slug": "abai-prize-2026-applications",
+            "slug": f"abai-prize-{year}-applications",
             "call": abai,
-            "publish_at": datetime(2026, 1, 5, 10, 0, tzinfo=ALMATY),
+            "publish_at": _published(abai, now, 4),
             "title_kk": "Абай атындағы Мемлекеттік сыйлыққа өтінімдер қабылдануда",
             "title_ru": "Открыт приём заявок на Государственную премию имени Абая",
             "title_en": "Applications open for the Abai State Prize",
-            "summary_kk": "Шығармашылық одақтар, баспалар мен театрлар 1 наурызға дейін "
-                          "ұсына алады.",
+            "summary_kk": "Шығармаларды шығармашылық одақтар, баспалар мен театрлар ұсынады. "
+                          f"Соңғы күні: {abai_end[0]}.",
             "summary_ru": "Творческие союзы, издательства и театры выдвигают работы до "
-                          "1 марта.",
+                          f"{abai_end[1]}",
             "summary_en": "Creative unions, publishers and theatres may nominate works until "
-                          "1 March.",
+                          f"{abai_end[2]}.",
             "body_kk": "Сыйлық **әдебиет пен өнер** саласындағы үздік шығармаларға "
                        "беріледі.\n\n- әдебиет\n- кино\n- музыка\n- театр\n- сәулет\n"
                        "- бейнелеу өнері\n\nЕкінші кезеңге өткен жұмыстар қоғамдық "
@@ -48,29 +59,30 @@ def _posts(voy: Call | None, abai: Call | None) -> list[dict]:
                        "discussion.",
         },
         {
-            "slug": "volunteer-of-the-year-2026-categories",
+            "slug": f"volunteer-of-the-year-{year}-categories",
             "call": voy,
-            "publish_at": datetime(2026, 10, 1, 9, 0, tzinfo=ALMATY),
-            "title_kk": "«Жыл волонтері — 2026»: 15 номинация",
-            "title_ru": "«Волонтёр года — 2026»: 15 номинаций",
-            "title_en": "Volunteer of the Year 2026: 15 categories",
-            "summary_kk": "Өзіңізді немесе басқа волонтерді 30 қарашаға дейін ұсыныңыз.",
-            "summary_ru": "Выдвигайте себя или другого волонтёра до 30 ноября.",
-            "summary_en": "Nominate yourself or another volunteer until 30 November.",
+            "publish_at": _published(voy, now, 0),
+            "title_kk": f"«Жыл волонтері — {year}»: 15 номинация",
+            "title_ru": f"«Волонтёр года — {year}»: 15 номинаций",
+            "title_en": f"Volunteer of the Year {year}: 15 categories",
+            "summary_kk": "Өзіңізді немесе басқа волонтерді ұсыныңыз. "
+                          f"Соңғы күні: {voy_end[0]}.",
+            "summary_ru": f"Выдвигайте себя или другого волонтёра до {voy_end[1]}",
+            "summary_en": f"Nominate yourself or another volunteer until {voy_end[2]}.",
             "body_kk": "Биыл премия **15 номинацияда** өтеді: әлеуметтік көмек, экология, "
                        "төтенше жағдайларға ден қою және басқалар.\n\n> Жеңімпаздар "
-                       "5 желтоқсанда, Халықаралық волонтерлер күнінде жарияланады.",
+                       "салтанатты рәсімде жарияланады.",
             "body_ru": "В этом году премия проходит в **15 номинациях**: социальная помощь, "
                        "экология, реагирование на чрезвычайные ситуации и другие.\n\n"
-                       "> Победителей объявят 5 декабря, в Международный день волонтёров.",
+                       "> Победителей объявят на торжественной церемонии.",
             "body_en": "This year the prize runs in **15 categories**: social help, the "
                        "environment, emergency response and more.\n\n> The winners are "
-                       "announced on 5 December, International Volunteer Day.",
+                       "announced at the award ceremony.",
         },
         {
             "slug": "how-the-jury-scores",
             "call": None,
-            "publish_at": datetime(2026, 11, 2, 12, 0, tzinfo=ALMATY),
+            "publish_at": now - timedelta(days=12, hours=2),
             "title_kk": "Қазылар алқасы қалай бағалайды",
             "title_ru": "Как оценивает жюри",
             "title_en": "How the jury scores nominations",
@@ -90,13 +102,14 @@ def _posts(voy: Call | None, abai: Call | None) -> list[dict]:
     ]
 
 
-def seed(session: Session) -> bool:
+def seed(session: Session, now: datetime) -> bool:
     """Create whatever part of this feature's demo is missing; True if anything was created."""
-    voy = session.scalar(select(Call).where(Call.slug == VOY_SLUG))
-    abai = session.scalar(select(Call).where(Call.slug == ABAI_SLUG))
+    year = today(now).year
+    voy = session.scalar(select(Call).where(Call.slug == voy_slug(year)))
+    abai = session.scalar(select(Call).where(Call.slug == abai_slug(year)))
     admin = session.scalar(select(User).where(User.is_admin.is_(True)).order_by(User.id))
     created = False
-    for data in _posts(voy, abai):
+    for data in _posts(voy, abai, now):
         if session.scalar(select(Announcement.id).where(Announcement.slug == data["slug"])):
             continue
         data = dict(data)

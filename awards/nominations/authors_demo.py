@@ -1,24 +1,23 @@
 """Author collectives in the demo, added by ``flask awards seed`` after the other features.
 
-The Abai calls name their works' authors as people: the 2026 call's "authors" question asks
+The Abai calls name their works' authors as people: the open call's "authors" question asks
 for them one by one, and each work of the 2025 shortlist (the commission's ballot) has its
 collective, some of whose members have already confirmed by e-mail; the nominating
 organisation receives a diploma too."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from awards.calls.models import Call, FormField
-from awards.db import utcnow
+from awards.demo import abai_slug, today
 from awards.enums import FieldType
 from awards.nominations.authors import sync_authors
 from awards.nominations.models import Answer, Nomination
 
-CALL_2026 = "abai-state-prize-2026"
 CALL_2025 = "abai-state-prize-2025"
 MAX_AUTHORS = 12
 
@@ -87,10 +86,10 @@ def _authors_question(call: Call, position: int) -> FormField:
                      max_value=float(MAX_AUTHORS), is_identifying=True, is_public=True)
 
 
-def _ask_one_by_one(session: Session) -> bool:
-    """The 2026 call's free-text "authors" question becomes an authors question, while no
+def _ask_one_by_one(session: Session, now: datetime) -> bool:
+    """The open call's free-text "authors" question becomes an authors question, while no
     entry has answered it."""
-    call = session.scalar(select(Call).where(Call.slug == CALL_2026))
+    call = session.scalar(select(Call).where(Call.slug == abai_slug(today(now).year)))
     field = next((f for f in call.fields if f.key == "authors"), None) if call else None
     if field is None or field.type == FieldType.AUTHORS:
         return False
@@ -105,7 +104,7 @@ def _ask_one_by_one(session: Session) -> bool:
     return True
 
 
-def _collectives(session: Session) -> bool:
+def _collectives(session: Session, now: datetime) -> bool:
     call = session.scalar(select(Call).where(Call.slug == CALL_2025))
     if call is None or any(f.type == FieldType.AUTHORS for f in call.fields):
         return False
@@ -113,7 +112,6 @@ def _collectives(session: Session) -> bool:
     call.fields.append(field)
     call.organisation_certificate = True
     session.flush()
-    now = utcnow()
     for nomination in session.scalars(select(Nomination).where(Nomination.call_id == call.id)):
         organisation, rows = COLLECTIVES.get(nomination.reference or "", ("", []))
         if not rows:
@@ -131,6 +129,6 @@ def _collectives(session: Session) -> bool:
     return True
 
 
-def seed(session: Session) -> bool:
-    changed = _ask_one_by_one(session)
-    return _collectives(session) or changed
+def seed(session: Session, now: datetime) -> bool:
+    changed = _ask_one_by_one(session, now)
+    return _collectives(session, now) or changed

@@ -1,8 +1,8 @@
 """Demo data for this feature, added by ``flask awards seed`` after the demo calls exist.
 
-A small extra call, "Young Volunteer of the Year 2026", screened and now in its people's vote
-(open from yesterday for ten days from the moment the demo is loaded), so a newcomer can
-verify an address with the code from the outbox and vote."""
+A small extra call, "Young Volunteer of the Year" of the demo's year, screened and now in its
+people's vote (opened a day before the demo's "now", closes nine days after it), so a newcomer
+can verify an address with the code from the outbox and vote."""
 
 from __future__ import annotations
 
@@ -13,12 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from awards.calls.models import Call, Category, FormField, Programme
-from awards.db import utcnow
+from awards.demo import day_end, day_start, demo_now, today
 from awards.enums import CallStatus, FieldType, NominationStatus, NominatorKind, StageKind
 from awards.nominations.models import Answer, Nomination
 from awards.public_stage.models import PublicStage, StageEntry
 
-SLUG = "young-volunteer-2026"
 PROGRAMME_SLUG = "national-volunteer-network"
 ALMATY = ZoneInfo("Asia/Almaty")
 
@@ -42,19 +41,30 @@ CATEGORIES = [
 ]
 
 
-def seed(session: Session) -> bool:
+def slug(year: int) -> str:
+    return f"young-volunteer-{year}"
+
+
+# The slug and first reference of a demo loaded today.
+SLUG = slug(today(demo_now()).year)
+FIRST_REFERENCE = f"YVY-{today(demo_now()).year}-00001"
+
+
+def seed(session: Session, now: datetime) -> bool:
     """Create whatever part of this feature's demo is missing; True if anything was created."""
-    if session.scalar(select(Call.id).where(Call.slug == SLUG)) is not None:
+    day = today(now)
+    year = day.year
+    if session.scalar(select(Call.id).where(Call.slug == slug(year))) is not None:
         return False
     programme = session.scalar(select(Programme).where(Programme.slug == PROGRAMME_SLUG))
     if programme is None:
         return False
     call = Call(
-        programme=programme, slug=SLUG, reference_prefix="YVY", year=2026,
-        title_kk="Жас волонтер — 2026", title_ru="Молодой волонтёр — 2026",
-        title_en="Young Volunteer of the Year 2026",
-        opens_at=datetime(2026, 1, 10, tzinfo=ALMATY),
-        closes_at=datetime(2026, 2, 28, 23, 59, 59, tzinfo=ALMATY),
+        programme=programme, slug=slug(year), reference_prefix="YVY", year=year,
+        title_kk=f"Жас волонтер — {year}", title_ru=f"Молодой волонтёр — {year}",
+        title_en=f"Young Volunteer of the Year {year}",
+        opens_at=day_start(day - timedelta(days=100)),
+        closes_at=day_end(day - timedelta(days=40)),
         status=CallStatus.PUBLIC_STAGE, has_public_stage=True,
         allowed_nominator_kinds=[NominatorKind.SELF.value, NominatorKind.OTHER.value])
     project = FormField(key="project", type=FieldType.SHORT_TEXT, position=1, required=True,
@@ -71,16 +81,15 @@ def seed(session: Session) -> bool:
             number += 1
             nomination = Nomination(
                 call=call, category=category, applicant_id=None,
-                nominator_kind=NominatorKind.OTHER, reference=f"YVY-2026-{number:05d}",
+                nominator_kind=NominatorKind.OTHER, reference=f"YVY-{year}-{number:05d}",
                 status=NominationStatus.ELIGIBLE, nominee_name=nominee,
-                submitted_at=datetime(2026, 2, 1, tzinfo=ALMATY) + timedelta(hours=number))
+                submitted_at=day_start(day - timedelta(days=50)) + timedelta(hours=number))
             # One language per answer, as an applicant types it; the Russian title reads best
             # for the default locale of the demo.
             nomination.answers.append(Answer(field=project, value=titles[1]))
             session.add(nomination)
             nominations.append(nomination)
     session.flush()
-    now = utcnow().replace(microsecond=0)
     stage = PublicStage(call=call, kind=StageKind.VOTE, opens_at=now - timedelta(days=1),
                         closes_at=now + timedelta(days=9), advance_per_category=2)
     session.add(stage)

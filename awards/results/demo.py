@@ -1,8 +1,9 @@
 """Demo data for this feature, added by ``flask awards seed`` after the demo calls exist.
 
-Last year's edition of "Volunteer of the Year", decided and published on 5 December 2025
-(International Volunteer Day), so a newcomer finds a results page, the archive and the
-winners gallery with citations and photos in three languages."""
+Last year's edition of "Volunteer of the Year" (the year before the demo's "now"), decided and
+published on 5 December of that year (International Volunteer Day), so a newcomer finds a
+results page, the archive and the winners gallery with citations, photos and verifiable
+diplomas in three languages."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from awards.auth.models import User
 from awards.calls.models import AwardLevel, Call, Category, Programme
+from awards.demo import demo_now
 from awards.enums import (
     CallStatus,
     DecisionKind,
@@ -27,7 +29,6 @@ from awards.nominations.models import Nomination
 from awards.ranking.models import Decision
 from awards.results.models import Citation, Publication
 
-SLUG = "volunteer-of-the-year-2025"
 PROGRAMME_SLUG = "national-volunteer-network"
 ALMATY = ZoneInfo("Asia/Almaty")
 
@@ -63,7 +64,7 @@ LEVELS = [("winner", "Жеңімпаз", "Победитель", "Winner", 1),
           ("laureate", "Лауреат", "Лауреат", "Laureate", 2)]
 
 
-def _photo(rgb: tuple[int, int, int]) -> tuple[str, str]:
+def placeholder_photo(rgb: tuple[int, int, int]) -> tuple[str, str]:
     """A plain square portrait placeholder stored like an upload."""
     from PIL import Image
 
@@ -78,9 +79,23 @@ def _photo(rgb: tuple[int, int, int]) -> tuple[str, str]:
     return name, "image/png"
 
 
-def seed(session: Session) -> bool:
+def slug(year: int) -> str:
+    return f"volunteer-of-the-year-{year}"
+
+
+def edition_year(now: datetime) -> int:
+    """Last year's edition: the year before the demo's "now" (in Almaty)."""
+    return now.astimezone(ALMATY).year - 1
+
+
+# The slug of a demo loaded today.
+SLUG = slug(edition_year(demo_now()))
+
+
+def seed(session: Session, now: datetime) -> bool:
     """Create whatever part of this feature's demo is missing; True if anything was created."""
-    if session.scalar(select(Call.id).where(Call.slug == SLUG)) is not None:
+    year = edition_year(now)
+    if session.scalar(select(Call.id).where(Call.slug == slug(year))) is not None:
         return False
     programme = session.scalar(select(Programme).where(Programme.slug == PROGRAMME_SLUG))
     admin = session.scalar(select(User).where(User.is_admin.is_(True)).order_by(User.id))
@@ -89,11 +104,11 @@ def seed(session: Session) -> bool:
     from awards.results import services
 
     call = Call(
-        programme=programme, slug=SLUG, reference_prefix="VOY", year=2025,
-        title_kk="Жыл волонтері — 2025", title_ru="Волонтёр года — 2025",
-        title_en="Volunteer of the Year 2025",
-        opens_at=datetime(2025, 9, 1, tzinfo=ALMATY), closes_at=datetime(2025, 10, 15, 23, 59, 59,
-                                                                          tzinfo=ALMATY),
+        programme=programme, slug=slug(year), reference_prefix="VOY", year=year,
+        title_kk=f"Жыл волонтері — {year}", title_ru=f"Волонтёр года — {year}",
+        title_en=f"Volunteer of the Year {year}",
+        opens_at=datetime(year, 9, 1, tzinfo=ALMATY),
+        closes_at=datetime(year, 10, 15, 23, 59, 59, tzinfo=ALMATY),
         status=CallStatus.DECIDED)
     session.add(call)
     number = 0
@@ -112,24 +127,24 @@ def seed(session: Session) -> bool:
             nomination = Nomination(
                 call=call, category=category, applicant_id=None,
                 nominator_kind=NominatorKind.ORGANISATION if organisation else NominatorKind.OTHER,
-                reference=f"VOY-2025-{number:05d}", status=NominationStatus.ELIGIBLE,
+                reference=f"VOY-{year}-{number:05d}", status=NominationStatus.ELIGIBLE,
                 nominee_name=nominee, organisation_name=organisation,
-                submitted_at=datetime(2025, 10, 1, tzinfo=ALMATY))
+                submitted_at=datetime(year, 10, 1, tzinfo=ALMATY))
             session.add(nomination)
             session.flush()
-            photo_name, photo_type = _photo(colour) if colour else (None, None)
+            photo_name, photo_type = placeholder_photo(colour) if colour else (None, None)
             session.add(Citation(nomination_id=nomination.id, text_kk=citation[0],
                                  text_ru=citation[1], text_en=citation[2], photo_name=photo_name,
                                  photo_content_type=photo_type, updated_by_id=admin.id))
             decisions.append(Decision(
                 call=call, category=category, nomination=nomination, kind=DecisionKind.AWARD,
                 award_level_id=levels[level].id, decided_by_id=admin.id,
-                decided_at=datetime(2025, 11, 28, tzinfo=ALMATY)))
+                decided_at=datetime(year, 11, 28, tzinfo=ALMATY)))
     session.add_all(decisions)
     session.flush()
     # Built directly rather than through services.publish: demo data is nobody's action, so it
     # leaves the audit log and the outbox alone.
-    when = datetime(2025, 12, 5, 12, 0, tzinfo=ALMATY)
+    when = datetime(year, 12, 5, 12, 0, tzinfo=ALMATY)
     groups = services.decided_winners(session, call)
     publication = Publication(
         call_id=call.id, version=1, status=PublicationStatus.PUBLISHED, scheduled_for=when,
