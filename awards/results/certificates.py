@@ -13,7 +13,6 @@ from datetime import datetime
 from pathlib import Path
 
 import segno
-from babel.dates import format_date
 from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -21,6 +20,7 @@ from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from awards.i18n import format_date
 from awards.results.models import Certificate
 
 # The grouped display of a code and the pick of a frozen {kk, ru, en} text are the publication's.
@@ -106,7 +106,7 @@ def local_date(value: datetime, certificate: Certificate, language: str) -> str:
     """A date in the call's own time zone: a ceremony late on 5 December in Almaty is still
     5 December on the diploma, wherever the server runs."""
     call = certificate.nomination.call
-    return format_date(value.astimezone(call.tz).date(), "long", locale=language)
+    return format_date(value, tz=call.tz, locale=language)
 
 
 def named(obj, field: str, language: str) -> str:

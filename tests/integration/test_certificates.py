@@ -115,7 +115,7 @@ def test_certificate_page_shows_a_valid_certificate(client, world):
     assert "<dt>Category</dt><dd>Social Helper</dd>" in html
     assert "<dd>Volunteer of the Year 2025" in html
     # Published at 20:00 UTC on 4 December: 5 December in Almaty, the call's time zone.
-    assert "<dt>Date</dt><dd>December 5, 2025</dd>" in html
+    assert "<dt>Date</dt><dd>5 December 2025</dd>" in html
     assert f'<dd class="code">{SHOWN_CODE}</dd>' in html
     assert "Revoked" not in html
 
@@ -204,7 +204,7 @@ def test_certificate_page_revoked_says_when_and_why(app, client):
     assert response.status_code == 200
     html = text_of(response)
     assert "Revoked</p>" in html
-    assert "This certificate was revoked by a correction on December 20, 2025." in html
+    assert "This certificate was revoked by a correction on 20 December 2025." in html
     assert "Valid certificate" not in html
     assert "The correction issued a new certificate" not in html
 
