@@ -22,8 +22,8 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import format_date, lazy_ngettext
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from wtforms import (
     BooleanField,
     Field,
@@ -41,7 +41,7 @@ from wtforms.widgets import DateInput, EmailInput, NumberInput, TelInput, URLInp
 from awards.calls.models import FormField
 from awards.enums import FieldType, NominatorKind
 from awards.forms import BaseForm
-from awards.i18n import localized
+from awards.i18n import format_date, localized
 from awards.nominations import authors as authors_mod
 from awards.nominations.fields import (
     NOMINEE_COLUMNS,
@@ -443,7 +443,7 @@ def display_value(definition: FormField, value: Any) -> str | list[str]:
         return _number_text(value)
     if kind == FieldType.DATE:
         try:
-            return format_date(date.fromisoformat(value), "long")
+            return format_date(date.fromisoformat(value))
         except ValueError:
             return str(value)
     return str(value)
