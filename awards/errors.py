@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, render_template
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from awards.extensions import retry_after
+from awards.forms import size_text
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +43,24 @@ _KEPT_HEADERS = {"allow", "retry-after", "www-authenticate"}
 
 def render_error(code: int, detail: str | None = None):
     title, message = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
+    note = None
+    if code == 413:
+        note = _l("The site accepts at most %(limit)s at once. Nothing from this request was "
+                  "stored.", limit=size_text(current_app.config.get("MAX_CONTENT_LENGTH") or 0))
     html = render_template(
-        "errors/error.html", code=code, title=title, message=detail or message,
+        "errors/error.html", code=code, title=title, message=detail or message, note=note,
+        back_url=_back_url() if code == 413 else None,
     )
     return html, code
+
+
+def _back_url() -> str | None:
+    """The page the refused request came from, when it is one of this site's."""
+    referrer = request.referrer or ""
+    parts = urlsplit(referrer)
+    if parts.scheme in ("http", "https") and parts.netloc == request.host:
+        return referrer
+    return None
 
 
 def register(app: Flask) -> None:

@@ -11,7 +11,6 @@ uploaded ``FileStorage`` objects and the service stores them."""
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
@@ -34,23 +33,26 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.utils import unset_value
 from wtforms.validators import StopValidation, ValidationError
-from wtforms.widgets import DateInput, EmailInput, NumberInput, TelInput, URLInput
+from wtforms.widgets import DateInput, EmailInput, FileInput, NumberInput, TelInput, URLInput
 
 from awards.calls.models import FormField
 from awards.enums import FieldType, NominatorKind
-from awards.forms import BaseForm
+from awards.forms import BaseForm, size_text
 from awards.i18n import format_date, localized
 from awards.nominations import authors as authors_mod
+from awards.nominations.authors_form import AuthorsField, _author_line, _parse_authors
+from awards.nominations.authors_form import authors_formdata as authors_formdata
+from awards.nominations.authors_form import row_action_target as row_action_target
 from awards.nominations.fields import (
     NOMINEE_COLUMNS,
     allowed_kinds,
     max_upload_bytes,
     nominee_rules,
     question_fields,
+    too_many_files_message,
 )
-from awards.storage import CONTENT_TYPES, human_size
+from awards.storage import CONTENT_TYPES
 
 ANSWER_PREFIX = "q_"
 DEFAULT_MAX_LENGTH = {FieldType.SHORT_TEXT: 500, FieldType.LONG_TEXT: 20000}
@@ -75,10 +77,13 @@ def form_name(name: str) -> str:
     return ANSWER_PREFIX + name
 
 
+_EXTENSIONS = {"pdf": ".pdf", "jpeg": ".jpg,.jpeg", "png": ".png", "gif": ".gif",
+               "webp": ".webp"}
+
+
 def accept_attribute(field: FormField) -> str:
     kinds = allowed_kinds(field)
-    exts = {"pdf": ".pdf", "jpeg": ".jpg,.jpeg", "png": ".png"}
-    return ",".join([exts[k] for k in kinds] + [CONTENT_TYPES[k] for k in kinds])
+    return ",".join([_EXTENSIONS[k] for k in kinds] + [CONTENT_TYPES[k] for k in kinds])
 
 
 def file_hint(field: FormField) -> str:
@@ -86,7 +91,39 @@ def file_hint(field: FormField) -> str:
     return str(lazy_ngettext("%(types)s; up to %(size)s; at most %(num)d file.",
                              "%(types)s; up to %(size)s each; at most %(num)d files.",
                              field.file_max_count or 1, types=kinds,
-                             size=human_size(max_upload_bytes(field))))
+                             size=size_text(max_upload_bytes(field))))
+
+
+def file_limits(field: FormField, attached: int) -> dict[str, str]:
+    """What the browser checks before sending the files of a question (upload.js), as data
+    attributes of its input; the server checks the same again, by content. ``{name}`` in a
+    message stands for the file's name."""
+    kinds = allowed_kinds(field)
+    limit = field.file_max_count or 1
+    size = max_upload_bytes(field)
+    types = ", ".join(k.upper() for k in kinds)
+    return {
+        "data-max-bytes": str(size),
+        "data-max-count": str(limit),
+        "data-attached": str(attached),
+        "data-types": ",".join(kinds),
+        "data-extensions": ",".join(_EXTENSIONS[k] for k in kinds),
+        "data-mimes": ",".join(CONTENT_TYPES[k] for k in kinds),
+        "data-msg-size": str(_l("The file “%(name)s” is larger than %(limit)s. Choose a "
+                                "smaller file; nothing was sent.",
+                                name="{name}", limit=size_text(size))),
+        "data-msg-type": str(_l("The file “%(name)s” is not an allowed type (%(types)s). "
+                                "Choose another file; nothing was sent.",
+                                name="{name}", types=types)),
+        "data-msg-count": str(too_many_files_message(limit, attached if limit > 1 else 0)),
+    }
+
+
+def is_whole_number(field: FormField) -> bool:
+    """A number question that asks for a year (its key says so: ``year``, ``*_year``,
+    ``year_*``) takes whole numbers only."""
+    key = (field.key or "").lower()
+    return key == "year" or key.endswith("_year") or key.startswith("year_")
 
 
 # ---- parsing: raw text → stored value ---------------------------------------------------------
@@ -104,7 +141,10 @@ def parse_number(raw: str, field: FormField) -> int | float:
         raise ValidationError(_l("Enter a number.")) from None
     if not number.is_finite():
         raise ValidationError(_l("Enter a number."))
-    value: int | float = int(number) if number == number.to_integral_value() else float(number)
+    whole = number == number.to_integral_value()
+    if not whole and is_whole_number(field):
+        raise ValidationError(_l("Enter a whole number (a year), for example 2020."))
+    value: int | float = int(number) if whole else float(number)
     if isinstance(value, float) and not math.isfinite(value):
         raise ValidationError(_l("Enter a number."))
     if field.min_value is not None and value < field.min_value:
@@ -325,7 +365,8 @@ def _widget_field(definition: FormField, label: str, description: str, validator
     if kind == FieldType.LONG_TEXT:
         return TextAreaField(**common)
     if kind == FieldType.NUMBER:
-        render_kw = {"step": "any", "inputmode": "decimal"}
+        render_kw = ({"step": "1", "inputmode": "numeric"} if is_whole_number(definition)
+                     else {"step": "any", "inputmode": "decimal"})
         if definition.min_value is not None:
             render_kw["min"] = _number_text(definition.min_value)
         if definition.max_value is not None:
@@ -351,9 +392,10 @@ def _widget_field(definition: FormField, label: str, description: str, validator
     if kind == FieldType.AUTHORS:
         return AuthorsField(definition=definition, **common)
     if kind == FieldType.FILE:
+        # One file: the input picks one, and a new one replaces the file attached.
         multiple = (definition.file_max_count or 1) > 1
-        return MultipleFileField(render_kw={"multiple": multiple or None,
-                                            "accept": accept_attribute(definition)}, **common)
+        return MultipleFileField(widget=FileInput(multiple=multiple),
+                                 render_kw={"accept": accept_attribute(definition)}, **common)
     raise ValueError(f"unknown field type {kind}")
 
 
@@ -375,10 +417,11 @@ def option_label(definition: FormField, value: str) -> str:
 
 
 def build_form(fields: list[FormField], *, nominator_kind: str,
-               consent_required: bool, asks_consent: bool,
-               data: dict | None = None) -> NominationFormBase:
+               consent_required: bool, asks_consent: bool, consent_text: bool = True,
+               data: dict | None = None, read_request: bool = True) -> NominationFormBase:
     """The form for one nomination: nominee details for its kind of nominator, the applicable
-    questions in order, and (before first submission) the call's personal-data consent."""
+    questions in order, and (before first submission) the call's personal-data consent: the
+    box points at the call's consent text, or (a call without one) says what it agrees to."""
     attrs: dict[str, Any] = {}
     rules = nominee_rules(nominator_kind, fields, consent_required=consent_required)
     parsers = {"nominee_email": parse_email, "nominee_phone": parse_phone}
@@ -400,14 +443,15 @@ def build_form(fields: list[FormField], *, nominator_kind: str,
             _Answer(q, required=q.required and q.type != FieldType.FILE),
         )
     if asks_consent:
-        attrs["personal_data_consent"] = BooleanField(
-            _l("I have read and accept the consent above"), validators=[_consent_check],
-        )
+        label = (_l("I have read and accept the consent above") if consent_text else
+                 _l("I agree to the processing of the personal data given in this nomination "
+                    "to run the prize"))
+        attrs["personal_data_consent"] = BooleanField(label, validators=[_consent_check])
     attrs["questions"] = questions
     attrs["nominee_fields"] = list(rules)
     attrs["asks_consent"] = asks_consent
     form_class = type("NominationForm", (NominationFormBase,), attrs)
-    return form_class(data=data or {})
+    return form_class(data=data or {}, read_request=read_request)
 
 
 def initial_data(nomination, fields: list[FormField]) -> dict[str, Any]:
@@ -480,183 +524,3 @@ def answer_rows(nomination, fields: list[FormField]) -> list[AnswerRow]:
                               is_long=q.type == FieldType.LONG_TEXT,
                               is_url=q.type == FieldType.URL))
     return rows
-
-
-# ---- the authors question ----------------------------------------------------------------------
-#
-# Posted by the page as rows of inputs (``<name>-count`` rows, ``<name>-<i>-<key>`` each), so it
-# works without JavaScript: the page shows the authors plus a blank row, and the buttons "add
-# another author", "remove", "move up" and "move down" are submit buttons that save the form
-# (``<name>-add``, ``<name>-remove`` = i, ``<name>-up`` = i, ``<name>-down`` = i). With
-# JavaScript the same buttons act on the page and renumber the rows. The API posts each author
-# as a JSON object under ``<name>``.
-
-
-def _author_line(definition: FormField, row: dict) -> str:
-    name = authors_mod.author_name(row)
-    role = authors_mod.role_label(definition, row.get("role", ""))
-    return f"{name} ({role})" if role else name
-
-
-def _blank_row() -> dict[str, str]:
-    return dict.fromkeys(authors_mod.ROW_KEYS, "")
-
-
-def _is_blank(row: dict[str, str]) -> bool:
-    """A row left empty: no name and no e-mail (its role is always chosen)."""
-    return not any(row.get(key, "").strip() for key in (*authors_mod.NAME_KEYS, "email"))
-
-
-def _posted_index(formdata, key: str, count: int) -> int | None:
-    raw = formdata.get(key)
-    try:
-        index = int(raw) if raw is not None else None
-    except (TypeError, ValueError):
-        return None
-    return index if index is not None and 0 <= index < count else None
-
-
-class AuthorsField(Field):
-    """The rows of an authors question, as typed (``data``: a list of dicts of strings)."""
-
-    def __init__(self, *args, definition: FormField, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.definition = definition
-        self.added = False
-        self.more = 0
-        self.row_action = False
-        self.json_error = False
-
-    def process(self, formdata, data=unset_value, extra_filters=None):
-        self.process_errors = []
-        rows: list[dict[str, str]] = []
-        if formdata is not None and (f"{self.name}-count" in formdata
-                                     or self.name in formdata):
-            rows = self._from_formdata(formdata)
-        elif formdata is None:
-            value = self.default if data is unset_value else data
-            rows = [{key: str(item.get(key) or "") for key in authors_mod.ROW_KEYS}
-                    for item in (value or []) if isinstance(item, dict)]
-        self.object_data = data
-        self.data = rows
-        self.raw_data = [json.dumps(rows, ensure_ascii=False)]
-
-    def _from_formdata(self, formdata) -> list[dict[str, str]]:
-        name = self.name
-        if f"{name}-count" not in formdata:
-            return self._from_json(formdata.getlist(name))
-        try:
-            count = int(formdata.get(f"{name}-count") or 0)
-        except ValueError:
-            count = 0
-        count = max(0, min(count, authors_mod.MAX_AUTHORS_LIMIT + 1))
-        rows = [{key: str(formdata.get(f"{name}-{i}-{key}") or "")
-                 for key in authors_mod.ROW_KEYS} for i in range(count)]
-        remove = _posted_index(formdata, f"{name}-remove", count)
-        up = _posted_index(formdata, f"{name}-up", count)
-        down = _posted_index(formdata, f"{name}-down", count)
-        if remove is not None:
-            del rows[remove]
-        elif up is not None and up > 0:
-            rows[up - 1], rows[up] = rows[up], rows[up - 1]
-        elif down is not None and down < count - 1:
-            rows[down + 1], rows[down] = rows[down], rows[down + 1]
-        self.added = f"{name}-add" in formdata
-        if self.added:
-            # The blank rows the page showed, and one more.
-            self.more = 1 + sum(1 for row in rows if _is_blank(row))
-        self.row_action = self.added or any(x is not None for x in (remove, up, down))
-        return rows
-
-    def _from_json(self, values: list[str]) -> list[dict[str, str]]:
-        rows = []
-        for raw in values:
-            try:
-                item = json.loads(raw)
-            except (TypeError, ValueError):
-                item = None
-            if not isinstance(item, dict) or not all(
-                    isinstance(item.get(key, ""), str) for key in authors_mod.ROW_KEYS):
-                self.json_error = True
-                continue
-            rows.append({key: item.get(key) or "" for key in authors_mod.ROW_KEYS})
-        return rows
-
-    def filled_rows(self) -> list[dict[str, str]]:
-        return [row for row in self.data if not _is_blank(row)]
-
-    def display_rows(self, more: int = 0) -> list[dict[str, str]]:
-        """The rows the page shows: those typed, then blank ones (one, or ``more`` after
-        "add another author"), up to the question's limit."""
-        rows = self.filled_rows()
-        limit = authors_mod.max_authors(self.definition)
-        blanks = max(1, min(int(more or 0), limit))
-        while len(rows) < limit and blanks > 0:
-            rows.append(_blank_row())
-            blanks -= 1
-        return rows
-
-    def role_choices(self) -> list[tuple[str, str]]:
-        return authors_mod.role_choices(self.definition)
-
-    def max_authors(self) -> int:
-        return authors_mod.max_authors(self.definition)
-
-
-def _parse_authors(definition: FormField, field: AuthorsField, final: bool,
-                   required: bool) -> list[dict[str, str]] | None:
-    """The typed rows as the stored answer, or a ValidationError naming each wrong row."""
-    if field.json_error:
-        raise ValidationError(_l("Give each author as an object with text values: name_kk, "
-                                 "name_ru, name_en, role, email."))
-    rows = field.filled_rows()
-    if not rows:
-        if required and final:
-            raise StopValidation(_l("Name at least one author."))
-        raise StopValidation()
-    limit = authors_mod.max_authors(definition)
-    errors = []
-    if len(rows) > limit:
-        errors.append(lazy_ngettext("Name at most %(num)d author.",
-                                    "Name at most %(num)d authors.", limit))
-    roles = {value for value, _label in authors_mod.role_choices(definition)}
-    seen: set[str] = set()
-    value = []
-    for number, row in enumerate(rows, start=1):
-        row = {key: " ".join(row[key].split()) for key in authors_mod.ROW_KEYS}
-        if not any(row[key] for key in authors_mod.NAME_KEYS):
-            errors.append(_l("Author %(n)d: enter the name in at least one language.", n=number))
-        if any(len(row[key]) > authors_mod.NAME_MAX_LENGTH for key in authors_mod.NAME_KEYS):
-            errors.append(_l("Author %(n)d: the name is longer than %(max)d characters.",
-                             n=number, max=authors_mod.NAME_MAX_LENGTH))
-        if row["role"] and row["role"] not in roles:
-            errors.append(_l("Author %(n)d: choose one of the roles.", n=number))
-        if row["email"]:
-            try:
-                row["email"] = parse_email(row["email"]).lower()
-            except ValidationError:
-                errors.append(_l("Author %(n)d: enter a valid e-mail address.", n=number))
-            else:
-                if row["email"] in seen:
-                    errors.append(_l("Author %(n)d: this e-mail is already given for another "
-                                     "author.", n=number))
-                seen.add(row["email"])
-        value.append(row)
-    if errors:
-        raise ValidationError(" ".join(str(e) for e in errors))
-    return value
-
-
-def authors_formdata(name: str, rows: list[dict]) -> list[tuple[str, str]]:
-    """Rows as the page posts them (for the API's stored values)."""
-    return [(name, json.dumps({key: str(row.get(key) or "") for key in authors_mod.ROW_KEYS},
-                              ensure_ascii=False)) for row in rows or []]
-
-
-def row_action_target(form) -> dict[str, int] | None:
-    """After a button of an authors question (add, remove, move) the form page opens again,
-    with the blank rows asked for; None after any other button."""
-    for f in form:
-        if isinstance(f, AuthorsField) and f.row_action:
-            return {"more": f.more} if f.more else {}
-    return None

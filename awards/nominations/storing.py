@@ -133,10 +133,13 @@ def _set_answer(nomination: Nomination, definition: FormField, value: Any, resul
 
 def _add_files(session: Session, nomination: Nomination, definition: FormField,
                files: list[FileStorage], actor, result: SaveResult) -> None:
-    existing = sum(1 for a in nomination.attachments if a.field_id == definition.id)
+    """Store the files chosen for a question. A one-file question takes a new file in place
+    of the one attached, which is removed only once the new one is stored."""
+    attached = [a for a in nomination.attachments if a.field_id == definition.id]
     limit = definition.file_max_count or 1
-    if existing + len(files) > limit:
-        message = too_many_files_message(limit, existing)
+    replacing = attached if limit == 1 and len(files) == 1 else []
+    if len(attached) - len(replacing) + len(files) > limit:
+        message = too_many_files_message(limit, len(attached))
         result.upload_errors.setdefault(definition.id, []).append(message)
         return
     for upload in files:
@@ -148,6 +151,9 @@ def _add_files(session: Session, nomination: Nomination, definition: FormField,
             result.upload_errors.setdefault(definition.id, []).append(str(exc.message))
             continue
         result.stored_names.append(stored.stored_name)
+        for old in replacing:
+            if old in nomination.attachments:
+                _remove_attachment(session, nomination, old, actor, result)
         attachment = Attachment(
             field_id=definition.id, original_name=stored.original_name,
             stored_name=stored.stored_name, content_type=stored.content_type, size=stored.size,

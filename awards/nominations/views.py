@@ -23,14 +23,16 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import RequestEntityTooLarge
 
-from awards import policy
+from awards import errors, policy
 from awards.boundary import db_int
 from awards.calls.models import Call
 from awards.calls.views import countdown_text, format_call_dt, visible_call_or_404
 from awards.db import get_db, utcnow
 from awards.enums import FieldType, NominationStatus, NominatorKind
 from awards.extensions import limiter
+from awards.forms import size_text
 from awards.i18n import localized
 from awards.nominations import formbuilder, services
 from awards.nominations.consent_page import ConsentSubject, answer_page, nomination_facts
@@ -254,19 +256,21 @@ def start(slug: str):
 # ---- the form: save, remove a file, submit, edit after submitting ----------------------------
 
 
-def _build_form(nomination: Nomination, fields):
-    """The request's form: posted values on POST, the stored answers on GET. The consent
-    to personal data processing is asked with the first submission only."""
+def _build_form(nomination: Nomination, fields, *, read_request: bool = True):
+    """The request's form: posted values on POST, the stored answers on GET (and with
+    ``read_request`` False). The consent to personal data processing is asked with the first
+    submission only."""
     return formbuilder.build_form(
         fields, nominator_kind=nomination.nominator_kind,
         consent_required=nomination.nominee_consent_required,
         asks_consent=nomination.status == NominationStatus.DRAFT,
-        data=formbuilder.initial_data(nomination, fields),
+        consent_text=bool(localized(nomination.call, "consent_text")),
+        data=formbuilder.initial_data(nomination, fields), read_request=read_request,
     )
 
 
 def _render_form(nomination: Nomination, form, fields, status: int = 200, *,
-                 deadline_error: str = ""):
+                 deadline_error: str = "", page_error: str = ""):
     now = utcnow()
     call = nomination.call
     files = {q.id: [a for a in nomination.attachments if a.field_id == q.id]
@@ -274,7 +278,8 @@ def _render_form(nomination: Nomination, form, fields, status: int = 200, *,
     return render_template(
         "nominations/edit.html", nomination=nomination, call=call, form=form,
         questions=form.questions, files=files, deadline_error=deadline_error,
-        file_hint=formbuilder.file_hint,
+        page_error=page_error,
+        file_hint=formbuilder.file_hint, file_limits=formbuilder.file_limits,
         mode=services.form_mode(nomination), countdown=_countdown(call, now, nomination),
         changes_reason=_changes_reason(nomination),
         consent_text=localized(call, "consent_text"), FieldType=FieldType,
@@ -311,6 +316,36 @@ def save(nomination_id: int):
 @limiter.limit(_limit("RATELIMIT_NOMINATION"))
 def submit(nomination_id: int):
     return _handle_form(_own_or_404(nomination_id), final=True)
+
+
+@bp.get("/<int:nomination_id>/submit")
+@verified_required
+def submit_reloaded(nomination_id: int):
+    """The address a refused submission was answered at, opened again (a reload, a bookmark):
+    the form, with what the submission saved."""
+    _own_or_404(nomination_id)
+    return redirect(url_for(".edit", nomination_id=nomination_id), 303)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc: RequestEntityTooLarge):
+    """A save larger than the site takes (MAX_CONTENT_LENGTH): nothing of it can be read,
+    so nothing is stored; the form answers again with the draft as it was last saved."""
+    message = _("The files you sent are larger than the %(limit)s the site accepts in one "
+                "save. Nothing from this save was stored: the form shows your draft as it was "
+                "last saved. Choose smaller files and save again.",
+                limit=size_text(current_app.config["MAX_CONTENT_LENGTH"] or 0))
+    nomination_id = (request.view_args or {}).get("nomination_id")
+    nomination = get_db().get(Nomination, nomination_id) if nomination_id else None
+    if (request.endpoint not in ("nominations.save", "nominations.submit")
+            or nomination is None or not current_user.is_authenticated
+            or nomination.applicant_id != current_user.id
+            or not policy.allows(viewer(), policy.Action.EDIT_NOMINATION, nomination,
+                                 now=utcnow()).ok):
+        return errors.render_error(413, message)
+    fields = services.fields_for(nomination)
+    return _render_form(nomination, _build_form(nomination, fields, read_request=False),
+                        fields, 413, page_error=message)
 
 
 def _remove_ids() -> list[int]:
