@@ -185,6 +185,8 @@ class Action(StrEnum):
     COMMISSION_SEE_COUNT = "commission_see_count"
     COMMISSION_SEE_BALLOTS = "commission_see_ballots"
     COMMISSION_CONFIGURE = "commission_configure"  # its rules and members, before it opens
+    COMMISSION_ENTER = "commission_enter"  # its pages: members and administrators
+    COMMISSION_CHAIR = "commission_chair"  # the chair's page
 
 
 @dataclass
@@ -389,6 +391,8 @@ RULES: dict[Action, Rule] = {
     Action.COMMISSION_SEE_COUNT: commission_round & _chair & ballot_closed,
     Action.COMMISSION_SEE_BALLOTS: commission_round & (is_admin | _member) & ballot_closed,
     Action.COMMISSION_CONFIGURE: is_admin & commission_round & not_frozen & ballot_not_opened,
+    Action.COMMISSION_ENTER: commission_round & (is_admin | _member),
+    Action.COMMISSION_CHAIR: commission_round & (is_admin | _member) & _chair,
 }
 
 
