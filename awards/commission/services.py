@@ -443,6 +443,38 @@ def see_ballots(*, session: Session, actor, round: Round) -> dict[str, Any]:
 
 
 @dataclass
+class ChairView:
+    """What the chair's page shows: the box, the members entitled to vote with whether each
+    has voted (never how), and after the close the count and the laureates it makes."""
+
+    box: BallotBox | None
+    members: list[JuryMember]  # on the commission now (before the opening: who would vote)
+    roster: list[tuple[Any, bool]]  # (user, has voted), from the opening on
+    voted: int
+    entries: dict[int, Nomination]
+    count: ApprovalCount | RankedCount | None = None
+    laureates: dict[int, list[int]] | None = None
+    undecided: list[int] | None = None
+
+
+def chair_view(*, session: Session, actor, round: Round) -> ChairView:
+    from awards.auth.models import User
+
+    _require(session, actor, policy.Action.COMMISSION_CHAIR, round)
+    box = box_of(session, round)
+    voted_ids = set(participants(session, box)) if box else set()
+    roster = [] if box is None else [
+        (u, u.id in voted_ids) for u in session.scalars(select(User).where(
+            User.id.in_(box.member_ids or [-1])).order_by(User.full_name, User.email))]
+    view = ChairView(box, active_members(session, round), roster, len(voted_ids),
+                     {e.id: e for e in entries_of(session, round)})
+    if RoundStatus(round.status) == RoundStatus.CLOSED:
+        view.count = see_count(session=session, actor=actor, round=round)
+        view.laureates, view.undecided = laureates(session, round, view.count)
+    return view
+
+
+@dataclass
 class ReceiptCheck:
     found: bool
     sealed_at: datetime | None = None

@@ -7,19 +7,19 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from awards import policy
-from awards.auth.models import User
 from awards.boundary import whole_number
 from awards.commission import services, wording
-from awards.commission.models import BallotMethod
+from awards.commission.models import BallotBox, BallotMethod
 from awards.db import get_db, utcnow
-from awards.enums import RoundStatus, VoteChoice
+from awards.enums import VoteChoice
 from awards.errors import render_error
 from awards.forms import CSRFOnlyForm
 from awards.i18n import format_dt, localized
@@ -40,22 +40,24 @@ def _labels():
             VoteChoice.ABSTAIN.value: _("Abstain")}
 
 
-def _round(round_id: int) -> Round:
+@bp.errorhandler(policy.Forbidden)
+@bp.errorhandler(services.CommissionError)
+def _refused(refusal):
+    """A page the policy or the service refuses: its reason, with its status (404 for anyone
+    not on the commission, 403 for a member on the chair's page)."""
+    get_db().rollback()
+    return render_error(getattr(refusal, "status", None) or 403, str(refusal.message))
+
+
+def _round(round_id: int, action: policy.Action = policy.Action.COMMISSION_ENTER) -> Round:
+    """The commission round, for someone the policy lets in (members and administrators)."""
     round_ = get_or_404(Round, round_id)
-    if not services.is_commission_round(round_):
-        abort(404)
+    policy.require(viewer(), action, round_, now=utcnow())
     return round_
 
 
 def _allowed(action: policy.Action, round_: Round) -> policy.Decision:
     return policy.allows(viewer(), action, round_, now=utcnow())
-
-
-def _member_or_chair(round_: Round) -> None:
-    """A 404 for anyone who is neither on the commission nor an administrator."""
-    if viewer().is_admin or viewer().seat(round_) is not None:
-        return
-    abort(404)
 
 
 @bp.get("/")
@@ -69,52 +71,60 @@ def index():
     return render_template("commission/index.html", rounds=rounds)
 
 
+@dataclass
+class _Ballot:
+    """A member's ballot page: the box, whether they have voted, whether they may, and what
+    they vote on."""
+
+    box: BallotBox | None
+    voted: bool
+    may_vote: policy.Decision
+    member: services.MemberBallot | None
+
+    @classmethod
+    def of(cls, round_: Round) -> _Ballot:
+        db = get_db()
+        box = services.box_of(db, round_)
+        voted = box is not None and services.has_voted(db, box, current_user.id)
+        may_vote = _allowed(policy.Action.COMMISSION_VOTE, round_)
+        member = services.member_ballot(db, viewer(), round_) if may_vote and not voted else None
+        return cls(box, voted, may_vote, member)
+
+    def page(self, round_: Round, *, errors=(), status: int = 200):
+        return render_template(
+            "commission/ballot.html", round=round_, box=self.box, member=self.member,
+            voted=self.voted, may_vote=self.may_vote, errors=list(errors), labels=_labels(),
+            form=request.form if request.method == "POST" else {},
+            is_chair=_allowed(policy.Action.COMMISSION_CHAIR, round_).ok), status
+
+
 @bp.route("/rounds/<int:round_id>", methods=["GET", "POST"])
 @login_required
 def ballot(round_id: int):
-    db = get_db()
     round_ = _round(round_id)
-    _member_or_chair(round_)
-    box = services.box_of(db, round_)
-    voted = box is not None and services.has_voted(db, box, current_user.id)
-    may_vote = _allowed(policy.Action.COMMISSION_VOTE, round_)
-    member = services.member_ballot(db, viewer(), round_) if may_vote and not voted else None
-    errors: list[str] = []
-    if request.method == "POST":
-        check_csrf()
-        choices, rankings = _read_ballot(box, member, errors)
-        if not errors:
-            outcome = run_action(lambda: services.cast_ballot(
-                session=db, actor=actor(), round=round_, choices=choices, rankings=rankings),
-                show=False)
-            if outcome:
-                response = Response(render_template(
-                    "commission/receipt.html", round=round_,
-                    receipt=services.format_receipt(outcome.value)))
-                response.headers["Cache-Control"] = "private, no-store"
-                return response
-            errors.append(str(outcome.error.message))
-            status = outcome.status()
-            return render_template("commission/ballot.html", round=round_, box=box,
-                                   member=member, voted=voted, may_vote=may_vote,
-                                   errors=errors, labels=_labels(), form=request.form,
-                                   is_chair=_chair_ok(round_)), status
-        return render_template("commission/ballot.html", round=round_, box=box, member=member,
-                               voted=voted, may_vote=may_vote, errors=errors, labels=_labels(),
-                               form=request.form, is_chair=_chair_ok(round_)), 400
-    return render_template("commission/ballot.html", round=round_, box=box, member=member,
-                           voted=voted, may_vote=may_vote, errors=errors, labels=_labels(),
-                           form={}, is_chair=_chair_ok(round_))
+    state = _Ballot.of(round_)
+    if request.method == "GET":
+        return state.page(round_)
+    check_csrf()
+    choices, rankings, problem = _read_ballot(state.box, state.member)
+    if problem:
+        return state.page(round_, errors=[problem], status=400)
+    outcome = run_action(lambda: services.cast_ballot(
+        session=get_db(), actor=actor(), round=round_, choices=choices, rankings=rankings),
+        show=False)
+    if not outcome:
+        return state.page(round_, errors=[str(outcome.error.message)], status=outcome.status())
+    response = Response(render_template("commission/receipt.html", round=round_,
+                                        receipt=services.format_receipt(outcome.value)))
+    response.headers["Cache-Control"] = "private, no-store"  # shown once, never kept
+    return response
 
 
-def _chair_ok(round_: Round) -> bool:
-    return bool(viewer().is_admin or viewer().is_chair_of(round_))
-
-
-def _read_ballot(box, member, errors: list[str]):
-    """The form's fields as the service takes them; unreadable input is an error message."""
+def _read_ballot(box, member):
+    """The form's fields as the service takes them: (choices, rankings, problem), the problem
+    a message when the input cannot be read."""
     if member is None:
-        return None, None
+        return None, None, None
     if box.method == BallotMethod.RANKED:
         rankings = {}
         for category, entries in member.categories:
@@ -124,119 +134,83 @@ def _read_ballot(box, member, errors: list[str]):
                 if not value:
                     continue
                 if not 1 <= (whole_number(value) or 0) <= len(entries):
-                    errors.append(_("Give each entry a place from 1 to %(n)d, or leave it empty.",
-                                    n=len(entries)))
-                    return None, None
+                    return None, None, _("Give each entry a place from 1 to %(n)d, or leave "
+                                         "it empty.", n=len(entries))
                 placed.append((int(value), entry.id))
             places = [p for p, _n in placed]
             if len(set(places)) != len(places):
-                errors.append(_("Two entries of “%(category)s” have the same place.",
-                                category=localized(category, "name")))
-                return None, None
+                return None, None, _("Two entries of “%(category)s” have the same place.",
+                                     category=localized(category, "name"))
             rankings[category.id] = [n for _p, n in sorted(placed)]
-        return None, rankings
+        return None, rankings, None
     choices = {}
     for entry in member.entries:
         value = request.form.get(f"choice-{entry.id}", "")
         if value not in {c.value for c in VoteChoice}:
-            errors.append(_("Choose yes, no or abstain for every entry."))
-            return None, None
+            return None, None, _("Choose yes, no or abstain for every entry.")
         choices[entry.id] = value
-    return choices, None
+    return choices, None, None
 
 
 @bp.route("/rounds/<int:round_id>/receipt", methods=["GET", "POST"])
 @login_required
 def receipt(round_id: int):
-    db = get_db()
     round_ = _round(round_id)
-    _member_or_chair(round_)
-    result, error = None, None
-    if request.method == "POST":
-        check_csrf()
-        outcome = run_action(lambda: services.check_receipt(
-            session=db, actor=viewer(), round=round_, code=request.form.get("code")),
-            show=False)
-        if outcome:
-            result = outcome.value
-        else:
-            error = outcome.error.message
-            return render_template("commission/check.html", round=round_, result=None,
-                                   error=error, code=request.form.get("code", "")), \
-                outcome.status()
-    return render_template("commission/check.html", round=round_, result=result, error=error,
-                           code=request.form.get("code", ""))
+    code = request.form.get("code", "")
+    if request.method == "GET":
+        return render_template("commission/check.html", round=round_, code=code, result=None,
+                               error=None)
+    check_csrf()
+    outcome = run_action(lambda: services.check_receipt(
+        session=get_db(), actor=viewer(), round=round_, code=code), show=False)
+    return render_template("commission/check.html", round=round_, code=code,
+                           result=outcome.value, error=outcome.error and outcome.error.message), \
+        outcome.status() if not outcome else 200
 
 
 @bp.get("/rounds/<int:round_id>/chair")
 @login_required
 def chair(round_id: int):
-    db = get_db()
-    round_ = _round(round_id)
-    if not _chair_ok(round_):
-        _member_or_chair(round_)
-        return render_error(403, str(_("Only the commission's chair may do this.")))
-    box = services.box_of(db, round_)
-    voted_ids = set(services.participants(db, box)) if box else set()
-    members = services.active_members(db, round_)
-    roster = [] if box is None else [
-        (u, u.id in voted_ids) for u in db.scalars(select(User).where(
-            User.id.in_(box.member_ids or [-1])).order_by(User.full_name, User.email))]
-    count = laureate_map = undecided = None
-    entries = {e.id: e for e in services.entries_of(db, round_)}
-    if round_.status == RoundStatus.CLOSED:
-        count = services.see_count(session=db, actor=viewer(), round=round_)
-        laureate_map, undecided = services.laureates(db, round_, count)
-    return render_template("commission/chair.html", round=round_, box=box, members=members,
-                           roster=roster, voted=len(voted_ids), count=count, entries=entries,
-                           laureates=laureate_map, undecided=undecided, labels=_labels(),
-                           form=CSRFOnlyForm(),
+    round_ = _round(round_id, policy.Action.COMMISSION_CHAIR)
+    view = services.chair_view(session=get_db(), actor=viewer(), round=round_)
+    return render_template("commission/chair.html", round=round_, **vars(view),
+                           labels=_labels(), form=CSRFOnlyForm(),
                            may_run=_allowed(policy.Action.COMMISSION_RUN, round_),
                            may_decide=_allowed(policy.Action.DECIDE, round_))
+
+
+def _chair_action(round_id: int, service, success):
+    """A button of the chair's page: one service call, then back to the page (the flash
+    says what happened, or why not)."""
+    round_ = _round(round_id)
+    check_csrf()
+    run_action(lambda: service(session=get_db(), actor=actor(), round=round_),
+               success=success)
+    return redirect(url_for(".chair", round_id=round_.id))
 
 
 @bp.post("/rounds/<int:round_id>/open")
 @login_required
 def open_ballot(round_id: int):
-    round_ = _round(round_id)
-    _member_or_chair(round_)
-    check_csrf()
-    run_action(lambda: services.open_ballot(session=get_db(), actor=actor(), round=round_),
-               success=_("The ballot is open: members can vote now."))
-    return redirect(url_for(".chair", round_id=round_.id))
+    return _chair_action(round_id, services.open_ballot,
+                         _("The ballot is open: members can vote now."))
 
 
 @bp.post("/rounds/<int:round_id>/close")
 @login_required
 def close_ballot(round_id: int):
-    round_ = _round(round_id)
-    _member_or_chair(round_)
-    check_csrf()
-    run_action(lambda: services.close_ballot(session=get_db(), actor=actor(), round=round_),
-               success=_("The ballot is closed and counted."))
-    return redirect(url_for(".chair", round_id=round_.id))
+    return _chair_action(round_id, services.close_ballot, _("The ballot is closed and counted."))
 
 
 @bp.post("/rounds/<int:round_id>/apply")
 @login_required
 def apply_outcome(round_id: int):
-    round_ = _round(round_id)
-    _member_or_chair(round_)
-    check_csrf()
-    run_action(lambda: services.apply_outcome(session=get_db(), actor=actor(), round=round_),
-               success=lambda applied: _(
-                   "%(n)d award decisions recorded from the ballot.", n=len(applied.awarded)))
-    return redirect(url_for(".chair", round_id=round_.id))
+    return _chair_action(round_id, services.apply_outcome, lambda applied: _(
+        "%(n)d award decisions recorded from the ballot.", n=len(applied.awarded)))
 
 
 def _ballot_data(round_id: int) -> dict:
-    round_ = _round(round_id)
-    _member_or_chair(round_)
-    outcome = run_action(lambda: services.see_ballots(session=get_db(), actor=viewer(),
-                                                      round=round_), show=False)
-    if not outcome:
-        abort(outcome.status(403), str(outcome.error.message))
-    return outcome.value
+    return services.see_ballots(session=get_db(), actor=viewer(), round=_round(round_id))
 
 
 @bp.get("/rounds/<int:round_id>/ballots.json")
@@ -277,16 +251,11 @@ def ballots_csv(round_id: int):
 def protocol(round_id: int):
     from awards.commission.protocol import render_protocol_pdf
 
-    db = get_db()
     round_ = _round(round_id)
-    _member_or_chair(round_)
-    outcome = run_action(lambda: services.see_count(session=db, actor=viewer(), round=round_),
-                         show=False)
-    if not outcome:
-        abort(outcome.status(403))
-    languages = [lang for lang in ("kk", "ru", "en")
-                 if lang in (request.args.getlist("lang") or ["kk", "ru", "en"])]
-    pdf = render_protocol_pdf(session=db, round=round_, count=outcome.value,
+    count = services.see_count(session=get_db(), actor=viewer(), round=round_)
+    asked = request.args.getlist("lang") or ["kk", "ru", "en"]
+    languages = [lang for lang in ("kk", "ru", "en") if lang in asked]
+    pdf = render_protocol_pdf(session=get_db(), round=round_, count=count,
                               languages=languages or ["ru"])
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition":

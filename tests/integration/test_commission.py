@@ -109,6 +109,11 @@ def test_commission_ballot_end_to_end(app, world):
     wrong = post_form(member, f"/commission/rounds/{world.round_id}/receipt",
                       {"code": "0000-0000-0000-0000"})
     assert "No ballot with this receipt" in wrong.get_data(as_text=True)
+    garbled = post_form(member, f"/commission/rounds/{world.round_id}/receipt",
+                        {"code": "12345"})
+    assert garbled.status_code == 400
+    assert "A receipt code has 16 letters and digits." in garbled.get_data(as_text=True)
+    assert 'value="12345"' in garbled.get_data(as_text=True)  # what was typed stays
 
     # The protocol: members present, quorum, totals, outcome.
     pdf = chair.get(f"/commission/rounds/{world.round_id}/protocol.pdf?lang=en")
@@ -174,7 +179,11 @@ def test_nobody_outside_the_commission_sees_the_ballot(app, world, make_user):
     stranger = client_of(app, "stranger@example.com")
     assert stranger.get(f"/commission/rounds/{world.round_id}").status_code == 404
     member = client_of(app, world.members[3])
-    assert member.get(f"/commission/rounds/{world.round_id}/chair").status_code == 403
+    refused = member.get(f"/commission/rounds/{world.round_id}/chair")
+    assert refused.status_code == 403
+    assert "chair may do this" in refused.get_data(as_text=True)
+    for path in ("ballots.json", "protocol.pdf"):
+        assert stranger.get(f"/commission/rounds/{world.round_id}/{path}").status_code == 404
 
 
 # ---- secrecy ---------------------------------------------------------------------------------
