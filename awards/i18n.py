@@ -306,12 +306,14 @@ def _city(zone: ZoneInfo, locale=None) -> str:
 
 
 def timezone_words(tz=None, at: datetime | None = None, locale=None) -> str:
-    """"Almaty time, UTC+5": a zone for a reader (in a sentence or in parentheses)."""
+    """"Almaty, UTC+5": a zone for a reader, where a message already says it is a zone or a
+    time ("in the call's time zone: Almaty, UTC+5", "closes on 5 January 2026, 10:00 (Almaty,
+    UTC+5)"). The city is CLDR's, in the reader's language."""
     zone = zone_of(tz)
     offset = utc_offset(zone, at)
     if zone.key in ("UTC", "Etc/UTC", "Etc/GMT", "GMT"):
         return "UTC"
-    return _gettext(N_("%(city)s time, %(offset)s"), city=_city(zone, locale), offset=offset)
+    return _gettext(N_("%(city)s, %(offset)s"), city=_city(zone, locale), offset=offset)
 
 
 def timezone_note() -> str:
