@@ -366,6 +366,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     # ---- administration: news ----
     ("GET", "announcements_admin.index"): Entry(ADMIN_ONLY),
     ("GET", "announcements_admin.new"): Entry(ADMIN_ONLY),
+    # A cover chosen before a preview: only its administrator's signed reference opens it.
+    ("GET", "announcements_admin.pending_cover"): Entry(row(403, visitor=LOGIN, admin=404),
+                                                        p(token="=not-a-reference")),
     ("POST", "announcements_admin.new"): Entry(ADMIN_ONLY),
     ("GET", "announcements_admin.edit"): Entry(ADMIN_ONLY, NEWS),
     ("POST", "announcements_admin.edit"): Entry(ADMIN_ONLY, NEWS),
