@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from math import ceil
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
 from awards import storage
-from awards.announcements import services
+from awards.announcements import pending, services
 from awards.announcements.forms import (
     IMAGE_MAX_BYTES,
     IMAGE_TYPES,
@@ -136,16 +136,41 @@ def _store(field) -> storage.StoredFile:
         raise AnnouncementError(exc.message, field=field.name) from exc
 
 
+def _keep_cover(db, form: AnnouncementForm) -> bool:
+    """A cover chosen in this request is stored at once as a pending file and the form refers
+    to it, so a preview, a refused save or a conflict does not lose it (a browser never sends
+    a file twice). False, with the message next to the field, for a file refused."""
+    if not has_file(form.cover):
+        return True
+    try:
+        kept = pending.keep(form.cover, user_id=getattr(actor(), "id", None))
+    except AnnouncementError as exc:
+        show_error(form, exc)
+        return False
+    db.commit()  # puts the file in place; no row refers to it yet
+    form.pending_cover.data = kept.token
+    form.cover.data = None
+    return True
+
+
+def _pending_cover(form: AnnouncementForm) -> pending.PendingCover | None:
+    """The pending cover the form refers to, for the page; None if none or no longer valid
+    (the save says so)."""
+    try:
+        return pending.resolve(form.pending_cover.data, user_id=getattr(actor(), "id", None))
+    except AnnouncementError:
+        return None
+
+
 def _apply_uploads(db, form: AnnouncementForm, announcement: Announcement,
                    written: list[str], obsolete: list[str]) -> None:
-    """Store the uploaded cover and body image. Files written here are listed in ``written``
-    so a failed save can remove them; replaced files go to ``obsolete``, removed after the
-    commit."""
-    if has_file(form.cover):
-        stored = _store(form.cover)
-        written.append(stored.stored_name)
+    """Set the chosen cover (kept as a pending file by ``_keep_cover``) and store the body
+    image. Files written here are listed in ``written`` so a failed save can remove them;
+    replaced files go to ``obsolete``, removed after the commit."""
+    cover = pending.resolve(form.pending_cover.data, user_id=getattr(actor(), "id", None))
+    if cover is not None:
         old = services.set_cover(session=db, actor=actor(), announcement=announcement,
-                                 stored_name=stored.stored_name)
+                                 stored_name=cover.stored_name)
         if old:
             obsolete.append(old)
     elif form.remove_cover.data and announcement.image_name:
@@ -175,9 +200,13 @@ def _apply_action(db, action: str, form: AnnouncementForm, announcement: Announc
 
 
 def _render_form(form, announcement, *, status: int = 200, previews=None, conflict=None):
+    cover = _pending_cover(form) if form.pending_cover.data else None
+    if form.pending_cover.data and cover is None:
+        form.pending_cover.data = ""
+        form.cover.errors = [*form.cover.errors, pending.EXPIRED]
     return render_template(
         "announcements_admin/form.html", form=form, post=announcement, previews=previews,
-        conflict=conflict, now=utcnow(),
+        conflict=conflict, now=utcnow(), pending_cover=cover,
         snippets=[(image, services.image_snippet(image), services.image_url(image.stored_name))
                   for image in (announcement.images if announcement else [])],
     ), status
@@ -241,7 +270,10 @@ def new():
             form.call_id.data = call_id
         return _render_form(form, None)
     action = _action()
-    if not form.validate():
+    valid = form.validate()
+    if form.csrf_token.errors:
+        return _render_form(form, None, status=400)
+    if not _keep_cover(db, form) or not valid:
         return _render_form(form, None, status=400)
     if action == "preview":
         return _render_form(form, None, previews=_previews(form))
@@ -266,10 +298,11 @@ def edit(announcement_id: int):
     valid = form.validate()
     if form.csrf_token.errors:
         return _render_form(form, announcement, status=400)
+    kept = _keep_cover(db, form)
     if form.expected_version() != services.version_of(announcement) and action != "preview":
         return _render_form(form, announcement, status=409,
                             conflict=str(services.STALE_MESSAGE))
-    if not valid:
+    if not kept or not valid:
         return _render_form(form, announcement, status=400)
     if action == "preview":
         return _render_form(form, announcement, previews=_previews(form))
@@ -281,6 +314,24 @@ def edit(announcement_id: int):
                             status=outcome.status(),
                             conflict=str(outcome.error.message) if stale else None)
     return redirect(url_for(".edit", announcement_id=announcement.id))
+
+
+@bp.get("/pending-cover/<token>")
+def pending_cover(token: str):
+    """A cover chosen but not saved yet, for the form and its preview (only to the
+    administrator who chose it)."""
+    try:
+        cover = pending.resolve(token, user_id=getattr(actor(), "id", None))
+    except AnnouncementError:
+        abort(404)
+    if cover is None:
+        abort(404)
+    kind = next((k for k, ext in storage.EXTENSIONS.items()
+                 if cover.stored_name.endswith(ext)), "")
+    response = send_file(storage.path_for(cover.stored_name),
+                         mimetype=storage.CONTENT_TYPES.get(kind, "application/octet-stream"))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.post("/<int:announcement_id>/images/<int:image_id>/delete")

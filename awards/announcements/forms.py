@@ -79,6 +79,8 @@ class AnnouncementForm(BaseForm):
                       description=_l("PNG, JPEG, WebP or GIF, up to 5 MB. Shown above the "
                                      "text and in the news list."))
     remove_cover = BooleanField(_l("Remove the cover image"))
+    # A cover chosen before a preview or a refused save (awards.announcements.pending).
+    pending_cover = HiddenField()
     image = FileField(_l("Add an image for the text"),
                       description=_l("PNG, JPEG, WebP or GIF, up to 5 MB. After saving, copy "
                                      "its Markdown line into the text where it should appear."))

@@ -1,6 +1,7 @@
 """News in a real browser: an administrator writes a post in Markdown (a heading and a link),
-publishes it; a visitor finds it at the top of the news list, opens it, and walks to the older
-posts and back with the previous/next links.
+chooses a cover image, previews (the preview shows the cover, kept although the browser empties
+the file input), publishes it with that cover; a visitor finds it at the top of the news list,
+opens it (cover and all), and walks to the older posts and back with the previous/next links.
 
 Two older posts are written straight to the database; the new one goes through the form.
 Elements are found by id, name, href or rel, never by translated text."""
@@ -16,7 +17,7 @@ import pytest
 from awards.db import utcnow
 from tests.announcements_factories import make_announcement
 from tests.conftest import PASSWORD
-from tests.factories import arrange
+from tests.factories import arrange, png_bytes
 from tests.jury_factories import make_account
 
 pytestmark = pytest.mark.browser
@@ -75,11 +76,18 @@ def test_admin_publishes_markdown_post_and_visitor_reads_and_navigates(app, brow
         admin.locator("#summary_ru").fill(SUMMARY)
         admin.locator("#body_ru").fill(BODY)
         admin.locator("#slug").fill(SLUG)
+        admin.locator("#cover").set_input_files(files=[{
+            "name": "cover.png", "mimeType": "image/png", "buffer": png_bytes((40, 20))}])
 
-        # A preview first: rendered, nothing saved.
+        # A preview first: rendered, nothing saved, the chosen cover shown and kept.
         admin.locator('button[name="action"][value="preview"]').click()
         preview = admin.locator(".news-preview")
         expect(preview).to_be_visible()
+        cover = preview.locator("img.news-preview-cover")
+        expect(cover).to_be_visible()
+        assert cover.evaluate("img => img.complete && img.naturalWidth") == 40
+        expect(admin.locator(".news-pending-cover")).to_contain_text("cover.png")
+        expect(admin.locator("#cover")).to_have_value("")  # the browser emptied the input
         expect(preview.locator(".news-body :is(h2, h3, h4)")).to_have_text(HEADING)
         expect(preview.locator(f'.news-body a[href="{LINK}"]')).to_have_text(LINK_TEXT)
         expect(admin).to_have_url(re.compile(r"/admin/news/new$"))
@@ -90,6 +98,9 @@ def test_admin_publishes_markdown_post_and_visitor_reads_and_navigates(app, brow
         expect(admin.locator(".flash-success")).to_be_visible()
         post_link = admin.locator(f'.news-meta a[href$="/news/{SLUG}"]')
         expect(post_link).to_have_count(1)
+        # Published with the cover chosen before the preview.
+        expect(admin.locator('#pictures img.news-admin-thumb[src*="/news/images/"]')) \
+            .to_have_count(1)
         ARTIFACTS.mkdir(exist_ok=True)
         admin.screenshot(path=str(ARTIFACTS / "news-1-admin-published.png"), full_page=True)
 
@@ -123,6 +134,9 @@ def test_admin_publishes_markdown_post_and_visitor_reads_and_navigates(app, brow
         expect(body).not_to_contain_text("##")  # rendered, not shown as source
         expect(body).not_to_contain_text("](")
         expect(visitor.locator(".notice-news")).to_have_count(0)  # a public post, not a draft
+        visitor_cover = visitor.locator(".news-post img.news-cover")
+        expect(visitor_cover).to_be_visible()
+        assert visitor_cover.evaluate("img => img.complete && img.naturalWidth") == 40
         visitor.screenshot(path=str(ARTIFACTS / "news-3-post.png"), full_page=True)
 
         # ---- previous / next ---------------------------------------------------------------
