@@ -6,7 +6,8 @@ carries a signed reference to it (``pending_cover``): the preview shows it and t
 publish uses it as the cover. The reference is signed with the site's secret for the
 administrator who chose the file, and expires, so nobody can point a post at another stored
 file (a nominee's upload, say) by typing its name. A pending file no post took is an
-unreferenced upload, removed by the upload sweep (``flask awards uploads sweep``)."""
+unreferenced upload, removed by the upload sweep (``flask awards storage sweep --delete``,
+which leaves files younger than a day alone: as long as a reference to them can be valid)."""
 
 from __future__ import annotations
 
