@@ -23,7 +23,13 @@ DEFAULTS: dict[str, object] = {
     "ENV": "development",
     "SECRET_KEY": None,
     "DATABASE_URL": None,  # defaults to sqlite:///<instance>/awards.db
-    "BASE_URL": "http://127.0.0.1:5000",
+    # The address links in e-mails, feeds and on diplomas point to. Empty: the address the
+    # development server listens on, http://HOST:PORT (see base_url_for).
+    "BASE_URL": "",
+    # Where `flask run` / `make run` listens (AWARDS_HOST, AWARDS_PORT; else FLASK_RUN_HOST,
+    # FLASK_RUN_PORT, else HOST and PORT, as `PORT=8080 make run` passes them).
+    "HOST": "127.0.0.1",
+    "PORT": 5000,
     "MAIL_SERVER": "127.0.0.1",
     "MAIL_PORT": 25,
     "MAIL_USERNAME": "",
@@ -156,6 +162,10 @@ def load_config(app: Flask, test_config: dict | None) -> None:
             f"AWARDS_ENV must be one of {', '.join(ENVIRONMENTS)}, not {app.config['ENV']!r}"
         )
 
+    if not app.config["BASE_URL"]:
+        environ = {} if test_config is not None else os.environ
+        app.config["BASE_URL"] = base_url_for(app.config, environ)
+
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     if not app.config["DATABASE_URL"]:
@@ -175,6 +185,29 @@ def load_config(app: Flask, test_config: dict | None) -> None:
                 "(environment variable AWARDS_SECRET_KEY or SECRET_KEY in instance/config.py)."
             )
         app.config["SECRET_KEY"] = _development_secret_key(instance / "secret_key")
+
+
+def base_url_for(config, environ) -> str:
+    """``http://HOST:PORT`` of the server when BASE_URL is not set: AWARDS_HOST / AWARDS_PORT
+    (already in ``config``), else Flask's FLASK_RUN_HOST / FLASK_RUN_PORT, else HOST / PORT
+    from the environment, else the defaults. A server listening on every address (0.0.0.0, ::)
+    is reached on this machine at 127.0.0.1."""
+    def chosen(name: str) -> str:
+        if f"{ENV_PREFIX}{name}" in environ or config.get(name) != DEFAULTS[name]:
+            return str(config.get(name))
+        for key in (f"FLASK_RUN_{name}", name):
+            if environ.get(key, "").strip():
+                return environ[key].strip()
+        return str(DEFAULTS[name])
+
+    host, port = chosen("HOST"), chosen("PORT")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"The port must be a number from 1 to 65535, not {port!r}")
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address in a URL
+    return f"http://{host}:{int(port)}"
 
 
 def _development_secret_key(key_file: Path) -> str:
