@@ -22,6 +22,7 @@ from awards.demo import (
     DEMO_PASSWORD,
     JURORS,
     NOW_VARIABLE,
+    VOY_SLUG,
     abai_slug,
     demo_now,
     flagship_slug,
@@ -225,3 +226,22 @@ def test_seed_demo_admin_can_log_in(app, db, client):
     response = login(client, ADMIN, DEMO_PASSWORD)
 
     assert response.status_code == 302
+
+
+def test_the_screenshots_work_in_progress_builds_on_the_demo(app, client):
+    """tests/ui_factories.busy_demo (the browser tests' and README screenshots' world) adds its
+    entries after the demo applicant's own, in the flagship call."""
+    from tests.factories import arrange
+    from tests.ui_factories import busy_demo
+
+    world = arrange(app, busy_demo)
+
+    assert world.call_slug == VOY_SLUG
+    with app.app_context():
+        from awards.db import get_db
+        from awards.nominations.models import Nomination
+
+        references = get_db().scalars(select(Nomination.reference).where(
+            Nomination.call_id == world.call_id, Nomination.reference.is_not(None))).all()
+    assert len(references) == len(set(references)) == 14
+    assert client.get(f"/calls/{world.call_slug}").status_code == 200
