@@ -17,7 +17,9 @@ from awards import create_app
 from awards.announcements.models import Announcement
 from awards.calls.models import Call
 from awards.mail import OutgoingMail
+from awards.public_stage import demo as public_stage_demo
 from awards.ranking.models import Decision
+from awards.results import demo as results_demo
 from awards.results.models import Certificate, Publication
 from tests.browser.conftest import AXE, Site
 from tests.factories import read
@@ -59,9 +61,10 @@ NEEDS_PENDING_VOTER = {"public_stage.verify_code"}
 
 # Demo data the feature pages are checked on (awards/public_stage/demo.py and
 # awards/results/demo.py, seeded with the rest of the demo).
-PUBLIC_STAGE_SLUG = "young-volunteer-2026"      # a people's vote, open, with entries
-PUBLIC_STAGE_REFERENCE = "YVY-2026-00001"
-RESULTS_SLUG = "volunteer-of-the-year-2025"     # decided and published, with certificates
+# Their years follow the day the demo is loaded.
+PUBLIC_STAGE_SLUG = public_stage_demo.SLUG       # a people's vote, open, with entries
+PUBLIC_STAGE_REFERENCE = public_stage_demo.FIRST_REFERENCE
+RESULTS_SLUG = results_demo.SLUG                 # decided and published, with certificates
 
 
 def _url_map_endpoints() -> list[str]:
