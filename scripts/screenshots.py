@@ -33,6 +33,8 @@ def main() -> int:
 
     from awards import create_app
     from awards.demo import ADMIN, APPLICANT, DEMO_PASSWORD, JURORS
+    from awards.public_stage import demo as public_stage_demo
+    from awards.results import demo as results_demo
     from tests.conftest import free_port
     from tests.factories import arrange
     from tests.ui_factories import busy_demo
@@ -58,9 +60,10 @@ def main() -> int:
         ("home", None, "main.index", "/", False),
         ("calls", None, "calls.index", "/calls/", False),
         ("call", None, "calls.show", f"/calls/{world.call_slug}", False),
-        ("results", None, "results.show", "/results/volunteer-of-the-year-2025", False),
+        ("results", None, "results.show", f"/results/{results_demo.SLUG}", False),
         ("news", None, "announcements.index", "/news/", False),
-        ("public-vote", None, "public_stage.index", "/public/young-volunteer-2026/", False),
+        ("public-vote", None, "public_stage.index", f"/public/{public_stage_demo.SLUG}/",
+         False),
         ("nomination-form", APPLICANT, "nominations.edit", f"/nominations/{world.draft_id}/edit",
          False),
         ("my-nominations", APPLICANT, "nominations.mine", "/nominations/", False),
