@@ -65,16 +65,21 @@ def snapshot(nomination: Nomination, **extra) -> dict[str, Any]:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    kind: str  # "created", "status", "consent", "declined", "version"
+    kind: str  # "created", "status", "consent", "declined", "version", "award", "results"
     status: NominationStatus | None = None
     reason: str = ""
     number: int | None = None
+    award: dict[str, str] | None = None  # "award": the award level's names by language
 
 
-def timeline(nomination: Nomination) -> list[TimelineEntry]:
+def timeline(nomination: Nomination, outcome=None) -> list[TimelineEntry]:
     """What the applicant sees happen to their nomination, oldest first. Internal screening
-    notes (``visible_to_applicant`` false) are left out."""
+    notes (``visible_to_applicant`` false) are left out. ``outcome`` (``nominations.outcome``,
+    once results are public): the award, or the results without one, as the last step."""
     entries = [TimelineEntry(nomination.created_at, "created")]
+    if outcome is not None:
+        entries.append(TimelineEntry(outcome.at, "award", award=outcome.award)
+                       if outcome.awarded else TimelineEntry(outcome.at, "results"))
     entries += [TimelineEntry(c.created_at, "status", status=c.to_status, reason=c.reason)
                 for c in nomination.status_changes if c.visible_to_applicant]
     entries += [TimelineEntry(v.created_at, "version", number=v.number)
@@ -85,7 +90,8 @@ def timeline(nomination: Nomination) -> list[TimelineEntry]:
             entries.append(TimelineEntry(nomination.nominee_consent_at, "consent"))
         if nomination.nominee_declined_at is not None:
             entries.append(TimelineEntry(nomination.nominee_declined_at, "declined"))
-    order = {"created": 0, "status": 1, "version": 2, "consent": 3, "declined": 3}
+    order = {"created": 0, "status": 1, "version": 2, "consent": 3, "declined": 3, "award": 4,
+             "results": 4}
     return sorted(entries, key=lambda e: (e.at, order[e.kind]))
 
 

@@ -45,6 +45,7 @@ from awards.nominations.forms import (
     WithdrawForm,
 )
 from awards.nominations.models import Attachment, Nomination
+from awards.nominations.outcome import own_outcome
 from awards.permissions import can_view_nomination, verified_required
 from awards.storage import human_size, path_for
 from awards.views_common import viewer
@@ -148,10 +149,11 @@ def _render_show(nomination: Nomination, status: int = 200, *, refusal: str = ""
     now = utcnow()
     fields = services.fields_for(nomination)
     withdrawal = _withdrawal_state(nomination, now)
+    outcome = own_outcome(get_db(), nomination, now)
     return render_template(
         "nominations/show.html", nomination=nomination, call=nomination.call,
-        rows=formbuilder.answer_rows(nomination, fields),
-        timeline=services.timeline(nomination),
+        rows=formbuilder.answer_rows(nomination, fields), outcome=outcome,
+        timeline=services.timeline(nomination, outcome),
         can_edit=policy.allows(viewer(), policy.Action.EDIT_NOMINATION, nomination,
                                now=now).ok,
         can_withdraw=withdrawal.allowed, withdraw_reason=withdrawal.reason,
