@@ -31,19 +31,21 @@ def app_config(app_config):
     return {**app_config, "CACHE_URL": "simple://"}
 
 
+def titled_world(session):
+    """The public world (a photo for the first entry), each work with its own title."""
+    world = public_world(session, photo=True)
+    for nomination_id, title in zip(world.refs.values(), TITLES, strict=True):
+        answer = session.scalar(
+            select(Answer).join(FormField, FormField.id == Answer.field_id)
+            .where(Answer.nomination_id == nomination_id, FormField.key == "title"))
+        answer.value = title
+    session.flush()
+    return world
+
+
 @pytest.fixture
 def world(app):
-    def build(session):
-        w = public_world(session, photo=True)
-        for nomination_id, title in zip(w.refs.values(), TITLES, strict=True):
-            answer = session.scalar(
-                select(Answer).join(FormField, FormField.id == Answer.field_id)
-                .where(Answer.nomination_id == nomination_id, FormField.key == "title"))
-            answer.value = title
-        session.flush()
-        return w
-
-    return arrange(app, build)
+    return arrange(app, titled_world)
 
 
 def cards(page: str) -> dict[str, str]:
