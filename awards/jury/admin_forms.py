@@ -46,6 +46,14 @@ ROUND_STATUS_LABELS = {
     RoundStatus.OPEN: _l("Open for reviews"),
     RoundStatus.CLOSED: _l("Closed (final)"),
 }
+# A juror's seat, as the administrators' pages name it (the same words in every list).
+MEMBER_STATUS_LABELS = {
+    "active": _l("accepted"),
+    "invited": _l("invited"),
+    "declined": _l("declined"),
+    "left": _l("left"),
+}
+MEMBER_STATUS_BADGES = {"active": "ok", "invited": "warn", "declined": "bad", "left": ""}
 ROUND_KIND_LABELS = {
     RoundKind.SCORING: _l("Scoring on a rubric"),
     RoundKind.VOTE: _l("Commission vote"),
@@ -293,3 +301,12 @@ class InvitationRegisterForm(BaseForm):
     accept = BooleanField(
         _l("I agree that my personal data is processed to run the competitions I take part in."),
         validators=[DataRequired(message=_l("Please accept to continue."))])
+
+
+class DeclineForm(BaseForm):
+    """Saying no to an invitation: the reason is optional and only the organisers read it."""
+
+    reason = TextAreaField(
+        _l("Reason (optional)"), filters=[_strip], validators=[Optional(), Length(max=1000)],
+        description=_l("For example: no time this year, or a conflict of interest. Only the "
+                       "organisers read it."))

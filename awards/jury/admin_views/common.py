@@ -12,7 +12,12 @@ from awards.db import get_db
 from awards.enums import JurorStatus
 from awards.i18n import localized
 from awards.jury import setup
-from awards.jury.admin_forms import ROUND_KIND_LABELS, ROUND_STATUS_LABELS
+from awards.jury.admin_forms import (
+    MEMBER_STATUS_BADGES,
+    MEMBER_STATUS_LABELS,
+    ROUND_KIND_LABELS,
+    ROUND_STATUS_LABELS,
+)
 from awards.jury.models import JuryMember, Panel, Round
 from awards.permissions import admin_required
 from awards.policy import Action
@@ -41,6 +46,8 @@ def _template_helpers():
         "ROUND_STATUS_LABELS": ROUND_STATUS_LABELS,
         "ROUND_KIND_LABELS": ROUND_KIND_LABELS,
         "JurorStatus": JurorStatus,
+        "MEMBER_STATUS_LABELS": MEMBER_STATUS_LABELS,
+        "MEMBER_STATUS_BADGES": MEMBER_STATUS_BADGES,
     }
 
 

@@ -18,6 +18,7 @@ from awards.forms import CSRFOnlyForm
 from awards.jury import setup
 from awards.jury.admin_forms import (
     ConflictForm,
+    DeclineForm,
     InvitationRegisterForm,
     InviteForm,
     LeaveForm,
@@ -58,7 +59,8 @@ def panel_new(call_id: int):
 
 def _render_panel(panel: Panel, form: InviteForm, status: int = 200):
     return render_template("jury_admin/panel.html", call=panel.call, panel=panel,
-                           form=form, conflicts=setup.member_conflicts(get_db(), panel)), status
+                           form=form, conflicts=setup.member_conflicts(get_db(), panel),
+                           declined_reasons=setup.decline_reasons(get_db(), panel)), status
 
 
 @bp.get("/panels/<int:panel_id>")
@@ -258,6 +260,10 @@ def invitation(token: str):
         abort(404)
     call = member.panel.call
     context = {"member": member, "call": call, "panel": member.panel}
+    if member.status == JurorStatus.DECLINED:
+        return render_template("jury_admin/invitation.html", state="declined", **context), 410
+    if request.method == "POST" and request.form.get("decision") == "decline":
+        return _decline(member, token, context)
     if member.status != JurorStatus.INVITED:
         if current_user.is_authenticated and current_user.id == member.user_id:
             flash(_("You have already accepted this invitation."), "success")
@@ -276,7 +282,7 @@ def invitation(token: str):
                        success=_("Welcome to the jury! Your assigned entries will appear here."))
             return redirect(jury_home())
         return render_template("jury_admin/invitation.html", state="accept", form=form,
-                               **context)
+                               decline_form=DeclineForm(formdata=None), **context)
 
     if setup.account_for_email(db, member.email) is not None:
         flash(_("Log in with %(email)s to accept the invitation.", email=member.email),
@@ -297,4 +303,27 @@ def invitation(token: str):
               "success")
         return redirect(jury_home())
     return render_template("jury_admin/invitation.html", state="register", form=form,
-                           **context), form_status(form)
+                           decline_form=DeclineForm(formdata=None), **context), form_status(form)
+
+
+def _decline(member: JuryMember, token: str, context: dict):
+    """"No, thank you" from the invitation page: by the invited address's account when signed
+    in (another account is refused, as for accepting), or by the link alone."""
+    db = get_db()
+    user = actor() if current_user.is_authenticated else None
+    if user is not None and not setup.email_matches(member, user):
+        return render_template("jury_admin/invitation.html", state="other_account",
+                               **context), 403
+    form = DeclineForm()
+    if not form.validate():
+        if form.csrf_token.errors:
+            abort(400)
+        return render_template("jury_admin/invitation.html", state="accept" if user else
+                               "register", form=CSRFOnlyForm() if user else
+                               InvitationRegisterForm(formdata=None), decline_form=form,
+                               **context), 400
+    if run_action(lambda: setup.decline_invitation(session=db, member=member,
+                                                   reason=form.reason.data or "", user=user),
+                  success=None):
+        return render_template("jury_admin/invitation.html", state="declined", **context)
+    return redirect(url_for(".invitation", token=token))

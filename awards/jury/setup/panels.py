@@ -118,7 +118,7 @@ def member_conflicts(session: Session, panel: Panel) -> dict[int, list[EntryConf
     account linked after the invitation is looked at as soon as it is."""
     found = {}
     for member in panel.members:
-        if member.status == JurorStatus.LEFT:
+        if member.status in (JurorStatus.LEFT, JurorStatus.DECLINED):
             continue
         conflicts = entry_conflicts(session, panel.call, email=member.email, user=member.user)
         if conflicts:
@@ -155,16 +155,20 @@ def invite_juror(*, session: Session, actor, panel: Panel, email: str, is_chair:
 
 def resend_invitation(*, session: Session, actor, member: JuryMember,
                       language: str = "ru") -> None:
-    """A new link (the old one stops working) for a juror who has not answered yet."""
-    if member.status != JurorStatus.INVITED:
-        raise JurySetupError(_l("Only a pending invitation can be sent again."))
+    """A new link (the old one stops working) for a juror who has not answered yet, or who
+    declined and is asked again (the seat is pending once more)."""
+    if member.status not in (JurorStatus.INVITED, JurorStatus.DECLINED):
+        raise JurySetupError(_l("Only a pending or declined invitation can be sent again."))
+    before = member.status.value
     token = secrets.token_urlsafe(32)
     member.invite_token_hash = hash_token(token)
     member.invited_at = utcnow()
+    member.status = JurorStatus.INVITED
     session.flush()
     audit.record(session, action="jury.member_reinvite", object_type="jury_member",
                  object_id=member.id, actor=actor, call_id=member.panel.call_id,
-                 after={"email": member.email})
+                 before={"status": before},
+                 after={"email": member.email, "status": member.status.value})
     _send_invitation(session, member=member, token=token, inviter=actor, language=language)
 
 
@@ -192,6 +196,41 @@ def accept_invitation(*, session: Session, member: JuryMember, user: User) -> No
     audit.record(session, action="jury.member_accept", object_type="jury_member",
                  object_id=member.id, actor=user, call_id=member.panel.call_id,
                  before=before, after=_member_snapshot(member))
+
+
+def decline_invitation(*, session: Session, member: JuryMember, reason: str = "",
+                       user: User | None = None) -> None:
+    """The invitee says no (signed in with the invited address, or through the link alone,
+    which reached that address). The seat stays on the panel's page as declined, with the
+    reason in the audit record; the administrator may invite again."""
+    if member.status != JurorStatus.INVITED:
+        raise JurySetupError(_l("This invitation has already been used."))
+    if user is not None and not email_matches(member, user):
+        raise JurySetupError(_l("This invitation was sent to another e-mail address."))
+    reason = " ".join(reason.split())[:DECLINE_REASON_MAX]
+    before = _member_snapshot(member)
+    member.status = JurorStatus.DECLINED
+    session.flush()
+    audit.record(session, action="jury.member_decline", object_type="jury_member",
+                 object_id=member.id, actor=user, call_id=member.panel.call_id,
+                 before=before, after={**_member_snapshot(member), "reason": reason})
+
+
+DECLINE_REASON_MAX = 1000
+
+
+def decline_reasons(session: Session, panel: Panel) -> dict[int, str]:
+    """The reason each declined seat of the panel gave (from the audit log: one query)."""
+    declined = {m.id for m in panel.members if m.status == JurorStatus.DECLINED}
+    if not declined:
+        return {}
+    events = session.scalars(
+        select(audit.AuditEvent).where(
+            audit.AuditEvent.action == "jury.member_decline",
+            audit.AuditEvent.object_type == "jury_member",
+            audit.AuditEvent.object_id.in_([str(i) for i in declined]))
+        .order_by(audit.AuditEvent.id))
+    return {int(e.object_id): (e.after_data() or {}).get("reason", "") for e in events}
 
 
 def register_juror(*, session: Session, member: JuryMember, full_name: str, password: str,

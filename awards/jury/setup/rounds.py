@@ -27,6 +27,7 @@ from awards.enums import (
 from awards.jury.models import Panel, Round, RoundEntry
 from awards.jury.setup.common import _NOT_JUDGED, JurySetupError, NotAllowed, _require, refusal
 from awards.jury.setup.progress import JurorProgress, round_progress
+from awards.jury.setup.round_mail import announce_round_open
 from awards.jury.setup.rubrics import ensure_rubric
 from awards.nominations.models import Nomination
 from awards.public_stage.models import PublicStage
@@ -89,6 +90,7 @@ def create_round(*, session: Session, actor, call: Call, values: Mapping[str, An
                  actor=actor, call_id=call.id,
                  after={**snapshot(rnd, ROUND_FIELDS), "position": position,
                         "rubric_id": rnd.rubric_id})
+    announce_round_open(session=session, actor=actor, round=rnd)
     return rnd
 
 
@@ -119,6 +121,8 @@ def update_round(*, session: Session, actor, round: Round, values: Mapping[str, 
         ensure_rubric(session=session, round=round)
     audit.record(session, action="jury.round_update", object_type="round", object_id=round.id,
                  actor=actor, call_id=round.call_id, before=before, after=after)
+    if "status" in after:
+        announce_round_open(session=session, actor=actor, round=round)
     return True
 
 
@@ -214,6 +218,7 @@ def move_round(*, session: Session, actor, round: Round, action: str) -> RoundMo
                  after={"status": summary.target.value, "entries": summary.entries,
                         "submitted": summary.submitted, "drafts": summary.drafts,
                         "missing": summary.missing})
+    announce_round_open(session=session, actor=actor, round=round)
     return summary
 
 
