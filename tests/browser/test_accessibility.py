@@ -34,6 +34,7 @@ NOT_HTML = {
     "main.healthz",                 # JSON health check
     "nominations.attachment",       # uploaded files
     "jury.attachment",
+    "jury.view_attachment",         # the same files, opened beside the score sheet
     "ranking.export",               # CSV / XLSX
     "announcements.feed",           # Atom
     "audit.heads",
