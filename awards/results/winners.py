@@ -48,6 +48,11 @@ class Winner:
         return texts(self.decision.category, "name")
 
     @property
+    def authors(self) -> list[dict[str, Any]]:
+        """The entry's authors as the publication will keep them (names and roles)."""
+        return public_authors(self.nomination)
+
+    @property
     def level_position(self) -> int:
         level = self.decision.award_level
         return level.position if level is not None else 10_000
