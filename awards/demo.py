@@ -117,9 +117,17 @@ def flagship_slug(session: Session) -> str | None:
     return voy_slug(today(now).year) if now else None
 
 
+def this_year() -> int:
+    """The demo's year if it were loaded now."""
+    try:
+        return today(demo_now()).year
+    except ValueError:  # a mistyped AWARDS_DEMO_NOW is reported when the demo is loaded
+        return today(utcnow()).year
+
+
 # The slugs of a demo loaded today (a database loaded earlier: ``flagship_slug``).
-VOY_SLUG = voy_slug(today(demo_now()).year)
-ABAI_SLUG = abai_slug(today(demo_now()).year)
+VOY_SLUG = voy_slug(this_year())
+ABAI_SLUG = abai_slug(this_year())
 
 
 def seed_demo(session: Session, now: datetime | None = None) -> bool:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from awards.calls.models import Call, Category, FormField, Programme
-from awards.demo import day_end, day_start, demo_now, today
+from awards.demo import day_end, day_start, this_year, today
 from awards.enums import CallStatus, FieldType, NominationStatus, NominatorKind, StageKind
 from awards.nominations.models import Answer, Nomination
 from awards.public_stage.models import PublicStage, StageEntry
@@ -46,8 +46,8 @@ def slug(year: int) -> str:
 
 
 # The slug and first reference of a demo loaded today.
-SLUG = slug(today(demo_now()).year)
-FIRST_REFERENCE = f"YVY-{today(demo_now()).year}-00001"
+SLUG = slug(this_year())
+FIRST_REFERENCE = f"YVY-{this_year()}-00001"
 
 
 def seed(session: Session, now: datetime) -> bool:
