@@ -128,6 +128,12 @@ def test_one_tap_vote_from_a_card_comes_back_to_the_list_and_says_whom(app, clie
     ecology = page.split('aria-labelledby="cat-ecology"')[1].split("</section>")[0]
     assert "You voted for" not in text(ecology)
 
+    # Another visitor gets the shared page: nobody's vote, nobody's form token.
+    shared = english(app.test_client()).get(LIST)
+    assert shared.headers["X-Page-Cache"] in ("hit", "miss")
+    assert "You voted for" not in shared.get_data(as_text=True)
+    assert 'name="csrf_token"' not in shared.get_data(as_text=True)
+
     entry = client.get(f"/public/{SLUG}/{first}").get_data(as_text=True)
     assert "You voted for Aigerim Sadykova in this category." in text(entry)
     assert "Change my vote" in entry
