@@ -200,12 +200,25 @@ class ProgrammeForm(BaseForm):
 # ---- calls ------------------------------------------------------------------------------------
 
 
+def _id_or_none(value: Any) -> int | None:
+    """A select's id, or None for its empty "choose" option (and anything not a number)."""
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 class CallForm(BaseForm):
     """Create and edit a call. ``version_id`` only matters when editing; the view removes it
     from the creation form. The phase is not a setting: it moves through ``awards.lifecycle``
     on the call's page."""
 
-    programme_id = SelectField(_l("Programme"), coerce=int, validators=[InputRequired()])
+    # No programme is preselected on a new call: a call (and its diplomas) under the wrong
+    # prize is worse than a question. The empty first choice fails ``InputRequired``.
+    programme_id = SelectField(_l("Programme"), coerce=_id_or_none, validators=[InputRequired(
+        message=_l("Choose the programme this call belongs to."))])
     slug = _slug_field(_l("Address name"))
     reference_prefix = StringField(
         _l("Reference prefix"), filters=[_upper],
@@ -253,7 +266,9 @@ class CallForm(BaseForm):
 
     def __init__(self, *args, programmes=(), editing=False, current_timezone=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.programme_id.choices = [SelectChoice(p.id, label) for p, label in programmes]
+        self.programme_id.choices = ([] if editing else [
+            SelectChoice("", _l("— choose a programme —"))]) + [
+            SelectChoice(p.id, label) for p, label in programmes]
         zones = list(TIMEZONES)
         if current_timezone and current_timezone not in zones:
             zones.insert(0, current_timezone)  # a call set up elsewhere keeps its own zone

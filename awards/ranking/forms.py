@@ -59,7 +59,8 @@ class AdvanceForm(BaseForm):
 
 class AwardForm(BaseForm):
     nomination_id = IntegerField(validators=[InputRequired()])
-    award_level_id = IntegerField(_l("Award"), validators=[InputRequired()])
+    award_level_id = IntegerField(_l("Award"), validators=[InputRequired(
+        message=_l("Choose an award level first: “— none —” awards nothing."))])
     digest = HiddenField(validators=[DataRequired()])
     note = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=500)])
 

@@ -536,7 +536,9 @@ def decide(round_id: int):
     rnd = _round_or_404(round_id)
     form = AwardForm()
     if not form.validate():
-        flash(_("The decision form was incomplete or expired. Please try again."), "error")
+        others = [f for f in form if f.errors and f.name != "award_level_id"]
+        flash(form.award_level_id.errors[-1] if not others else
+              _("The decision form was incomplete or expired. Please try again."), "error")
         return _render_round(rnd, status=400)
     try:
         services.decide_award(session=db, actor=_actor(), round=rnd,
