@@ -93,7 +93,9 @@ def test_commission_ballot_end_to_end(app, world):
     assert response.status_code == 302
     page = chair.get(f"/commission/rounds/{world.round_id}/chair").get_data(as_text=True)
     assert "The quorum was reached." in page
-    rows = re.findall(r"<tr><td>([^<]+)</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td>", page)
+    rows = re.findall(r'<tr><td class="card-title">([^<]+)</td>'
+                      r'<td data-label="Yes">(\d+)</td><td data-label="No">(\d+)</td>'
+                      r'<td data-label="Abstain">(\d+)</td>', page)
     assert [tuple(int(x) for x in r[1:]) for r in rows] == [
         (4, 1, 1), (1, 4, 1), (4, 1, 1), (1, 4, 1)]
 
