@@ -4,7 +4,8 @@ the citation), a winner's own page (photo, award, citation, copy link and plain 
 and the winners gallery, whose cards open the winners' pages. Every page carries its Open
 Graph / Twitter card with the winner's photo at an absolute address that answers; axe finds
 nothing serious; nothing is wider than the phone; no request fails. Without JavaScript the
-pages read the same and the link to share stays in its field.
+pages read the same and the link to share stays in its field. Last, the administrator's results
+overview on the phone names each entry's authors, with nothing off-screen.
 
 With AWARDS_SCREENSHOTS=1 the pages are saved to docs/screenshots/ (results.png,
 results-phone.png, gallery.png). Elements are found by id, class or address."""
@@ -12,12 +13,14 @@ results-phone.png, gallery.png). Elements are found by id, class or address."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 from tests.browser.conftest import AXE
 from tests.browser.test_accessibility import assert_no_blocking_violation
+from tests.conftest import PASSWORD
 from tests.factories import arrange
 from tests.results_factories import CITATION, decided_call
 
@@ -203,6 +206,23 @@ def test_visitor_reads_results_winner_page_and_gallery(app, browser, live_server
         page.goto("/results/gallery")
         page.locator(f"a.gallery-link[href$='/{world.refs['C']}']").click()
         page.wait_for_url(f"**/results/{world.call_slug}/{world.refs['C']}")
+
+        # ---- the administrator's overview on a phone: authors, cards, nothing off-screen ----
+        context, page = _context(browser, live_server, phone=True)
+        contexts.append(context)
+        _watch(page, "admin-phone", problems)
+        page.goto("/account/login")
+        page.locator("#email").fill(world.admin_email)
+        page.locator("#password").fill(PASSWORD)
+        page.locator('main form button[type="submit"]').click()
+        page.wait_for_url(re.compile(r"^(?!.*/account/login)"))
+        page.goto(f"/admin/results/calls/{world.call_id}")
+        authors = page.locator(".results-admin-table tr", has_text="Nominee D") \
+            .locator(".results-admin-authors li")
+        expect(authors).to_have_count(3)
+        expect(authors.first).to_be_visible()
+        _fits(page)
+        _axe(page)
         assert problems == [], problems
     finally:
         for context in contexts:
