@@ -394,16 +394,16 @@ def too_many(exc):
     """A refusal by a rate limit. For the e-mail confirmation: when to try again and, while the
     browser is confirming an address, "send me a new code" (itself rate limited); for anything
     else, the site's own page."""
-    from awards.errors import render_error
+    from werkzeug.exceptions import HTTPException
+
     from awards.extensions import retry_after
 
-    seconds = retry_after() or next(
-        (v for k, v in exc.get_headers() if k.lower() == "retry-after"), None)
-    headers = {"Retry-After": seconds} if seconds else {}
     slug = (request.view_args or {}).get("slug")
     if request.endpoint not in CODE_ENDPOINTS or not slug or _wants_json():
-        html, status = render_error(429)
-        return html, status, headers
+        # The site's own handler (awards.errors), as if this blueprint had none.
+        return current_app.error_handler_spec[None][None][HTTPException](exc)
+    seconds = retry_after()
+    headers = {"Retry-After": seconds} if seconds else {}
     found = services.call_and_stage(get_db(), slug)
     wait = int(seconds or 60)
     return render_template(
