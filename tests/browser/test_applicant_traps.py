@@ -14,6 +14,13 @@ from tests.factories import PDF, arrange, make_call, make_nomination
 
 pytestmark = pytest.mark.browser
 
+LIMIT = 3000  # the site's limit on one request in this test: two files of 2 KB go over it
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "MAX_CONTENT_LENGTH": LIMIT}
+
 
 def _pdf(size: int) -> bytes:
     return PDF[:-6] + b"%" + b"0" * (size - len(PDF) - 2) + b"\n" + PDF[-6:]
@@ -69,12 +76,25 @@ def test_file_checks_and_reload_after_a_refused_submission(app, browser, live_se
         page.locator("#q_photo").set_input_files(files=[])
         expect(page.locator("#q_photo-check")).to_have_count(0)
 
-        # A file that fits: the message goes; submitting the incomplete form is refused.
+        # Two files that each fit, together more than the site takes at once.
+        documents.set_input_files(files=[
+            {"name": f"{n}.pdf", "mimeType": "application/pdf", "buffer": _pdf(2000)}
+            for n in ("a", "b")])
+        expect(check).to_have_count(0)
+        page.locator(f'button[formaction$="/nominations/{nomination_id}/submit"]').click()
+        expect(page.locator(".request-check")).to_have_text(
+            "The files chosen add up to more than the 2.9 KB the site accepts in one save. "
+            "Choose fewer files, save, then add the others.")
+        expect(page.locator(".request-check")).to_be_focused()
+        assert posts == []
+
+        # A file that fits: the messages go; submitting the incomplete form is refused.
         documents.set_input_files(files=[{"name": "report.pdf", "mimeType": "application/pdf",
                                           "buffer": PDF}])
         expect(check).to_have_count(0)
         page.locator(f'button[formaction$="/nominations/{nomination_id}/submit"]').click()
         expect(page.locator(".error-summary")).to_be_visible()
+        expect(page.locator(".request-check")).to_have_count(0)
         assert posts and posts[-1].endswith(f"/nominations/{nomination_id}/submit")
         assert page.url.endswith(edit), page.url
 

@@ -67,11 +67,30 @@
 
   function checkAll(form) {
     var first = null;
+    var total = 0;
     Array.prototype.forEach.call(form.querySelectorAll('input[type="file"][data-max-bytes]'), function (input) {
       var problem = fileProblem(input);
       tell(input, problem);
       if (problem && !first) { first = input; }
+      Array.prototype.forEach.call(input.files || [], function (file) { total += file.size; });
     });
+    // Each file fits its field, but together more than the site takes in one request.
+    var limit = Number(form.getAttribute("data-max-request") || "0");
+    var summary = form.querySelector(".request-check");
+    if (!first && limit && total > limit) {
+      if (!summary) {
+        summary = document.createElement("p");
+        summary.className = "error request-check";
+        summary.setAttribute("role", "alert");
+        summary.tabIndex = -1;
+        var actions = form.querySelector(".form-actions") || form.lastElementChild;
+        form.insertBefore(summary, actions);
+      }
+      summary.textContent = form.getAttribute("data-msg-request");
+      first = summary;
+    } else if (summary) {
+      summary.parentNode.removeChild(summary);
+    }
     return first;
   }
 
