@@ -42,7 +42,45 @@ TERMS = [
     ("kk", r"\bapplicants?\b", "өтінім беруші", "өтініш беруші"),
     ("kk", r"\bcorrection note\b|\bwith a note\b", "ескертпе", "түсін"),
     ("kk", r"\beligible entr", "қатысуға жіберіл", None),
+    # The rest of the glossary. "(?<!%\()" leaves out a placeholder such as %(category)s.
+    ("kk", r"(?<!%\()\bcategor", "номинаци", "санат"),
+    ("ru", r"(?<!%\()\bcategor", "номинаци", "категори"),
+    ("ru", r"(?<!%\()\bapplicants?\b", "заявител", None),
+    ("kk", r"(?<!%\()\bnominees?\b", "үміткер", None),
+    ("ru", r"(?<!%\()\bnominees?\b", "кандидат", "номинант"),
+    ("kk", r"\bscreened\b", "сараптама", "тексер"),
+    ("ru", r"\bscreened\b", "экспертиз", "провер"),
+    ("kk", r"\bwithdraw from\b|\brecus", "өздігінен бас тарт", "кері қайтар"),
+    ("ru", r"\bwithdraw from\b|\brecus", "самоотвод", None),
+    ("kk", r"\bcriteri(on|a)\b", "критери", "өлшем"),
+    ("kk", r"^(?!.*\bpoints?\b).*\b(scores?|totals?)\b", "", "ұпай"),
+    ("ru", r"^(?!.*\bpoints?\b).*\b(scores?|totals?)\b", "", " очк"),
+    ("kk", r"(?<!%\()\bjurors?\b", "қазы", None),
+    ("kk", r"\bconflicts? of interest\b", "мүдделер қақтығыс", None),
+    ("ru", r"\bconflicts? of interest\b", "конфликт", None),
+    ("kk", r"\bconsent", "келісім", None),
+    ("ru", r"\bconsent", "соглас", None),
+    ("kk", r"\bpersonal data\b", "дербес дерек", None),
+    ("ru", r"\bpersonal data\b", "персональн", None),
+    ("kk", r"(?<!%\()\brounds?\b", "кезең", None),
+    ("ru", r"(?<!%\()\brounds?\b", "тур", None),
+    ("kk", r"\bresults\b", "нәтиже", None),
+    ("ru", r"\bresults\b", "итог", None),
+    ("kk", r"\bcitations?\b", "негіздеме", None),
+    ("ru", r"\bcitations?\b", "обоснован", None),
+    ("kk", r"\bdiplomas?\b|\bcertificates?\b", "диплом", None),
+    ("ru", r"\bdiplomas?\b|\bcertificates?\b", "диплом", None),
+    ("kk", r"\bpublic vote\b", "халықтық дауыс", None),
+    ("ru", r"\bpublic vote\b", "народн", None),
+    ("kk", r"(?<!%\()\baward levels?\b", "марапат деңгей", None),
+    ("kk", r"\bassign", "тағайында", None),
+    ("ru", r"\bassign", "назнач", None),
 ]
+
+# Words the glossary rules out anywhere: "шекара" is a country's border, "эмбарго" and
+# "шорт-лист" are not the UI's words, «рақмет» is the dictionary's spelling.
+FORBIDDEN = [("kk", "шекара"), ("kk", "эмбарго"), ("kk", "шорт-лист"), ("kk", "рахмет"),
+             ("kk", "ең жоғарғы"), ("ru", "эмбарго"), ("ru", "шорт-лист"), ("ru", "номинант")]
 
 
 @pytest.mark.parametrize(("lang", "msgids", "must", "must_not"), TERMS)
@@ -50,6 +88,13 @@ def test_a_glossary_term_reads_the_same_everywhere(catalogs, lang, msgids, must,
     wrong = [f"{msgid!r} -> {text!r}" for msgid, text in pairs(catalogs[lang], msgids)
              if must not in text.lower() or (must_not and must_not in text.lower())]
     assert not wrong, f"{lang}: expected «{must}» (never «{must_not}»):\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize(("lang", "word"), FORBIDDEN)
+def test_a_word_the_glossary_rules_out_is_nowhere(catalogs, lang, word):
+    found = [f"{msgid!r} -> {text!r}" for msgid, text in pairs(catalogs[lang], r".")
+             if word in text.lower()]
+    assert not found, f"{lang}: «{word}» is used:\n" + "\n".join(found)
 
 
 # msgid, context of one meaning, expected kk and ru of that meaning and of the plain msgid
