@@ -158,6 +158,9 @@ def sample_args(site: Site, endpoint: str, arguments: set[str]) -> dict | str:
         if row is None:
             pytest.fail(f"the demo has no published result for {RESULTS_SLUG}")
         values.setdefault("version", row.version)
+        winner = _first(app, select(Publication.snapshot).join(Call, Call.id == Publication.call_id)
+                        .where(Call.slug == RESULTS_SLUG).order_by(Publication.version))
+        values.setdefault("reference", winner.snapshot["categories"][0]["winners"][0]["reference"])
     if endpoint == "announcements.show" or endpoint.startswith("announcements_admin."):
         row = _first(app, select(Announcement.id, Announcement.slug).order_by(Announcement.id))
         if row is None:
