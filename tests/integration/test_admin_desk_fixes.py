@@ -11,6 +11,7 @@ import re
 from sqlalchemy import select
 
 from awards.calls.models import Call, Programme
+from awards.enums import CallStatus, DecisionKind, JurorStatus, NominationStatus, RoundStatus
 from awards.ranking.models import Decision
 from tests.admin_factories import desk_world
 from tests.conftest import login, post_form
@@ -117,3 +118,67 @@ def test_screening_list_offers_select_all_that_works_without_it(app, client):
     assert {int(b) for b in boxes} >= set(world.to_screen)
     for box in boxes:  # each entry's own box has its label
         assert f'<label for="select-{box}"' in page
+
+
+# ---- statuses in the page's language ------------------------------------------------------------
+
+
+RAW = ({s.value for s in NominationStatus} | {s.value for s in CallStatus}
+       | {s.value for s in JurorStatus} | {s.value for s in RoundStatus}
+       | {k.value for k in DecisionKind} | {"pending", "given", "declined", "not_required"})
+
+
+def _shown_texts(page: str) -> set[str]:
+    """Every run of visible text between two tags (options included), scripts left out."""
+    main = page[page.find("<main"):page.find("</main>")]
+    main = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", main, flags=re.S)
+    return {" ".join(html.unescape(t).split()) for t in re.findall(r">([^<]+)<", main)}
+
+
+def test_admin_pages_show_statuses_in_kazakh_and_russian(app, client):
+    world = arrange(app, desk_world)
+
+    def every_state(session):
+        from awards.auth.models import User
+        from awards.jury.models import JuryMember, Panel
+        from awards.nominations.models import Nomination, StatusChange
+
+        admin = session.scalar(select(User).where(User.email == world.admin_email))
+        nomination = session.get(Nomination, world.to_screen[1])
+        for before, after in ((NominationStatus.SUBMITTED, NominationStatus.CHANGES_REQUESTED),
+                              (NominationStatus.CHANGES_REQUESTED, NominationStatus.WITHDRAWN)):
+            session.add(StatusChange(nomination=nomination, from_status=before,
+                                     to_status=after, actor_id=admin.id))
+        nomination.status = NominationStatus.WITHDRAWN
+        session.add(JuryMember(panel=session.scalar(select(Panel)), email="new@example.com",
+                               status=JurorStatus.INVITED))
+        entry = session.get(Nomination, world.entries["A"])
+        for kind, other in ((DecisionKind.ADVANCE, entry.id),
+                            (DecisionKind.AWARD, world.entries["B"])):
+            session.add(Decision(call_id=entry.call_id, category_id=entry.category_id,
+                                 round_id=world.round_id, nomination_id=other, kind=kind,
+                                 decided_by_id=admin.id,
+                                 award_level_id=world.levels["gold"]
+                                 if kind == DecisionKind.AWARD else None))
+
+    arrange(app, every_state)
+    login(client, world.admin_email)
+    urls = ["/admin/", f"/admin/calls/{world.screening_call_id}",
+            f"/admin/calls/{world.judged_call_id}", "/admin/screening/",
+            f"/admin/screening/{world.screening_call_id}/",
+            f"/admin/screening/{world.screening_call_id}/?status=withdrawn",
+            f"/admin/screening/nomination/{world.to_screen[1]}",
+            f"/admin/ranking/rounds/{world.round_id}"]
+    for language in ("kk", "ru"):
+        def prefer(session, language=language):
+            from awards.auth.models import User
+
+            session.scalar(select(User).where(User.email == world.admin_email)) \
+                .preferred_language = language
+
+        arrange(app, prefer)
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            raw = _shown_texts(response.get_data(as_text=True)) & RAW
+            assert raw == set(), f"{language} {url}: {sorted(raw)}"
