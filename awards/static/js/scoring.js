@@ -143,6 +143,18 @@
 (function () {
   "use strict";
   var DELAY = 1200;
+  var SENT = "awards-review-sent";
+
+  // After a button's post: the next page shows a success message when the review was saved,
+  // and then the copy kept on this device is no longer needed.
+  document.addEventListener("DOMContentLoaded", function () {
+    var sent = null;
+    try { sent = window.sessionStorage.getItem(SENT); window.sessionStorage.removeItem(SENT); }
+    catch (e) { sent = null; }
+    if (sent && document.querySelector(".flash-success")) {
+      try { window.localStorage.removeItem(sent); } catch (e) { /* nothing kept */ }
+    }
+  });
 
   function storage() {
     try { return window.localStorage; } catch (e) { return null; }
@@ -208,7 +220,7 @@
       inflight = true;
       dirty = false;
       say("saving");
-      fetch(form.action, { method: "POST", body: body, credentials: "same-origin",
+      fetch(form.getAttribute("action"), { method: "POST", body: body, credentials: "same-origin",
                            headers: { "Accept": "application/json" } })
         .then(function (response) {
           return response.json().then(function (data) { return [response.status, data]; });
@@ -271,6 +283,8 @@
         return;
       }
       stopped = true;
+      // The page after this post says whether it was saved (see below).
+      try { window.sessionStorage.setItem(SENT, key); } catch (e) { /* private mode */ }
     });
     window.addEventListener("offline", function () { say("offline"); });
     window.addEventListener("online", function () { if (dirty) { schedule(0); } });
