@@ -339,6 +339,8 @@ ballot_not_opened = Rule("ballot_not_opened", lambda c: c.round.status == RoundS
                             "longer change."), 409)
 _member = signed_in & commission_round & sits_on_panel
 _chair = is_admin | (signed_in & commission_round & chairs_panel)
+chairs_commission = Rule("chairs_commission", lambda c: c.viewer.is_chair_of(c.round),
+                         _l("Only the commission's chair may do this."), 403)
 
 RULES: dict[Action, Rule] = {
     Action.SEE_ENTRY: is_admin | _juror_sees_entry,
@@ -392,7 +394,8 @@ RULES: dict[Action, Rule] = {
     Action.COMMISSION_SEE_BALLOTS: commission_round & (is_admin | _member) & ballot_closed,
     Action.COMMISSION_CONFIGURE: is_admin & commission_round & not_frozen & ballot_not_opened,
     Action.COMMISSION_ENTER: commission_round & (is_admin | _member),
-    Action.COMMISSION_CHAIR: commission_round & (is_admin | _member) & _chair,
+    Action.COMMISSION_CHAIR: (commission_round & (is_admin | _member)
+                              & (is_admin | chairs_commission)),
 }
 
 
