@@ -183,7 +183,7 @@ def test_nobody_outside_the_commission_sees_the_ballot(app, world, make_user):
     member = client_of(app, world.members[3])
     refused = member.get(f"/commission/rounds/{world.round_id}/chair")
     assert refused.status_code == 403
-    assert "chair may do this" in refused.get_data(as_text=True)
+    assert "Only the commission&#39;s chair may do this." in refused.get_data(as_text=True)
     for path in ("ballots.json", "protocol.pdf"):
         assert stranger.get(f"/commission/rounds/{world.round_id}/{path}").status_code == 404
 
