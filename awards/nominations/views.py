@@ -335,10 +335,6 @@ def submit_reloaded(nomination_id: int):
 def _too_large(exc: RequestEntityTooLarge):
     """A save larger than the site takes (MAX_CONTENT_LENGTH): nothing of it can be read,
     so nothing is stored; the form answers again with the draft as it was last saved."""
-    message = _("The files you sent are larger than the %(limit)s the site accepts in one "
-                "save. Nothing from this save was stored: the form shows your draft as it was "
-                "last saved. Choose smaller files and save again.",
-                limit=size_text(current_app.config["MAX_CONTENT_LENGTH"] or 0))
     nomination_id = (request.view_args or {}).get("nomination_id")
     nomination = get_db().get(Nomination, nomination_id) if nomination_id else None
     if (request.endpoint not in ("nominations.save", "nominations.submit")
@@ -346,7 +342,11 @@ def _too_large(exc: RequestEntityTooLarge):
             or nomination.applicant_id != current_user.id
             or not policy.allows(viewer(), policy.Action.EDIT_NOMINATION, nomination,
                                  now=utcnow()).ok):
-        return errors.render_error(413, message)
+        return errors.render_error(413)
+    message = _("The files you sent are larger than the %(limit)s the site accepts in one "
+                "save. Nothing from this save was stored: the form shows your draft as it was "
+                "last saved. Choose smaller files and save again.",
+                limit=size_text(current_app.config["MAX_CONTENT_LENGTH"] or 0))
     fields = services.fields_for(nomination)
     return _render_form(nomination, _build_form(nomination, fields, read_request=False),
                         fields, 413, page_error=message)
