@@ -173,6 +173,7 @@ def winner(slug: str, reference: str):
         abort(404)
     category, w = found
     lang = _lang()
+    category_name = services.pick(category["name"], lang)
     title = services.pick(publication.snapshot["call"]["title"], lang)
     award = services.pick(w["award"], lang)
     citation = services.pick(w.get("citation"), lang)
@@ -180,11 +181,11 @@ def winner(slug: str, reference: str):
     share_text = f"{w['name']} — {award}, {title}"
     return render_template(
         "results/winner.html", call=call, publication=publication, preview=preview, w=w,
-        category=services.pick(category["name"], lang), call_title=title, award=award,
+        category=category_name, call_title=title, award=award,
         citation=citation, page_url=page_url, share=share_links(page_url, share_text),
         photo=photo_url(call.slug, w.get("photo"), preview),
         og_image=photo_url(call.slug, w.get("photo"), False) if not preview else None,
-        og_description=citation or f"{award}: {category and services.pick(category['name'], lang)}")
+        og_description=citation or f"{award}, {category_name}: {title}")
 
 
 def share_links(url: str, text: str) -> list[tuple[str, str]]:
