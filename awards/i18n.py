@@ -25,16 +25,30 @@ LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English
 def select_locale() -> Locale:
     """The language as a babel ``Locale``, made once per language (Flask-Babel would parse
     the code again on every request)."""
-    languages = current_app.config["LANGUAGES"]
-    chosen = session.get("lang")
+    config = current_app.config
+    return _locale(choose_language(session.get("lang"), request.headers.get("Accept-Language", ""),
+                                   config["LANGUAGES"], config["BABEL_DEFAULT_LOCALE"],
+                                   preferred=_preferred_language))
+
+
+def choose_language(chosen, accept_language: str, languages, default: str,
+                    preferred=None) -> str:
+    """The page's language code: the one chosen in the session, else the signed-in user's
+    (``preferred()``, asked only then), else the browser's best, else ``default``. Also used
+    before Flask, by the page cache's front (``awards.cache_front``), for anonymous visitors."""
     if chosen in languages:
-        return _locale(chosen)
+        return chosen
+    if preferred is not None:
+        mine = preferred()
+        if mine in languages:
+            return mine
+    return _browser_language(accept_language, tuple(languages)) or default
+
+
+def _preferred_language() -> str | None:
     if _may_be_signed_in() and current_user and getattr(current_user, "is_authenticated", False):
-        if current_user.preferred_language in languages:
-            return _locale(current_user.preferred_language)
-    return _locale(_browser_language(request.headers.get("Accept-Language", ""),
-                                     tuple(languages))
-                   or current_app.config["BABEL_DEFAULT_LOCALE"])
+        return current_user.preferred_language
+    return None
 
 
 _LOCALES: dict[str, Locale] = {}
