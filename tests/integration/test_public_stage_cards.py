@@ -224,3 +224,13 @@ def test_the_list_carries_its_share_card_and_links(client, world):
     assert meta_of(page, "og:url") == f"http://localhost{LIST}"
     assert meta_of(page, "og:locale") == "en_GB"
     assert f'href="https://t.me/share/url?url=http%3A//localhost{LIST}' in page
+
+
+def test_a_title_the_form_does_not_mark_public_never_shows(app, client, world):
+    def hide(session):
+        field = session.scalar(select(FormField).where(FormField.key == "title"))
+        field.is_public = False
+    arrange(app, hide)
+    page = english(client).get(LIST).get_data(as_text=True)
+    assert "Rivers without plastic" not in page
+    assert 'class="candidate-work"' not in page
