@@ -536,8 +536,10 @@ def decide(round_id: int):
     rnd = _round_or_404(round_id)
     form = AwardForm()
     if not form.validate():
-        others = [f for f in form if f.errors and f.name != "award_level_id"]
-        flash(form.award_level_id.errors[-1] if not others else
+        # "— none —" left chosen says so; anything else is a form that expired or was forged.
+        none_chosen = not (form.award_level_id.raw_data or [""])[0] and not any(
+            f.errors for f in form if f.name != "award_level_id")
+        flash(form.award_level_id.errors[-1] if none_chosen else
               _("The decision form was incomplete or expired. Please try again."), "error")
         return _render_round(rnd, status=400)
     try:
