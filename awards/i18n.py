@@ -116,17 +116,22 @@ def _with_nested_quotes(translate):
     return translated
 
 
-_DOUBLED_QUOTES = re.compile("«„([^«»„“]*)“»")
+# A quoted name put in quotes: ««Волонтёр года»» or ««Премия «Волонтёр года»»» (up to one more
+# level inside), whose outer pair adds nothing.
+_DOUBLED_QUOTES = re.compile("«(«(?:[^«»]|«[^«»]*»)*»)»")
 
 
 def nest_quotes(text):
     """Quotes inside quotes the Russian and Kazakh way: «Премия „Зелёные города“ 2027», not
-    «Премия «Зелёные города» 2027». A name in quotes put in quotes by a message keeps one
-    pair: ««Волонтёр года»» reads «Волонтёр года». Markup stays Markup (the quote marks are
-    no HTML)."""
+    «Премия «Зелёные города» 2027». A name that already has its quotes keeps them, without a
+    second pair around it: a message's «%(call)s» with the call «Премия «Волонтёр года»» reads
+    «Премия „Волонтёр года“». Markup stays Markup (quote marks are no HTML)."""
     source = str(text)
     if source.count("«") < 2:
         return text
+    previous = None
+    while previous != source:
+        previous, source = source, _DOUBLED_QUOTES.sub(r"\1", source)
     out, depth = [], 0
     for char in source:
         if char == "«":
@@ -137,7 +142,7 @@ def nest_quotes(text):
             depth -= 1
         else:
             out.append(char)
-    result = _DOUBLED_QUOTES.sub(r"«\1»", "".join(out))
+    result = "".join(out)
     return Markup(result) if isinstance(text, Markup) else result
 
 
