@@ -75,6 +75,8 @@ TERMS = [
     ("kk", r"(?<!%\()\baward levels?\b", "марапат деңгей", None),
     ("kk", r"\bassign", "тағайында", None),
     ("ru", r"\bassign", "назнач", None),
+    ("kk", r"\bdeadline\b", "мерзім", "тапсыру мерзімі"),
+    ("ru", r"\bdeadline\b", "срок", "окончание срока"),
 ]
 
 # Words the glossary rules out anywhere: "шекара" is a country's border, "эмбарго" and
