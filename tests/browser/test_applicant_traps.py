@@ -9,6 +9,8 @@ import re
 
 import pytest
 
+from tests.browser.conftest import AXE
+from tests.browser.test_accessibility import assert_no_blocking_violation
 from tests.conftest import PASSWORD
 from tests.factories import PDF, arrange, make_call, make_nomination
 
@@ -34,6 +36,8 @@ def test_file_checks_and_reload_after_a_refused_submission(app, browser, live_se
     nomination_id = arrange(app, lambda s: make_nomination(
         s, call=make_call(s), applicant_id=user.id).id)
     context = browser.new_context(base_url=live_server, locale="en-GB")
+    if AXE.exists():
+        context.add_init_script(script=AXE.read_text(encoding="utf-8"))
     page = context.new_page()
     page.set_default_timeout(15000)
     posts: list[str] = []
@@ -62,6 +66,8 @@ def test_file_checks_and_reload_after_a_refused_submission(app, browser, live_se
         expect(check).to_have_text("The file “big.pdf” is larger than 2 KB. Choose a smaller "
                                    "file; nothing was sent.")
         assert "q_documents-check" in documents.get_attribute("aria-describedby")
+        if AXE.exists():
+            assert_no_blocking_violation(page, page.url)
         posts.clear()
         page.locator(f'button[formaction$="/nominations/{nomination_id}/submit"]').click()
         expect(documents).to_be_focused()
