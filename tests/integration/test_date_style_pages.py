@@ -117,3 +117,21 @@ def test_pages_show_one_date_style_and_the_zone_once_in_words(app, world, lang):
         for pattern in OTHER_FORMATS:
             found = pattern.search(text)
             assert found is None, f"{lang} {name}: another date format {found.group(0)!r}"
+
+
+def test_a_call_s_dates_and_status_read_one_way_in_russian(app, world):
+    """"Приём заявок открыт: 1 окт." read as a status with a date; the dates are labelled as
+    the start and the deadline of nominations, the status says open, opens or closed."""
+    visitor = app.test_client()
+    visitor.environ_base["HTTP_ACCEPT_LANGUAGE"] = "ru"
+    call_page = visible_text(visitor.get(f"/calls/{world['slug']}").get_data(as_text=True))
+    calls = visible_text(visitor.get("/calls/").get_data(as_text=True))
+    home = visible_text(visitor.get("/").get_data(as_text=True))
+    assert re.search(r"Начало приёма заявок\s+1 октября 2026\u202fг., 09:00", call_page)
+    assert re.search(r"Срок подачи заявок\s+30 ноября 2030\u202fг., 23:59", call_page)
+    for text in (calls, home):
+        assert "Приём заявок открыт" in text  # the heading over the open calls
+        assert re.search(r"Срок подачи заявок:\s+30 ноября 2030\u202fг., 23:59", text)
+    for text in (call_page, calls, home):
+        assert not re.search(r"Приём заявок открыт:?\s+\d", text)  # a status is no date label
+        assert "Срок подачи:" not in text and "Приём открыт" not in text
