@@ -157,9 +157,7 @@ def seed_demo(session: Session, now: datetime | None = None) -> bool:
 
     for feature in (results_demo, announcements_demo, public_stage_demo, jury_demo,
                     commission_demo, applicant_demo, authors_demo):
-        # The commission's part keeps its own clock (its ballot opened an hour ago).
-        created = (feature.seed(session) if feature is commission_demo
-                   else feature.seed(session, now)) or created
+        created = feature.seed(session, now) or created
         session.flush()
     return created
 

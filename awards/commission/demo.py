@@ -1,14 +1,15 @@
 """Demo data for the commission's secret ballot, added by ``flask awards seed``.
 
-"Abai State Prize 2025" in its final stage: the stage-two shortlist (two works in each of three
-fields) went through a public discussion, and the commission's secret ballot is open for its
-nine members (commission1@example.com … commission9@example.com, password ``awards-demo``;
-commission1 chairs)."""
+Last year's edition of the Abai State Prize (the year before the demo's "now", the edition
+before the call open for nominations) in its final stage: its nominations closed months ago,
+the stage-two shortlist (two works in each of three fields) went through a public discussion
+that ended two weeks ago, and the commission's secret ballot opened an hour ago for its nine
+members (commission1@example.com … commission9@example.com, password ``awards-demo``;
+commission1 chairs). Every date follows the demo's "now" (``awards.demo.demo_now``)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from awards.auth.models import User
 from awards.calls.models import AwardLevel, Call, Category, FormField, Programme
 from awards.commission.models import BallotBox, BallotMethod
-from awards.db import utcnow
+from awards.demo import day_end, day_start, this_year, today
 from awards.enums import (
     CallStatus,
     FieldType,
@@ -31,12 +32,41 @@ from awards.jury.models import JuryMember, Panel, Round, RoundEntry
 from awards.nominations.models import Answer, Nomination
 from awards.public_stage.models import PublicStage, StageEntry
 
-SLUG = "abai-state-prize-2025"
 PROGRAMME_SLUG = "abai-state-prize"
 MEMBERS = [f"commission{i}@example.com" for i in range(1, 10)]
 NAMES = ["Серік Ахметов", "Гүлнар Омарова", "Ирина Ли", "Бауыржан Сейітов", "Алия Жанқызы",
          "Виктор Ким", "Динара Әлиева", "Нұрлан Қасымов", "Сауле Бекова"]
-ALMATY = ZoneInfo("Asia/Almaty")
+
+# How the edition's stages stand around the demo's "now" (days).
+NOMINATIONS_CLOSED_DAYS_AGO = 150  # at least; never later than the end of the edition's year
+NOMINATIONS_OPEN_DAYS = 60
+DISCUSSION_OPENED_DAYS_AGO = 75
+DISCUSSION_CLOSED_DAYS_AGO = 14
+
+
+def slug(year: int) -> str:
+    return f"abai-state-prize-{year}"
+
+
+def edition_year(now: datetime) -> int:
+    """The edition whose commission meets at ``now``: last year's (this year's call is open
+    for nominations)."""
+    return today(now).year - 1
+
+
+def reference(year: int, number: int) -> str:
+    """The reference of the shortlist's ``number``-th work (1 to 6)."""
+    return f"ABAI-{year}-{number:05d}"
+
+
+def nominations_closed(now: datetime) -> date:
+    """The edition's last day for nominations: some months before ``now``, in its own year."""
+    year = edition_year(now)
+    return min(today(now) - timedelta(days=NOMINATIONS_CLOSED_DAYS_AGO), date(year, 12, 31))
+
+
+# The slug of a demo loaded today.
+SLUG = slug(this_year() - 1)
 
 # (code, kk, ru, en, [(authors, title)])
 SHORTLIST = [
@@ -55,14 +85,18 @@ SHORTLIST = [
 ]
 
 
-def seed(session: Session) -> bool:
-    if session.scalar(select(Call.id).where(Call.slug == SLUG)) is not None:
+def seed(session: Session, now: datetime) -> bool:
+    """Create the edition if it is missing; True if it was created."""
+    year = edition_year(now)
+    if session.scalar(select(Call.id).where(Call.slug == slug(year))) is not None:
         return False
     programme = session.scalar(select(Programme).where(Programme.slug == PROGRAMME_SLUG))
     admin = session.scalar(select(User).where(User.is_admin.is_(True)).order_by(User.id))
     if programme is None or admin is None:
         return False
-    now = utcnow()
+    day = today(now)
+    closes = nominations_closed(now)
+    opens = closes - timedelta(days=NOMINATIONS_OPEN_DAYS)
     members = []
     for email, name in zip(MEMBERS, NAMES, strict=True):
         user = session.scalar(select(User).where(User.email == email))
@@ -72,12 +106,11 @@ def seed(session: Session) -> bool:
             session.add(user)
         members.append(user)
     call = Call(
-        programme=programme, slug=SLUG, reference_prefix="ABAI", year=2025,
-        title_kk="Абай атындағы Мемлекеттік сыйлық — 2025",
-        title_ru="Государственная премия имени Абая — 2025",
-        title_en="Abai State Prize 2025",
-        opens_at=datetime(2025, 1, 1, tzinfo=ALMATY),
-        closes_at=datetime(2025, 3, 1, 23, 59, 59, tzinfo=ALMATY),
+        programme=programme, slug=slug(year), reference_prefix="ABAI", year=year,
+        title_kk=f"Абай атындағы Мемлекеттік сыйлық — {year}",
+        title_ru=f"Государственная премия имени Абая — {year}",
+        title_en=f"Abai State Prize {year}",
+        opens_at=day_start(opens), closes_at=day_end(closes),
         status=CallStatus.JUDGING, has_public_stage=True, requires_nominee_consent=False,
         allowed_nominator_kinds=[NominatorKind.ORGANISATION.value])
     title = FormField(key="work_title", type=FieldType.SHORT_TEXT, position=1, required=True,
@@ -97,9 +130,9 @@ def seed(session: Session) -> bool:
                    status=RoundStatus.OPEN, opens_at=now - timedelta(hours=1),
                    vote_quorum=2 / 3, vote_threshold=0.5)
     stage = PublicStage(call=call, kind=StageKind.DISCUSSION,
-                        opens_at=datetime(2025, 9, 1, tzinfo=ALMATY),
-                        closes_at=datetime(2025, 10, 31, 23, 59, tzinfo=ALMATY),
-                        closed_at=datetime(2025, 11, 1, tzinfo=ALMATY),
+                        opens_at=day_start(day - timedelta(days=DISCUSSION_OPENED_DAYS_AGO)),
+                        closes_at=day_end(day - timedelta(days=DISCUSSION_CLOSED_DAYS_AGO)),
+                        closed_at=day_start(day - timedelta(days=DISCUSSION_CLOSED_DAYS_AGO - 1)),
                         advance_per_category=2)
     session.add_all([round_, stage])
     session.flush()
@@ -116,9 +149,9 @@ def seed(session: Session) -> bool:
             number += 1
             nomination = Nomination(
                 call=call, category=category, applicant_id=None,
-                nominator_kind=NominatorKind.ORGANISATION, reference=f"ABAI-2025-{number:05d}",
+                nominator_kind=NominatorKind.ORGANISATION, reference=reference(year, number),
                 status=NominationStatus.ELIGIBLE, nominee_name=authors,
-                submitted_at=datetime(2025, 2, 1, tzinfo=ALMATY) + timedelta(days=number))
+                submitted_at=day_start(opens + timedelta(days=7 * number), 11))
             nomination.answers.append(Answer(field=title, value=work))
             session.add(nomination)
             session.flush()

@@ -1,7 +1,7 @@
 """Author collectives in the demo, added by ``flask awards seed`` after the other features.
 
 The Abai calls name their works' authors as people: the open call's "authors" question asks
-for them one by one, and each work of the 2025 shortlist (the commission's ballot) has its
+for them one by one, and each work of last year's shortlist (the commission's ballot) has its
 collective, some of whose members have already confirmed by e-mail; the nominating
 organisation receives a diploma too."""
 
@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from awards.calls.models import Call, FormField
+from awards.commission import demo as commission_demo
 from awards.demo import abai_slug, today
 from awards.enums import FieldType
 from awards.nominations.authors import sync_authors
 from awards.nominations.models import Answer, Nomination
 
-CALL_2025 = "abai-state-prize-2025"
 MAX_AUTHORS = 12
 
 ROLES = [
@@ -48,30 +48,31 @@ def _a(kk: str, ru: str, en: str, role: str, email: str = "") -> dict[str, str]:
     return {"name_kk": kk, "name_ru": ru, "name_en": en, "role": role, "email": email}
 
 
-# By the shortlist's reference: (nominating organisation, authors in order).
+# By the shortlist's number (``awards.commission.demo.reference``): (nominating organisation,
+# authors in order).
 COLLECTIVES = {
-    "ABAI-2025-00001": ("«Фолиант» баспасы", [
+    1: ("«Фолиант» баспасы", [
         _a("Айгүл Серікова", "Айгуль Серикова", "Aigul Serikova", "author",
            "aigul.serikova@example.com")]),
-    "ABAI-2025-00002": ("Қазақстан Жазушылар одағы", [
+    2: ("Қазақстан Жазушылар одағы", [
         _a("Ерлан Жұмабаев", "Ерлан Жумабаев", "Yerlan Zhumabayev", "co_author",
            "yerlan.zhumabayev@example.com"),
         _a("Мәди Оспанов", "Мади Оспанов", "Madi Ospanov", "co_author",
            "madi.ospanov@example.com")]),
-    "ABAI-2025-00003": ("Құрманғазы атындағы консерватория", [
+    3: ("Құрманғазы атындағы консерватория", [
         _a("Асқар Нұрланұлы", "Аскар Нурланулы", "Askar Nurlanuly", "composer",
            "askar.nurlanuly@example.com")]),
-    "ABAI-2025-00004": ("Қазақ ұлттық филармониясы", [
+    4: ("Қазақ ұлттық филармониясы", [
         _a("Гүлмира Есенова", "Гульмира Есенова", "Gulmira Yessenova", "artistic_director",
            "gulmira.yessenova@example.com"),
         _a("Бауыржан Төлегенов", "Бауыржан Тулегенов", "Baurzhan Tolegenov", "performer"),
         _a("Әсел Қайратқызы", "Асель Кайраткызы", "Assel Kairatkyzy", "performer")]),
-    "ABAI-2025-00005": ("М. Әуезов атындағы қазақ драма театры", [
+    5: ("М. Әуезов атындағы қазақ драма театры", [
         _a("Қуандық Қасымов", "Куандык Касымов", "Kuandyk Kassymov", "director",
            "kuandyk.kassymov@example.com"),
         _a("Ақтоты Райымқұлова", "Актоты Райымкулова", "Aktoty Raiymkulova", "composer"),
         _a("Ербол Сұлтанов", "Ербол Султанов", "Yerbol Sultanov", "designer")]),
-    "ABAI-2025-00006": ("М. Лермонтов атындағы орыс драма театры", [
+    6: ("М. Лермонтов атындағы орыс драма театры", [
         _a("Руслан Жақсылықов", "Руслан Жаксылыков", "Ruslan Zhaksylykov", "director",
            "ruslan.zhaksylykov@example.com"),
         _a("Наталья Ким", "Наталья Ким", "Natalya Kim", "performer"),
@@ -105,7 +106,8 @@ def _ask_one_by_one(session: Session, now: datetime) -> bool:
 
 
 def _collectives(session: Session, now: datetime) -> bool:
-    call = session.scalar(select(Call).where(Call.slug == CALL_2025))
+    year = commission_demo.edition_year(now)
+    call = session.scalar(select(Call).where(Call.slug == commission_demo.slug(year)))
     if call is None or any(f.type == FieldType.AUTHORS for f in call.fields):
         return False
     field = _authors_question(call, position=2)
@@ -113,9 +115,11 @@ def _collectives(session: Session, now: datetime) -> bool:
     call.organisation_certificate = True
     session.flush()
     for nomination in session.scalars(select(Nomination).where(Nomination.call_id == call.id)):
-        organisation, rows = COLLECTIVES.get(nomination.reference or "", ("", []))
-        if not rows:
+        number = next((n for n in COLLECTIVES
+                       if commission_demo.reference(year, n) == nomination.reference), None)
+        if number is None:
             continue
+        organisation, rows = COLLECTIVES[number]
         nomination.organisation_name = organisation
         nomination.answers.append(Answer(field=field, value=rows))
         sync_authors(session, nomination, rows)

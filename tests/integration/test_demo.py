@@ -15,6 +15,8 @@ from sqlalchemy import func, select
 
 from awards.auth.models import User
 from awards.calls.models import AwardLevel, Call, Category, FormField, Programme
+from awards.commission import demo as commission_demo
+from awards.commission.models import BallotBox
 from awards.demo import (
     ABAI_SLUG,
     ADMIN,
@@ -31,6 +33,8 @@ from awards.demo import (
 )
 from awards.enums import CallStatus, NominatorKind
 from awards.jury.models import JuryMember, Round
+from awards.nominations.models import Nomination
+from awards.public_stage.models import PublicStage
 from awards.results.models import Certificate
 from tests.conftest import login, post_form
 from tests.factories import english
@@ -109,6 +113,8 @@ def test_the_demo_shows_every_state_whenever_it_is_loaded(app, db, client, now):
         # A commission ready to vote: the ballot is open to its members.
         member = _as(app, "commission1@example.com")
         commission = _text(member.get("/commission/"))
+        # Last year's edition: the one before this year's call, open for nominations.
+        assert f"Abai State Prize {year - 1} · Commission" in commission
         ballot = re.search(r'href="(/commission/rounds/\d+)"', commission).group(1)
         assert 'type="submit"' in _text(member.get(ballot))
 
@@ -141,6 +147,43 @@ def test_the_calls_dates_stand_around_the_demos_now(db, now):
     # The rules name the real dates of the call.
     assert voy.closes_at.astimezone(ALMATY).strftime("%-d %B %Y") in voy.rules_en
     assert flagship_slug(db) == voy_slug(now.year)
+
+
+@pytest.mark.parametrize("now", NOWS, ids=lambda d: d.date().isoformat())
+def test_the_abai_edition_before_the_open_call_is_at_its_commission_stage(db, now):
+    seed_demo(db, now=now)
+    db.commit()
+    editions = {c.year: c for c in db.scalars(
+        select(Call).join(Programme).where(Programme.slug == "abai-state-prize"))}
+    # This year's call takes nominations, last year's is before its commission: no year skipped.
+    assert sorted(editions) == [now.year - 1, now.year]
+    assert editions[now.year].is_open_at(now)
+    final = editions[now.year - 1]
+    assert (final.slug, final.title_en) == (commission_demo.slug(now.year - 1),
+                                            f"Abai State Prize {now.year - 1}")
+    assert f"— {now.year - 1}" in final.title_kk and f"— {now.year - 1}" in final.title_ru
+    assert final.status == CallStatus.JUDGING
+    # Its nominations closed months ago, within its own year; the works were sent in time.
+    closed = final.closes_at.astimezone(ALMATY)
+    assert closed.year == now.year - 1
+    assert (now - final.closes_at).days >= 120
+    assert final.opens_at < final.closes_at
+    entries = db.scalars(select(Nomination).where(Nomination.call_id == final.id)
+                         .order_by(Nomination.reference)).all()
+    assert [n.reference for n in entries] == [
+        f"ABAI-{now.year - 1}-{n:05d}" for n in range(1, 7)]
+    assert all(final.opens_at <= n.submitted_at <= final.closes_at for n in entries)
+    # The public discussion was held after that, and is over.
+    stage = db.scalar(select(PublicStage).where(PublicStage.call_id == final.id))
+    assert final.closes_at < stage.opens_at < stage.closes_at < stage.closed_at < now
+    # The commission's ballot is open now, and was not before the discussion ended.
+    round_ = final.rounds[0]
+    box = db.scalar(select(BallotBox).where(BallotBox.round_id == round_.id))
+    assert round_.is_open_at(now)
+    assert stage.closed_at < round_.opens_at < now and stage.closed_at < box.opened_at <= now
+    # The authors' consents were asked for after the works were sent in.
+    asked = [a.consent_requested_at for n in entries for a in n.authors if a.email]
+    assert asked and all(final.closes_at < when < now for when in asked)
 
 
 def test_seed_demo_twice_creates_the_data_once_even_a_year_later(db):
