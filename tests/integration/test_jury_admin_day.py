@@ -61,6 +61,7 @@ def test_opening_a_round_mails_each_active_juror_once_in_their_language(app, cli
     assert "Hello, Juror 0!" in body
     assert "http://localhost/jury/" in body
     assert "The round closes on" in body
+    assert "(Almaty, UTC+5)." in body and "Asia/Almaty" not in body  # the zone in words
     assert sent[1][3] != body and "Juror 1" in sent[1][3]  # Russian text
     assert audit_events(app, "jury.round_open_mail")[0][1]["count"] == 3
 
