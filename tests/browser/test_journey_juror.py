@@ -191,3 +191,23 @@ def test_jurors_day(app, browser, live_server, phone):
     assert _stored(app, second)[:2] == ("submitted", 2 * 7 + 4 + 1)
     assert [p for p in problems if "/view" not in p] == []
     page.context.close()
+
+
+def test_a_change_in_another_tab_is_noticed_and_not_overwritten(app, browser, live_server):
+    from playwright.sync_api import expect
+
+    world = arrange(app, lambda s: jury_setup(s, entries=1))
+    impact = f"#score_{world.criterion_ids['impact']}"
+    url = f"/jury/assignments/{world.mine[0]}"
+    first, problems = _signed_in(browser, live_server, world.juror_email, phone=False)
+    first.goto(url)
+    second = first.context.new_page()
+    second.goto(url)
+    second.locator(impact).press_sequentially("9")
+    expect(second.locator("#autosave-status")).to_have_text("Saved")
+    first.locator(impact).press_sequentially("3")
+    expect(first.locator("#autosave-status")).to_contain_text("Changed in another tab")
+    first.wait_for_timeout(1500)  # past the autosave's delay: nothing overwrites the other tab
+    assert _stored(app, world.mine[0])[2]["impact"] == 9.0
+    assert [p for p in problems if "409" not in p] == []
+    first.context.close()
