@@ -1,4 +1,5 @@
-"""Language choice: the signed-in user's preference, then the session, then the browser."""
+"""Language choice (the signed-in user's preference, then the session, then the browser), and the
+site's one way per language to write dates, times, time zones and file sizes."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from jinja2 import pass_context
 from markupsafe import Markup
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
+
+from awards.timeutil import DEFAULT_TZ
 
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
 
@@ -176,7 +179,6 @@ def best_language(accept, languages: list[str]) -> str | None:
 FORMAT_LOCALES = {"en": "en_GB"}
 DATE_WIDTH = "long"
 TIME_WIDTH = "short"
-DEFAULT_TZ = "Asia/Almaty"
 
 
 @lru_cache(maxsize=16)
