@@ -20,18 +20,23 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder="static",
     )
     load_config(app, test_config)
-    if app.config.get("PROXY_COUNT"):
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        # Behind N trusted proxies: real client addresses for rate limits and the audit log.
-        n = int(app.config["PROXY_COUNT"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     register_extensions(app)
     register_blueprints(app)
     register_errors(app)
     register_security(app)
     register_templates(app)
     register_cli(app)
+    from awards import cache_front
+
+    # Around Flask's own application, inside the proxy settings (the page's address is the
+    # visitor's) and the metrics (a page from the cache is timed and counted too).
+    cache_front.install(app)
+    if app.config.get("PROXY_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind N trusted proxies: real client addresses for rate limits and the audit log.
+        n = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     register_metrics(app)
     return app
 

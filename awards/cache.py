@@ -65,6 +65,7 @@ log = logging.getLogger(__name__)
 
 EXTENSION = "awards_page_cache"
 VERSION_KEY = "content-version"
+VARY = "Cookie, Accept-Language"
 HEADER = "X-Page-Cache"  # hit, miss (built here) or bypass (not shared): for benchmarks and logs
 
 # What an anonymous visitor's session may hold for a page to be shared: the chosen language,
@@ -91,6 +92,10 @@ _UNKNOWN = "*"  # a statement whose table is not known (plain SQL): counts as pu
 _SHARED = "_awards_shared_page"
 _BUMPED = "_awards_page_bumped"
 _CSRF_MARK = b'name="csrf_token"'
+# Set in the WSGI environ by the front (``awards.cache_front``): it is there, and stores a new
+# entry itself, with the answer's final headers, once the application has answered.
+FRONT = "awards.page_front"
+PENDING = "awards.page_pending"
 
 page_cache = Cache()
 
@@ -321,6 +326,7 @@ def public_page(view=None, *, unless=None):
         return _shared(view, args, kwargs)
 
     wrapper.public_page = True
+    wrapper.public_page_unless = unless  # the front leaves such pages to the application
     return wrapper
 
 
@@ -359,10 +365,26 @@ def code_fingerprint() -> str:
     return digest.hexdigest()[:12]
 
 
-def _key() -> str:
-    raw = (f"{request.scheme}://{request.host}{request.full_path}|{get_locale()}")
+def page_key(scheme: str, host: str, full_path: str, language: str) -> str:
+    """The entry's key: address, query, language and the code's fingerprint (the front
+    computes it from the WSGI environ, the decorator from Flask's request)."""
+    raw = f"{scheme}://{host}{full_path}|{language}"
     return (f"page:{code_fingerprint()}:"
             + hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:40])
+
+
+def _key() -> str:
+    return page_key(request.scheme, request.host, request.full_path, str(get_locale()))
+
+
+def public_cache_control(pages: PageCache, expires: float, stamp: float) -> str:
+    left = max(0, math.floor(expires - stamp))
+    return (f"public, max-age={min(pages.max_age, left)}, "
+            f"s-maxage={min(pages.shared_max_age, left)}")
+
+
+def valid(entry: dict | None, version: str | None, stamp: float) -> bool:
+    return entry is not None and entry.get("version") == version and stamp < entry["expires"]
 
 
 def _shared(view, args, kwargs):
@@ -375,10 +397,13 @@ def _shared(view, args, kwargs):
     version, entry = pages.lookup(key) if pages.enabled else (None, None)
     now = utcnow()
     stamp = now.timestamp()
-    if entry is not None and entry.get("version") == version and stamp < entry["expires"]:
+    if valid(entry, version, stamp):
         metrics.cache_hit()
         response = current_app.response_class(entry["body"], status=200,
                                               headers=entry["headers"])
+        if not entry.get("final") and FRONT in request.environ:
+            # Stored without the answer's final headers: the front completes it once.
+            request.environ[PENDING] = (key, entry, math.ceil(entry["expires"] - stamp))
         return _public(response, entry, stamp, "hit")
 
     if pages.enabled:
@@ -391,7 +416,7 @@ def _shared(view, args, kwargs):
         return response
     body = response.get_data()
     expires = _expiry(now, pages.max_seconds)
-    entry = {"version": version, "expires": expires,
+    entry = {"version": version, "expires": expires, "endpoint": request.endpoint,
              "etag": f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"',
              "last_modified": http_date(now),
              "headers": [(k, v) for k, v in response.headers.items()
@@ -401,7 +426,10 @@ def _shared(view, args, kwargs):
     # page built in the last second before a scheduled moment is still shared until then.
     seconds = math.ceil(expires - stamp)
     if version is not None and seconds >= 1 and not g.get(_BUMPED):
-        pages.store(key, entry, seconds)
+        if FRONT in request.environ:
+            request.environ[PENDING] = (key, entry, seconds)  # stored with the final headers
+        else:
+            pages.store(key, entry, seconds)
     return _public(response, entry, stamp, "miss")
 
 
@@ -427,8 +455,6 @@ def _storable(response) -> bool:
 
 
 def _public(response, entry: dict, stamp: float, outcome: str):
-    pages = _pages()
-    left = max(0, math.floor(entry["expires"] - stamp))
     headers = response.headers
     headers["ETag"] = entry["etag"]
     headers["Last-Modified"] = entry["last_modified"]
@@ -436,9 +462,8 @@ def _public(response, entry: dict, stamp: float, outcome: str):
         # This answer sets a cookie (a first visit's session): for this browser only.
         headers["Cache-Control"] = "private, no-cache"
     else:
-        headers["Cache-Control"] = (f"public, max-age={min(pages.max_age, left)}, "
-                                    f"s-maxage={min(pages.shared_max_age, left)}")
-    headers["Vary"] = "Cookie, Accept-Language"
+        headers["Cache-Control"] = public_cache_control(_pages(), entry["expires"], stamp)
+    headers["Vary"] = VARY
     headers[HEADER] = outcome
     environ = request.environ
     if "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ:

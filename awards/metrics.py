@@ -146,6 +146,15 @@ def cache_miss(cache: str = "page") -> None:
         metrics.cache_misses.labels(cache).inc()
 
 
+def count_front_hit(app: Flask, environ: dict, endpoint: str, cache: str = "page") -> None:
+    """A page answered by the page cache's front, before Flask: a hit, and the request is
+    timed under the page's endpoint as the application would have named it."""
+    metrics = app.extensions.get(EXTENSION)
+    if metrics is not None:
+        environ[ENDPOINT_KEY] = endpoint
+        metrics.cache_hits.labels(cache).inc()
+
+
 def vote_outcome(outcome: str) -> None:
     """What a vote that was not refused did: ``cast``, ``changed`` or ``unchanged`` (else it is
     counted as ``accepted``). Refusals are counted from the answer's status."""
