@@ -12,7 +12,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from awards.extensions import retry_after
-from awards.forms import size_text
+from awards.i18n import format_size as size_text
 
 log = logging.getLogger(__name__)
 

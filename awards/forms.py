@@ -6,7 +6,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 from flask import current_app, request, session
-from flask_babel import format_decimal, get_locale
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import FileField, Form, MultipleFileField, SelectMultipleField, StringField
 from wtforms.csrf.session import SessionCSRF
@@ -155,17 +155,3 @@ def csrf_token_valid(token: str | None) -> bool:
         return False
     return True
 
-
-def size_text(n: float) -> str:
-    """A size in the page's language: "2 KB", "1.5 MB" ("2 КБ", "1,5 МБ")."""
-    unit = "B"
-    for unit in ("B", "KB", "MB"):
-        if n < 1024 or unit == "MB":
-            break
-        n /= 1024
-    number = format_decimal(round(n, 1) if unit != "B" else n, format="#,##0.#")
-    if unit == "B":
-        return str(_l("%(n)s B", n=number))
-    if unit == "KB":
-        return str(_l("%(n)s KB", n=number))
-    return str(_l("%(n)s MB", n=number))

@@ -38,8 +38,9 @@ from wtforms.widgets import DateInput, EmailInput, FileInput, NumberInput, TelIn
 
 from awards.calls.models import FormField
 from awards.enums import FieldType, NominatorKind
-from awards.forms import BaseForm, size_text
+from awards.forms import BaseForm
 from awards.i18n import format_date, localized
+from awards.i18n import format_size as size_text
 from awards.nominations import authors as authors_mod
 from awards.nominations.authors_form import AuthorsField, _author_line, _parse_authors
 from awards.nominations.authors_form import authors_formdata as authors_formdata

@@ -32,7 +32,7 @@ from awards.calls.views import countdown_text, format_call_dt, visible_call_or_4
 from awards.db import get_db, utcnow
 from awards.enums import FieldType, NominationStatus, NominatorKind
 from awards.extensions import limiter
-from awards.forms import size_text
+from awards.i18n import format_size as size_text
 from awards.i18n import localized
 from awards.nominations import formbuilder, services
 from awards.nominations.consent_page import ConsentSubject, answer_page, nomination_facts
