@@ -51,10 +51,15 @@ def db_downgrade(revision: str) -> None:
 
 @awards_cli.command("seed")
 def seed() -> None:
-    """Load the demo data once (safe to run again)."""
-    from awards.demo import seed_demo
+    """Load the demo data once (safe to run again), built around AWARDS_DEMO_NOW if set."""
+    from awards.demo import demo_now, seed_demo
 
-    created = seed_demo(get_db())
+    try:
+        now = demo_now()
+    except ValueError as exc:  # a mistyped AWARDS_DEMO_NOW: say so, no traceback
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    created = seed_demo(get_db(), now=now)
     get_db().commit()
     click.echo("demo data loaded" if created else "demo data already present")
 

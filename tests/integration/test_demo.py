@@ -288,3 +288,31 @@ def test_the_screenshots_work_in_progress_builds_on_the_demo(app, client):
             Nomination.call_id == world.call_id, Nomination.reference.is_not(None))).all()
     assert len(references) == len(set(references)) == 14
     assert client.get(f"/calls/{world.call_slug}").status_code == 200
+
+
+@pytest.mark.parametrize("raw", ["next tuesday", "2027-13-01", "01.08.2027"])
+def test_flask_awards_seed_reports_a_mistyped_demo_now_in_one_line(app, db, monkeypatch, raw):
+    monkeypatch.setenv(NOW_VARIABLE, raw)
+
+    result = app.test_cli_runner().invoke(args=["awards", "seed"])
+
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("Error: ")
+    assert NOW_VARIABLE in lines[0] and repr(raw) in lines[0] and "2027-03-15" in lines[0]
+    assert "Traceback" not in result.output
+    assert db.scalar(select(func.count()).select_from(User)) == 0  # nothing half-loaded
+
+
+def test_flask_awards_seed_builds_the_demo_around_the_demo_now_given(app, db, monkeypatch):
+    monkeypatch.setenv(NOW_VARIABLE, "2027-08-01")
+
+    result = app.test_cli_runner().invoke(args=["awards", "seed"])
+
+    assert (result.exit_code, result.output) == (0, "demo data loaded\n")
+    titles = db.scalars(select(Call.title_en).where(Call.title_en.like("Abai%"))
+                        .order_by(Call.year)).all()
+    assert titles == ["Abai State Prize 2026", "Abai State Prize 2027"]
+    again = app.test_cli_runner().invoke(args=["awards", "seed"])
+    assert (again.exit_code, again.output) == (0, "demo data already present\n")
