@@ -334,7 +334,7 @@ def test_list_shows_columns_in_almaty_time_and_escaped(app, client, admin, make_
              for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
     assert cells == ["Select VOY-2026-00007", "VOY-2026-00007", "Social",
                      "<script>alert(1)</script>", "<b>Bold</b> Applicant x@example.com",
-                     "2026-03-01 15:00", "submitted", "awaited"]
+                     "1 March 2026, 15:00", "submitted", "awaited"]
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
