@@ -27,7 +27,7 @@ from tests.certificate_factories import (
 
 URL = "https://awards.example.kz/certificates/K7Q2-M9XD-4HTR"
 # Babel puts a narrow no-break space (U+202F) next to the abbreviations "ж." and "г."
-DATES = {"kk": "2025\u202fж. 5 желтоқсан", "ru": "5 декабря 2025\u202fг.", "en": "December 5, 2025"}
+DATES = {"kk": "2025\u202fж. 5 желтоқсан", "ru": "5 декабря 2025\u202fг.", "en": "5 December 2025"}
 
 
 @pytest.fixture
@@ -100,7 +100,7 @@ def test_certificate_pdf_date_is_the_calls_local_day(pdf_app):
     # Published at 20:00 UTC on 4 December, which is already 5 December in Almaty.
     text, _reader = _read("en")
 
-    assert "December 5, 2025" in text
+    assert "5 December 2025" in text
     assert "December 4" not in text
 
 
