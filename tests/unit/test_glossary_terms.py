@@ -76,6 +76,8 @@ TERMS = [
     ("kk", r"\bassign", "тағайында", None),
     ("ru", r"\bassign", "назнач", None),
     ("kk", r"\bdeadline\b", "мерзім", "тапсыру мерзімі"),
+    # Withdrawing a nomination (not a juror's withdrawal from an entry, nor withdrawn scores).
+    ("kk", r"^(?!.*\bscores\b).*\bwithdr(?!aw from|ew from|awn from)", "кері қайтарып ал", None),
     ("ru", r"\bdeadline\b", "срок", "окончание срока"),
 ]
 
