@@ -780,9 +780,11 @@ def test_my_nominations_lists_own_with_call_category_reference_status(app, clien
 
     page = text_of(client.get("/nominations/"))
 
-    rows = re.findall(r'<tr>\s*<td><a href="/nominations/(\d+)">(.*?)</a></td>\s*<td>(.*?)</td>'
-                      r'\s*<td>(.*?)</td>\s*<td>.*?</td>\s*<td><span class="badge[^"]*">(.*?)'
-                      r'</span>', page, re.S)
+    # One row per nomination (a card on a phone: each value in a labelled cell).
+    cell = r'\s*<td[^>]*>(?:<span class="cell-value">)?(.*?)(?:</span>)?</td>'
+    rows = re.findall(r'<tr>\s*<td[^>]*><a href="/nominations/(\d+)">(.*?)</a></td>'
+                      + cell + cell + r'\s*<td[^>]*>.*?</td>\s*<td[^>]*><span class="badge[^"]*">'
+                      r'(.*?)</span>', page, re.S)
     assert rows == [
         ("2", "Draft #2", "Volunteer of the Year 2026", "Environmental Volunteering", "Draft"),
         ("1", "VOY-2026-00001", "Volunteer of the Year 2026", "Social Helper", "Submitted"),
