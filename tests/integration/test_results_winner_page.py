@@ -101,6 +101,7 @@ def test_winner_page_shows_the_winner_and_share_links(client, app):
     assert meta(page, "og:title").startswith("Nominee C — Winner")
     assert meta(page, "og:description") == CITATION["en"]
     assert meta(page, "og:url") == absolute
+    assert meta(page, "og:locale") == "en_GB"  # the card speaks the page's language
     # Russian reader: the citation in Russian
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "ru"
     assert CITATION["ru"] in text(client, url)
