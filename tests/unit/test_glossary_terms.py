@@ -42,6 +42,9 @@ TERMS = [
     ("kk", r"\bapplicants?\b", "өтінім беруші", "өтініш беруші"),
     ("kk", r"\bcorrection note\b|\bwith a note\b", "ескертпе", "түсін"),
     ("kk", r"\beligible entr", "қатысуға жіберіл", None),
+    # Eligible / ineligible: «қатысуға жіберілді / жіберілмеді», the official pairing, never
+    # «рұқсат етілді» next to it.
+    ("kk", r"\b(in)?eligib", "қатысуға жібер", "рұқсат"),
     # The rest of the glossary. "(?<!%\()" leaves out a placeholder such as %(category)s.
     ("kk", r"(?<!%\()\bcategor", "номинаци", "санат"),
     ("ru", r"(?<!%\()\bcategor", "номинаци", "категори"),
