@@ -52,6 +52,7 @@ from awards.i18n import choose_language
 log = logging.getLogger(__name__)
 
 # Headers of an answer that belong to that answer only; the others are stored with the page.
+MAX_REMEMBERED = 4096  # addresses whose endpoint is remembered, per process
 PER_ANSWER = frozenset({"content-length", "set-cookie", "vary", "cache-control", "etag",
                         "last-modified", HEADER.lower(), "date"})
 
@@ -61,6 +62,7 @@ class PageFront:
         self.app = app
         self.wsgi_app = wsgi_app
         setting = app.config.get("CACHE_FRONT", True)
+        self._endpoints: dict[tuple, str | None] = {}
         self.serve = str(setting).strip().lower() not in ("0", "false", "no", "off", "")
 
     def __call__(self, environ, start_response):
@@ -125,16 +127,25 @@ class PageFront:
         if not valid(entry, version, stamp) or not entry.get("final"):
             return None
         metrics.count_front_hit(app, environ, entry.get("endpoint") or endpoint)
-        headers = Headers(entry["headers"])
-        headers["ETag"] = entry["etag"]
-        headers["Last-Modified"] = entry["last_modified"]
-        headers["Cache-Control"] = public_cache_control(pages, entry["expires"], stamp)
-        headers["Vary"] = VARY
-        headers[HEADER] = "hit"
-        response = Response(entry["body"], status=200, headers=headers)
-        if "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ:
+        body = entry["body"]
+        headers = [*entry["headers"], ("ETag", entry["etag"]),
+                   ("Last-Modified", entry["last_modified"]),
+                   ("Cache-Control", public_cache_control(pages, entry["expires"], stamp)),
+                   ("Vary", VARY), (HEADER, "hit")]
+        if "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ \
+                or "HTTP_IF_MATCH" in environ:
+            # Revalidation: werkzeug's rules, as the application's make_conditional.
+            response = Response(body, status=200, headers=Headers(headers))
             response.make_conditional(environ)
-        return response
+            return response
+        headers.append(("Content-Length", str(len(body))))
+        head = environ["REQUEST_METHOD"] == "HEAD"
+
+        def answer(_environ, start_response):
+            start_response("200 OK", headers)
+            return [] if head else [body]
+
+        return answer
 
     def _session(self, cookies) -> dict | None:
         """The session's contents when a shared page may be answered for it, else None."""
@@ -158,6 +169,12 @@ class PageFront:
         return data
 
     def _public_endpoint(self, request: Request) -> str | None:
+        """The endpoint of a shared page at this address, or None; remembered per host and
+        path (the routes do not change while the process runs)."""
+        environ = request.environ
+        where = (environ.get("HTTP_HOST"), environ.get("SCRIPT_NAME"), environ.get("PATH_INFO"))
+        if where in self._endpoints:
+            return self._endpoints[where]
         try:
             endpoint, _args = self.app.create_url_adapter(request).match()
         except Exception:  # a redirect, an unknown address, a host not trusted: the app says
@@ -165,7 +182,10 @@ class PageFront:
         view = self.app.view_functions.get(endpoint)
         if not getattr(view, "public_page", False) or \
                 getattr(view, "public_page_unless", None) is not None:
-            return None
+            endpoint = None
+        if len(self._endpoints) >= MAX_REMEMBERED:
+            self._endpoints.clear()
+        self._endpoints[where] = endpoint
         return endpoint
 
 

@@ -10,7 +10,9 @@ The demo data is loaded (``flask awards seed``); each page is requested ``--requ
 per configuration, the configurations taking turns in rounds so that drift hits them alike.
 "no cache": ``AWARDS_CACHE_URL=null://`` (the page is built on every request, HTTP headers
 included); "memory": Flask-Caching's SimpleCache (one process); "redis": the same entries in
-Redis, one round trip per page (version and entry in one MGET)."""
+Redis, one round trip per page (version and entry in one MGET). Each cache is measured with
+hits answered by the front (``awards/cache_front.py``, before Flask) and "hits in Flask"
+(``CACHE_FRONT = False``: the decorator answers them inside the application)."""
 
 from __future__ import annotations
 
@@ -71,10 +73,13 @@ def main() -> None:
     upgrade(url)
     base = {"ENV": "testing", "INSTANCE_PATH": str(folder / "instance"), "DATABASE_URL": url,
             "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False}
-    configs = {"no cache": {"CACHE_URL": "null://"}, "memory": {"CACHE_URL": "simple://"}}
+    configs = {"no cache": {"CACHE_URL": "null://"},
+               "memory, hits in Flask": {"CACHE_URL": "simple://", "CACHE_FRONT": False},
+               "memory": {"CACHE_URL": "simple://"}}
     if args.redis:
-        configs["redis"] = {"CACHE_URL": args.redis,
-                            "CACHE_KEY_PREFIX": f"awards-bench-{uuid.uuid4().hex}:"}
+        for name, front in (("redis, hits in Flask", False), ("redis", True)):
+            configs[name] = {"CACHE_URL": args.redis, "CACHE_FRONT": front,
+                             "CACHE_KEY_PREFIX": f"awards-bench-{uuid.uuid4().hex}:"}
     apps = {name: create_app({**base, **extra}) for name, extra in configs.items()}
     first = next(iter(apps.values()))
     with first.app_context():

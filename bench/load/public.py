@@ -414,6 +414,52 @@ def drop_cache_keys(url: str, prefix: str) -> None:
         client.delete(*keys[start:start + 1000])
 
 
+def front_side_by_side(args, settings: dict[str, str], cache_url: str) -> int:
+    """The reads through gunicorn alone with the page cache's front off, then on (each its own
+    gunicorn on the same database and cache), ``--rounds`` times; ratios to each run's own
+    bare endpoint."""
+    print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, gunicorn "
+          f"{args.workers} sync workers, wrk 1 thread x {args.connections} connections, "
+          f"{args.duration:g} s per page, page cache: {cache_url}; front off then on; "
+          f"{load_note()}")
+    problems: list[str] = []
+    tables: list[str] = []
+    with throwaway_database(args.database_url) as url:
+        started = time.perf_counter()
+        site = seed_site(url, args.entries)
+        print(f"migrated and seeded in {time.perf_counter() - started:.1f} s")
+        pages = [(path.format(**site.slugs), label) for path, label in PAGES]
+        endpoints = [(p, label, ENDPOINTS[path]) for (p, label), (path, _l)
+                     in zip(pages, PAGES, strict=True)]
+        for round_ in range(1, args.rounds + 1):
+            for front in ("off", "on"):
+                folder = settings["PROMETHEUS_MULTIPROC_DIR"]
+                shutil.rmtree(folder, ignore_errors=True)
+                os.makedirs(folder)
+                with gunicorn(url, workers=args.workers,
+                              settings={**settings, "AWARDS_CACHE_FRONT": front}) as server:
+                    note = load_note()
+                    print(f"  round {round_}, front {front} ({note}):", flush=True)
+                    before = scrape(server.host, server.port)
+                    rows = read_pages(server.host, server.port, pages,
+                                      connections=args.connections, duration=args.duration)
+                    ceiling = statistics.mean(r.rate for r in (rows[0], rows[-1]))
+                    counted, found = metrics_table(rows, endpoints, before,
+                                                   scrape(server.host, server.port),
+                                                   args.connections)
+                    problems += found
+                    problems += [f"{r.label}: {r.errors} errors" for r in rows if r.errors]
+                    table = (f"\n### Round {round_}, front {front} (start: {note}; end: "
+                             f"{load_note()})\n\n{reads_table(rows, ceiling)}\n\n{counted}")
+                    print(table, flush=True)
+                    tables.append(table)
+    print("\n".join(tables))
+    if problems:
+        print("\nFAILED checks:\n  " + "\n  ".join(problems))
+        return 1
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.load.public",
                                      description=__doc__.splitlines()[0])
@@ -435,6 +481,12 @@ def main() -> int:
     parser.add_argument("--no-nginx", action="store_true", help="gunicorn alone")
     parser.add_argument("--results-day-only", action="store_true",
                         help="skip the reads (wrk): only the two results days")
+    parser.add_argument("--front", choices=("on", "off", "both"), default="on",
+                        help="the page cache's front (awards/cache_front.py): cached pages "
+                             "answered before Flask (on), by Flask (off), or both side by side "
+                             "(both: the reads only, gunicorn alone, one gunicorn each, "
+                             "alternating off/on --rounds times)")
+    parser.add_argument("--rounds", type=int, default=1, help="with --front both")
     args = parser.parse_args()
 
     if wrk.binary() is None:
@@ -453,7 +505,15 @@ def main() -> int:
     # As in production: the metrics on, counted across the workers (deploy/gunicorn.conf.py).
     settings = {"AWARDS_CACHE_URL": "null://" if cache_url == "none" else cache_url,
                 "AWARDS_CACHE_KEY_PREFIX": prefix, "AWARDS_METRICS_TOKEN": METRICS_TOKEN,
-                "PROMETHEUS_MULTIPROC_DIR": metrics_folder}
+                "PROMETHEUS_MULTIPROC_DIR": metrics_folder,
+                "AWARDS_CACHE_FRONT": "false" if args.front == "off" else "true"}
+    if args.front == "both":
+        try:
+            return front_side_by_side(args, settings, cache_url)
+        finally:
+            if cache_url != "none":
+                drop_cache_keys(cache_url, prefix)
+            shutil.rmtree(metrics_folder, ignore_errors=True)
 
     print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, gunicorn "
           f"{args.workers} sync workers, wrk 1 thread x {args.connections} connections, "
