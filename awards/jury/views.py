@@ -45,7 +45,6 @@ from awards.views_common import viewer
 
 bp = Blueprint("jury", __name__, url_prefix="/jury")
 
-DATE_TIME = "d MMMM yyyy, HH:mm"
 STATE_BADGES = {services.TODO: "", services.DRAFT: "warn", services.SUBMITTED: "ok"}
 
 
@@ -171,7 +170,7 @@ def _closed_message(round_) -> str:
         return str(policy.FROZEN_REASON)
     if round_.closes_at is not None:
         return _("This round closed on %(when)s. Reviews can no longer be changed.",
-                 when=format_dt(round_.closes_at, DATE_TIME))
+                 when=format_dt(round_.closes_at, tz=round_.call.tz))
     return _("This round is closed. Reviews can no longer be changed.")
 
 
@@ -181,7 +180,7 @@ def _not_open_message(round_) -> str:
                  "opens when the organisers finish setting up the round.")
     if round_.opens_at is not None:
         return _("Scoring in this round opens on %(when)s.",
-                 when=format_dt(round_.opens_at, DATE_TIME))
+                 when=format_dt(round_.opens_at, tz=round_.call.tz))
     return _("Scoring in this round has not opened yet.")
 
 
