@@ -4,12 +4,14 @@ Text from paths, query strings, forms, JSON bodies and CSV files may not hold C0
 characters other than tab, carriage return and line feed: PostgreSQL cannot store NUL at all
 (a 500 and a lost draft before), and the others break XML feeds, PDFs and exports. Numbers
 from the query string that reach the database (page numbers, ids) are bounded, so an absurd
-value is refused here and never becomes an overflow in the database driver."""
+value is refused here and never becomes an overflow in the database driver; numbers given to
+the ``flask awards`` commands are read the same way (:class:`WholeNumber`)."""
 
 from __future__ import annotations
 
 import re
 
+import click
 from flask import Flask, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest, NotFound
@@ -18,6 +20,8 @@ from werkzeug.exceptions import BadRequest, NotFound
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # The largest id a row can have (INTEGER primary keys on both databases).
 MAX_ID = 2**31 - 1
+# The largest id of a BIGINT key (the audit log's records).
+MAX_BIG_ID = 2**63 - 1
 # The largest page number a list accepts; beyond it no list has anything to show.
 MAX_PAGE = 100000
 
@@ -46,15 +50,39 @@ def page_number(raw: str | None, *, default: int = 1) -> int | None:
     return value if 1 <= value <= MAX_PAGE else None
 
 
-def whole_number(raw: str) -> int | None:
-    """ASCII digits naming a number a database column can hold (0 to :data:`MAX_ID`), else
-    None. ``str.isdigit()`` is not enough: "²" passes it and ``int()`` refuses it, and twenty
-    digits pass both and overflow the database."""
+def whole_number(raw: str, *, maximum: int = MAX_ID) -> int | None:
+    """ASCII digits naming a number a database column can hold (0 to :data:`MAX_ID`, or
+    ``maximum``), else None. ``str.isdigit()`` is not enough: "²" passes it and ``int()``
+    refuses it, and twenty digits pass both and overflow the database."""
     raw = raw.strip()
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(maximum)):
         return None
     value = int(raw)
-    return value if value <= MAX_ID else None
+    return value if value <= maximum else None
+
+
+class WholeNumber(click.ParamType):
+    """A number given to a ``flask awards`` command, read by :func:`whole_number`: anything
+    else stops the command with a one-line message and exit code 2. click's own ``int`` is
+    not enough: ``int()`` reads any Unicode digit ("٣" is 3) and any size (an overflow in the
+    database driver)."""
+
+    name = "number"
+
+    def __init__(self, maximum: int = MAX_ID) -> None:
+        self.maximum = maximum
+
+    def convert(self, value, param, ctx) -> int:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= self.maximum:
+            return value
+        number = whole_number(str(value), maximum=self.maximum)
+        if number is None:
+            self.fail(f"{str(value)!r} is not a whole number: use the digits 0-9 "
+                      f"(at most {self.maximum}).", param, ctx)
+        return number
+
+
+WHOLE_NUMBER = WholeNumber()
 
 
 def db_int(raw: str) -> int:

@@ -93,13 +93,17 @@ def audit_verify(against: tuple[str, ...]) -> None:
     """Check the keyed hash chain of the audit log; exit 1 if any record was altered or
     removed."""
     from awards.audit import hash_of, verify_chain
+    from awards.boundary import MAX_BIG_ID, whole_number
 
     heads = []
     for value in against:
         head_id, _, head_hash = value.strip().partition(":")
-        if not head_id.isdigit() or len(head_id) > 18 or not head_hash:
-            raise click.BadParameter("use ID:HASH as published", param_hint="--against")
-        heads.append((int(head_id), head_hash.lower()))
+        number = whole_number(head_id, maximum=MAX_BIG_ID)
+        if number is None or not head_hash.strip():
+            raise click.BadParameter(
+                f"{value!r}: use ID:HASH as published, the ID in the digits 0-9",
+                param_hint="--against")
+        heads.append((number, head_hash.strip().lower()))
     result = verify_chain(get_db())
     if not result.ok:
         click.echo(

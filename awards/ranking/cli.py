@@ -11,6 +11,7 @@ import click
 from flask.cli import AppGroup, with_appcontext
 from flask_babel import force_locale
 
+from awards.boundary import WHOLE_NUMBER, whole_number
 from awards.enums import AggregationMethod
 
 scores_cli = AppGroup("scores", help="Jury scores: import paper ballots.")
@@ -22,8 +23,8 @@ def _find_call(session, ref: str):
     from awards.calls.models import Call
 
     call = session.scalar(select(Call).where(Call.slug == ref))
-    if call is None and ref.isdigit():
-        call = session.get(Call, int(ref))
+    if call is None and (number := whole_number(ref)) is not None:
+        call = session.get(Call, number)
     if call is None:
         raise click.BadParameter(f"no call with slug or id {ref!r}", param_hint="CALL")
     return call
@@ -48,7 +49,7 @@ def _find_round(session, call, round_id: int | None):
 @scores_cli.command("import")
 @click.argument("call_ref", metavar="CALL")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--round", "round_id", type=int, default=None,
+@click.option("--round", "round_id", type=WHOLE_NUMBER, default=None,
               help="Round id (default: the call's first round).")
 def scores_import(call_ref: str, file: Path, round_id: int | None) -> None:
     """Import paper-ballot scores from a CSV file (entry,juror,criterion,score) into a round.
@@ -81,7 +82,7 @@ def scores_import(call_ref: str, file: Path, round_id: int | None) -> None:
 
 @click.command("ranking")
 @click.argument("call_ref", metavar="CALL")
-@click.option("--round", "round_id", type=int, default=None,
+@click.option("--round", "round_id", type=WHOLE_NUMBER, default=None,
               help="Round id (default: the call's first round).")
 @click.option("--category", "category_code", default=None, help="Only this category (code).")
 @click.option("--method", type=click.Choice([m.value for m in AggregationMethod]),

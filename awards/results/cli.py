@@ -6,6 +6,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from awards.boundary import whole_number
 from awards.calls.models import Call
 from awards.db import get_db, utcnow
 
@@ -15,8 +16,8 @@ results_cli = AppGroup(
 
 def _call(session, ref: str) -> Call:
     call = session.scalar(select(Call).where(Call.slug == ref))
-    if call is None and ref.isdigit():
-        call = session.get(Call, int(ref))
+    if call is None and (number := whole_number(ref)) is not None:
+        call = session.get(Call, number)
     if call is None:
         raise click.BadParameter(f"no call with slug or id {ref!r}", param_hint="CALL")
     return call
