@@ -7,13 +7,15 @@ from datetime import timedelta
 import click
 from flask.cli import AppGroup
 
+from awards.boundary import WHOLE_NUMBER
+
 jury_cli = AppGroup("jury", help="Jury rounds: reminders and assignment.")
 
 DEFAULT_WINDOW_HOURS = 48.0
 
 
 @jury_cli.command("remind")
-@click.option("--round", "round_id", type=int, default=None,
+@click.option("--round", "round_id", type=WHOLE_NUMBER, default=None,
               help="Only this round (then any closing time, unless --due-within-hours is given).")
 @click.option("--due-within-hours", type=click.FloatRange(min=0), default=None,
               help=f"Rounds closing within this many hours (default {DEFAULT_WINDOW_HOURS:g}).")
