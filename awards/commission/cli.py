@@ -8,6 +8,7 @@ import json
 import click
 from flask.cli import AppGroup
 
+from awards.boundary import WHOLE_NUMBER
 from awards.db import get_db
 from awards.judging.commission import ApprovalCount
 
@@ -15,7 +16,7 @@ commission_cli = AppGroup("commission", help="The commission's secret ballot.")
 
 
 @commission_cli.command("tally")
-@click.argument("round_id", type=int)
+@click.argument("round_id", type=WHOLE_NUMBER)
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False),
               help="A ballot list downloaded from the round (ballots.json); without it, the "
                    "list is read from the database.")
