@@ -615,7 +615,7 @@ def test_conflict_remove_only_admin_blocks(app, client):
 
 
 def progress_rows(response, table: str) -> list[list[str]]:
-    body = text_of(response).split(f'<table id="{table}">')[1].split("</table>")[0]
+    body = text_of(response).split(f'<table id="{table}"')[1].split(">", 1)[1].split("</table>")[0]
     rows = re.findall(r"<tr[^>]*data-[^>]*>(.*?)</tr>", body, re.S)
     return [[html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
              for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r, re.S)] for r in rows]
