@@ -1,11 +1,13 @@
 """The input boundary: what text and numbers from outside may be, checked once for the app.
 
-Text from paths, query strings, forms, JSON bodies and CSV files may not hold C0 control
-characters other than tab, carriage return and line feed: PostgreSQL cannot store NUL at all
-(a 500 and a lost draft before), and the others break XML feeds, PDFs and exports. Numbers
-from the query string that reach the database (page numbers, ids) are bounded, so an absurd
-value is refused here and never becomes an overflow in the database driver; numbers given to
-the ``flask awards`` commands are read the same way (:class:`WholeNumber`)."""
+Text from paths, query strings, forms, JSON bodies and CSV files may not hold control
+characters other than tab, carriage return and line feed: neither the C0 controls nor DEL
+(U+007F) nor the C1 controls (U+0080 to U+009F). PostgreSQL cannot store NUL at all (a 500
+and a lost draft before), and the others break XML feeds, PDFs and exports or hide unseen in
+names and answers. Numbers from the query string that reach the database (page numbers, ids)
+are bounded, so an absurd value is refused here and never becomes an overflow in the database
+driver; numbers given to the ``flask awards`` commands are read the same way
+(:class:`WholeNumber`)."""
 
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ from flask import Flask, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest, NotFound
 
-# C0 controls except tab, line feed and carriage return.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# C0 controls except tab, line feed and carriage return; DEL; the C1 controls.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # The largest id a row can have (INTEGER primary keys on both databases).
 MAX_ID = 2**31 - 1
 # The largest id of a BIGINT key (the audit log's records).
