@@ -20,7 +20,7 @@ from awards.api.problems import MEDIA_TYPE, PROBLEM_TYPES
 API_VERSION = "1.0.0"
 MAX_ID = 2**31 - 1  # the database's integer keys; a larger id cannot exist
 # A text without the control characters the input boundary refuses (awards.boundary).
-NO_CONTROL = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f]*$"
+NO_CONTROL = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$"
 
 
 @dataclass(frozen=True)
