@@ -23,7 +23,11 @@ anonymous same-origin post without one (``awards.http_cache.same_origin``).
 
 HTTP: shared pages carry an ETag, Last-Modified and ``Cache-Control: public, max-age, s-maxage``
 (both cut to the entry's remaining life), and answer 304 to a matching ``If-None-Match``.
-Everything else is ``private, no-store`` (``awards.http_cache``)."""
+Everything else is ``private, no-store`` (``awards.http_cache``).
+
+A hit for an anonymous visitor is normally answered before Flask by ``awards.cache_front``,
+from the same entry under the same key (``page_key``), with the headers the application gave
+the page when it was built; the decorator answers the requests the front leaves to it."""
 
 from __future__ import annotations
 
@@ -227,8 +231,15 @@ def _statement(state) -> None:
     _note(state.session, table)
 
 
+# Other caches versioned by the same writes (``awards.ranking.cache``): called after each
+# commit with the set of tables it wrote.
+COMMIT_WATCHERS: list = []
+
+
 def _committed(session: Session) -> None:
     changed = session.info.pop(_CHANGED, None)
+    for watcher in COMMIT_WATCHERS if changed else ():
+        watcher(changed)
     if changed and not changed <= PRIVATE_TABLES:
         content_changed()
 
