@@ -237,7 +237,7 @@ def test_index_counts_each_status_and_progress(app, client, admin, applicant):
     page = text_of(client.get("/admin/screening/"))
 
     assert re.findall(r'<tr data-call="(\d+)">', page) == [str(call_id)]
-    counts = dict(re.findall(r'<td data-count="(\w+)">(\d+)</td>', page))
+    counts = dict(re.findall(r'<td data-count="(\w+)"[^>]*>(\d+)</td>', page))
     assert counts == {"submitted": "2", "eligible": "3", "ineligible": "1",
                       "changes_requested": "1", "withdrawn": "1"}
     assert '<progress max="7" value="5"' in page
