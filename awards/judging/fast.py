@@ -196,6 +196,54 @@ class _Explainer:
 # ---- ranking ----------------------------------------------------------------------------------
 
 
+class _RankedSteps:
+    """One ranked entry's tie steps, built when first read (a callable object rather than a
+    closure, so a ranking can be pickled into the shared cache)."""
+
+    def __init__(self, **columns: Any):
+        self.__dict__.update(columns)
+
+    def __call__(self, p: int) -> list[Step]:
+        ids_sorted = self.ids_sorted
+        entry_id = ids_sorted[p]
+        s_run = self.score_run[p]
+        a, b = self.score_starts[s_run], self.score_ends[s_run]
+        if b - a < 2:
+            return []
+        steps = [
+            step(
+                StepCode.TIED_ON_SCORE,
+                rank=self.score_rank[p],
+                count=b - a - 1,
+                entries=_some(g for g in ids_sorted[a:b] if g != entry_id),
+            )
+        ]
+        if self.decided[p] >= 0:
+            name = self.names[self.decided[p]]
+            steps.append(
+                step(
+                    StepCode.TIE_BROKEN,
+                    by=name,
+                    value=self.tb_values[self.sorted_entries[p]][name],
+                    rank=self.final_rank[p],
+                )
+            )
+        else:
+            f_run = self.full_run[p]
+            fa, fb = self.full_starts[f_run], self.full_ends[f_run]
+            steps.append(
+                step(
+                    StepCode.LEFT_TO_JURY,
+                    rank=self.final_rank[p],
+                    count=fb - fa - 1,
+                    entries=_some(g for g in ids_sorted[fa:fb] if g != entry_id),
+                )
+            )
+        return steps
+
+
+
+
 def _tie_break_arrays(
     panel: Panel,
     aggregation: Aggregation,
@@ -332,42 +380,11 @@ def rank(
     score_size_l = score_size.tolist()
     sorted_entries_l = sorted_entries.tolist()
 
-    def ranked_steps(p: int) -> list[Step]:
-        entry_id = ids_sorted[p]
-        s_run = score_run_l[p]
-        a, b = score_starts_l[s_run], score_ends_l[s_run]
-        if b - a < 2:
-            return []
-        steps = [
-            step(
-                StepCode.TIED_ON_SCORE,
-                rank=score_rank[p],
-                count=b - a - 1,
-                entries=_some(g for g in ids_sorted[a:b] if g != entry_id),
-            )
-        ]
-        if decided_l[p] >= 0:
-            name = names[decided_l[p]]
-            steps.append(
-                step(
-                    StepCode.TIE_BROKEN,
-                    by=name,
-                    value=tb_values[sorted_entries_l[p]][name],
-                    rank=final_rank[p],
-                )
-            )
-        else:
-            f_run = full_run_l[p]
-            fa, fb = full_starts_l[f_run], full_ends_l[f_run]
-            steps.append(
-                step(
-                    StepCode.LEFT_TO_JURY,
-                    rank=final_rank[p],
-                    count=fb - fa - 1,
-                    entries=_some(g for g in ids_sorted[fa:fb] if g != entry_id),
-                )
-            )
-        return steps
+    ranked_steps = _RankedSteps(
+        ids_sorted=ids_sorted, score_rank=score_rank, final_rank=final_rank, names=names,
+        score_run=score_run_l, score_starts=score_starts_l, score_ends=score_ends_l,
+        full_run=full_run_l, full_starts=full_starts_l, full_ends=full_ends_l,
+        decided=decided_l, tb_values=tb_values, sorted_entries=sorted_entries_l)
 
     results: list[RankedEntry] = []
     for p, i in enumerate(sorted_entries_l):

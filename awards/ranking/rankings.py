@@ -32,6 +32,7 @@ from awards.judging import (
 )
 from awards.jury.models import Round
 from awards.nominations.models import Nomination
+from awards.ranking import cache as ranking_cache
 from awards.ranking.errors import RankingError
 from awards.ranking.loading import (
     EntryInfo,
@@ -231,10 +232,16 @@ def round_ranking(*, session: Session, round: Round, method: AggregationMethod |
         policy.require(viewer, policy.Action.SEE_RANKING, round, now=utcnow())
     method = AggregationMethod(method or call.aggregation_method)
     needs_scores = any(str(t).startswith("criterion:") for t in (call.tiebreak or ()))
-    data = load_round(session, round, with_scores=needs_scores, category_id=category_id,
-                      viewer=viewer)
-    return rank_round(data, method=method, compare=compare, top_n=top_n,
-                      category_id=category_id, stability=stability)
+
+    def build() -> RoundRanking:
+        data = load_round(session, round, with_scores=needs_scores, category_id=category_id,
+                          viewer=viewer)
+        return rank_round(data, method=method, compare=compare, top_n=top_n,
+                          category_id=category_id, stability=stability)
+
+    return ranking_cache.cached(
+        session, round, ("round", method, compare, top_n, category_id, stability,
+                         needs_scores, ranking_cache.scope(viewer)), build)
 
 
 # ---- one entry's explanation ------------------------------------------------------------------
@@ -276,16 +283,24 @@ def explain_entry(*, session: Session, round: Round, nomination_id: int,
     if category_id is None:
         return None
     needs_means = any(str(t).startswith("criterion:") for t in (call.tiebreak or ()))
-    # Only the entry's category: its rank is among those entries alone.
-    data = load_round(session, round, with_scores=needs_means, category_id=category_id,
-                      viewer=viewer)
+
+    def build() -> RoundRanking:
+        # Only the entry's category: its rank is among those entries alone.
+        data = load_round(session, round, with_scores=needs_means, category_id=category_id,
+                          viewer=viewer)
+        return rank_round(data, method=method, category_id=category_id, stability=False)
+
+    # The same ranking for every entry of the category (and every reader in the same scope).
+    ranking = ranking_cache.cached(
+        session, round, ("category", method, category_id, needs_means,
+                         ranking_cache.scope(viewer)), build)
+    data = ranking.data
     if nomination_id not in data.entries:
         return None
     if data.scores is None:
         # Only this entry's score sheets are shown: read those alone (one query).
         data.scores = {review.review_id: sheet for review, sheet in score_sheets(
             session, [r for r in data.reviews if r.entry_id == nomination_id])}
-    ranking = rank_round(data, method=method, category_id=category_id, stability=False)
     row = ranking.row(nomination_id)
     if row is None:
         return None
