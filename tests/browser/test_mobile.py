@@ -12,7 +12,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.browser.conftest import ROOT
+from tests.browser.conftest import AXE, ROOT
+from tests.browser.test_accessibility import assert_no_blocking_violation
 from tests.factories import arrange
 
 pytestmark = pytest.mark.browser
@@ -141,9 +142,12 @@ def check_fits(page, name: str) -> None:
 @pytest.mark.parametrize(("name", "role", "path"), PAGES, ids=[p[0] for p in PAGES])
 def test_page_and_its_tables_fit_a_phone(site, extra, name, role, path):
     page = phone_page(site, role)
-    response = page.goto(fill(site, extra, path))
+    url = fill(site, extra, path)
+    response = page.goto(url)
     assert response.status == 200
     check_fits(page, name)
+    if AXE.exists():  # the cards too: labels, contrast and headings at phone width
+        assert_no_blocking_violation(page, url)
 
 
 def test_import_problems_fit_a_phone(site):
