@@ -9,7 +9,9 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import IO
 
 from flask_babel import gettext as _
 
@@ -135,22 +137,49 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     return b"".join(csv_chunks(header, rows))
 
 
-def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[object]], *, title: str) -> bytes:
+XLSX_CHUNK = 64 * 1024
+
+
+def xlsx_file(header: Sequence[str], rows: Iterable[Sequence[object]], *, title: str,
+              safe: bool = False) -> IO[bytes]:
+    """The workbook written row by row (openpyxl's write-only mode: the rows go to a
+    temporary file as they come, so 400,000 lines never sit in memory) into a temporary file,
+    rewound, for a streamed response. ``safe``: the rows' cells are already ``safe_cell``-ed."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    workbook = Workbook(write_only=False)
-    sheet = workbook.active
-    sheet.title = title[:31]
-    sheet.append(list(header))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([safe_cell(v) for v in row])
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31])
     sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    bold = Font(bold=True)
+
+    def heading(value: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.font = bold
+        return cell
+
+    sheet.append([heading(v) for v in header])
+    append = sheet.append
+    if safe:
+        for row in rows:
+            append(row)
+    else:
+        for row in rows:
+            append([safe_cell(v) for v in row])
+    out = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the response that sends it)
+    try:
+        workbook.save(out)
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return out
+
+
+def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[object]], *, title: str) -> bytes:
+    with xlsx_file(header, rows, title=title) as file:
+        return file.read()
 
 
 def export_filename(ranking_or_data, what: str, fmt: str, method: str | None = None) -> str:

@@ -32,6 +32,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
+from werkzeug.wsgi import wrap_file
 
 from awards import policy
 from awards.db import get_db, utcnow
@@ -627,10 +628,13 @@ def export(round_id: int, fmt: str):
     headers = {"Content-Disposition": f'attachment; filename="{name}"',
                "Cache-Control": "no-store"}
     if fmt == "xlsx":
+        # Written row by row into a temporary file, then streamed from it: memory stays flat.
+        safe = rows is None
         if rows is None:
             rows = exports.scores_rows(data, services.score_sheets(db, data.reviews))
-        return Response(exports.to_xlsx(header, rows, title=exports.sheet_title(what)),
-                        headers=headers, mimetype="application/vnd.openxmlformats-"
+        file = exports.xlsx_file(header, rows, title=exports.sheet_title(what), safe=safe)
+        return Response(wrap_file(request.environ, file, exports.XLSX_CHUNK), headers=headers,
+                        direct_passthrough=True, mimetype="application/vnd.openxmlformats-"
                         "officedocument.spreadsheetml.sheet")
     if rows is None:
         # Streamed: the score sheets are read a thousand at a time while the file is sent,

@@ -8,13 +8,14 @@ import csv
 import io
 import re
 
+import pytest
 from sqlalchemy import select
 
 from awards.auth.models import User
 from awards.jury.models import Round
 from awards.nominations.models import Nomination
 from awards.policy.conflicts import Person, conflict_pairs, conflicted_ids
-from awards.ranking import loading, services
+from awards.ranking import exports, loading, services
 from tests.conftest import login
 from tests.factories import arrange, english, read
 from tests.jury_factories import add_conflict, judging_call, make_account, make_entry
@@ -89,3 +90,42 @@ def test_conflicts_of_a_panel_are_those_of_each_juror(app):
     elsewhere = read(app, lambda s: s.scalar(select(Nomination.id).where(
         Nomination.call_id != call_id)))
     assert all(n != elsewhere for _j, n in together)
+
+
+def _same_cell(xlsx_value, csv_value: str) -> bool:
+    if xlsx_value is None:
+        return csv_value == ""
+    if isinstance(xlsx_value, int | float) and not isinstance(xlsx_value, bool):
+        return float(csv_value) == float(xlsx_value)
+    return str(xlsx_value) == csv_value
+
+
+@pytest.mark.parametrize("what", ["scores", "ranking"])
+def test_xlsx_export_is_streamed_and_matches_the_csv(app, client, monkeypatch, what):
+    from openpyxl import load_workbook
+
+    world = arrange(app, lambda s: bulk_round(s, entries=30, jurors=5, per_entry=3))
+    login(client, world.admin_email)
+    monkeypatch.setattr(loading, "SHEETS_PER_QUERY", 7)  # the sheets come in several reads
+    base = f"/admin/ranking/rounds/{world.round_id}/export"
+    monkeypatch.setattr(exports, "XLSX_CHUNK", 1024)
+    streamed = client.get(f"{base}.xlsx?what={what}&method=mean", buffered=False)
+    assert streamed.status_code == 200
+    assert streamed.headers["Content-Disposition"].endswith('.xlsx"')
+    assert streamed.headers["Cache-Control"] == "no-store"
+    # Sent from the written file a piece at a time, not as one body of known length.
+    assert "Content-Length" not in streamed.headers
+    pieces = list(streamed.response)
+    streamed.close()
+    assert len(pieces) > 1 and max(len(p) for p in pieces) <= 1024
+    body = b"".join(pieces)
+    workbook = load_workbook(io.BytesIO(body))
+    sheet = workbook.active
+    assert sheet.freeze_panes == "A2" and sheet["A1"].font.bold
+    cells = list(sheet.iter_rows(values_only=True))
+    table = list(csv.reader(io.StringIO(
+        client.get(f"{base}.csv?what={what}&method=mean").get_data().decode("utf-8-sig"))))
+    assert len(cells) == len(table) == 1 + (90 if what == "scores" else 30)  # one criterion
+    for got, want in zip(cells, table, strict=True):
+        assert len(got) == len(want)
+        assert all(_same_cell(g, w) for g, w in zip(got, want, strict=True)), (got, want)
