@@ -134,9 +134,18 @@ def redact_image(data: bytes, image_format: str) -> bytes:
 # ---- serving -----------------------------------------------------------------------------------
 
 
-def send_attachment(attachment, *, name: str | None = None, redact: bool = False):
-    """The download response for a stored attachment: the original as uploaded, or (``redact``)
-    a cleaned copy under ``name``. Raises ``FileNotFoundError`` when the stored file is gone and
+# Served inline (the juror's viewer): a PDF runs in a sandbox (no scripts, forms or top
+# navigation of its own); an image needs none. Only this site may frame either.
+PDF_POLICY = "sandbox; default-src 'none'; object-src 'self'; frame-ancestors 'self'"
+IMAGE_POLICY = "default-src 'none'; frame-ancestors 'self'"
+
+
+def send_attachment(attachment, *, name: str | None = None, redact: bool = False,
+                    inline: bool = False):
+    """The response for a stored attachment: the original as uploaded, or (``redact``) a
+    cleaned copy, under ``name`` (else the uploaded name). A download, or (``inline``) shown
+    in the browser, with a ``Content-Security-Policy`` that runs nothing and framing by this
+    site only. Raises ``FileNotFoundError`` when the stored file is gone and
     ``RedactionError`` when it cannot be cleaned."""
     from flask import send_file
 
@@ -145,15 +154,16 @@ def send_attachment(attachment, *, name: str | None = None, redact: bool = False
     path = path_for(attachment.stored_name)
     if not path.is_file():
         raise FileNotFoundError(attachment.stored_name)
-    download_name = name or attachment.original_name
-    if redact:
-        body = redacted_copy(path.read_bytes(), attachment.content_type)
-        response = send_file(io.BytesIO(body), mimetype=attachment.content_type,
-                             as_attachment=True, download_name=download_name, max_age=0,
-                             etag=False)
-    else:
-        response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
-                             download_name=download_name, max_age=0, etag=False)
+    body = (io.BytesIO(redacted_copy(path.read_bytes(), attachment.content_type)) if redact
+            else path)
+    response = send_file(body, mimetype=attachment.content_type, as_attachment=not inline,
+                         download_name=name or attachment.original_name, max_age=0,
+                         etag=False)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
+    if inline:
+        response.headers["Content-Security-Policy"] = (
+            PDF_POLICY if attachment.content_type == "application/pdf" else IMAGE_POLICY)
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+        response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     return response

@@ -422,40 +422,34 @@ def panel(assignment_id: int):
 # ---- files ----------------------------------------------------------------------------------
 
 
-@bp.get("/assignments/<int:assignment_id>/attachments/<int:attachment_id>")
-@login_required
-def attachment(assignment_id: int, attachment_id: int):
+def _send_file(assignment_id: int, attachment_id: int, *, inline: bool):
+    """A file of the juror's own visible assignment, downloaded or (``inline``, only the types
+    the viewer shows) opened beside the score sheet. In a blind round only the files the
+    entry's page shows, cleaned, under their neutral names."""
     assignment = _assignment_or_404(assignment_id)
+    identity = _shows_identity(assignment)
     file = services.visible_attachment(assignment.nomination, assignment.round, attachment_id,
-                                       identity=_shows_identity(assignment))
-    if file is None:
+                                       identity=identity)
+    if file is None or (inline and not files.viewable(file)):
         abort(404)
-    names = _file_names(assignment)
     try:
-        return redaction.send_attachment(file, name=names.get(file.id),
-                                         redact=not _shows_identity(assignment))
+        return redaction.send_attachment(file, name=_file_names(assignment).get(file.id),
+                                         redact=not identity, inline=inline)
     except FileNotFoundError:
         abort(404)
     except redaction.RedactionError as refusal:
         return render_error(422, str(refusal.message))
+
+
+@bp.get("/assignments/<int:assignment_id>/attachments/<int:attachment_id>")
+@login_required
+def attachment(assignment_id: int, attachment_id: int):
+    return _send_file(assignment_id, attachment_id, inline=False)
 
 
 @bp.get("/assignments/<int:assignment_id>/attachments/<int:attachment_id>/view")
 @login_required
 def view_attachment(assignment_id: int, attachment_id: int):
     """The file opened beside the score sheet (PDF, JPEG or PNG), under the same rule as its
-    download: the juror's own visible assignment, and in a blind round only the files the
-    entry's page shows, cleaned."""
-    assignment = _assignment_or_404(assignment_id)
-    identity = _shows_identity(assignment)
-    file = services.visible_attachment(assignment.nomination, assignment.round, attachment_id,
-                                       identity=identity)
-    if file is None or not files.viewable(file):
-        abort(404)
-    try:
-        return files.inline_response(file, name=_file_names(assignment).get(file.id, ""),
-                                     redact=not identity)
-    except FileNotFoundError:
-        abort(404)
-    except redaction.RedactionError as refusal:
-        return render_error(422, str(refusal.message))
+    download."""
+    return _send_file(assignment_id, attachment_id, inline=True)
