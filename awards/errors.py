@@ -63,18 +63,24 @@ def _back_url() -> str | None:
     return None
 
 
+def http_error_page(exc: HTTPException):
+    """The site's translated page for an HTTP error, with the headers the client needs (Allow,
+    Retry-After, WWW-Authenticate). What the application answers for an ``HTTPException``; a
+    blueprint's own handler calls it for the cases it does not answer itself."""
+    code = exc.code or 500
+    if code < 400:
+        return exc  # routing redirects (trailing slash) are not errors
+    # A refusal that names what was wrong (the input boundary) shows that on the page.
+    html, status = render_error(code, getattr(exc, "page_detail", None))
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() in _KEPT_HEADERS]
+    if code == 429 and (seconds := retry_after()) and not any(
+            k.lower() == "retry-after" for k, _v in headers):
+        headers.append(("Retry-After", seconds))
+    return html, status, headers
+
+
 def register(app: Flask) -> None:
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        code = exc.code or 500
-        if code < 400:
-            return exc  # routing redirects (trailing slash) are not errors
-        # A refusal that names what was wrong (the input boundary) shows that on the page.
-        html, status = render_error(code, getattr(exc, "page_detail", None))
-        headers = [(k, v) for k, v in exc.get_headers() if k.lower() in _KEPT_HEADERS]
-        if code == 429 and (seconds := retry_after()):
-            headers.append(("Retry-After", seconds))
-        return html, status, headers
+    app.register_error_handler(HTTPException, http_error_page)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -178,6 +178,7 @@ class Action(StrEnum):
     DECIDE = "decide"
     PUBLISH = "publish"
     CORRECT = "correct"  # open a correction of published results
+    PREVIEW_RESULTS = "preview_results"  # read a scheduled results version before it is public
     # the commission's secret ballot (awards.commission)
     COMMISSION_VOTE = "commission_vote"
     COMMISSION_VOTE_ENTRY = "commission_vote_entry"
@@ -385,6 +386,9 @@ RULES: dict[Action, Rule] = {
     Action.CORRECT: is_admin & phase_in(
         frozenset({CallStatus.PUBLISHED}),
         _l("A correction can be opened only for results that are public.")),
+    # A version scheduled but not yet public: administrators alone read it, as a marked preview
+    # (everyone else meets a 404, as if it did not exist).
+    Action.PREVIEW_RESULTS: not_admin_only,
     Action.COMMISSION_VOTE: _member & not_frozen & ballot_open_now,
     Action.COMMISSION_VOTE_ENTRY: (_member & not_in_conflict & entry_not_withdrawn & not_frozen
                                    & ballot_open_now),

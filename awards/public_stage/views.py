@@ -394,14 +394,13 @@ def too_many(exc):
     """A refusal by a rate limit. For the e-mail confirmation: when to try again and, while the
     browser is confirming an address, "send me a new code" (itself rate limited); for anything
     else, the site's own page."""
-    from werkzeug.exceptions import HTTPException
-
+    from awards.errors import http_error_page
     from awards.extensions import retry_after
 
     slug = (request.view_args or {}).get("slug")
     if request.endpoint not in CODE_ENDPOINTS or not slug or _wants_json():
-        # The site's own handler (awards.errors), as if this blueprint had none.
-        return current_app.error_handler_spec[None][None][HTTPException](exc)
+        # The site's own page (awards.errors), as if this blueprint had no handler.
+        return http_error_page(exc)
     seconds = retry_after()
     headers = {"Retry-After": seconds} if seconds else {}
     found = services.call_and_stage(get_db(), slug)

@@ -11,17 +11,17 @@ from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, render_template, send_file, url_for
 from flask_babel import get_locale
-from flask_login import current_user
 from sqlalchemy import select
 
 from awards.cache import public_page
 from awards.calls.models import Call
 from awards.db import get_db, utcnow
-from awards.permissions import is_admin
+from awards.policy import Action, allows
 from awards.results import services
 from awards.results.models import Publication
 from awards.storage import path_for
 from awards.urls import external_url
+from awards.views_common import viewer
 
 bp = Blueprint("results", __name__, url_prefix="/results")
 
@@ -68,6 +68,11 @@ def photo_url(call_slug: str, name: str | None, preview: bool) -> str:
     return url_for("results.photo", slug=call_slug, name=name)
 
 
+def _may_preview(call: Call, now) -> bool:
+    """Whether the visitor may read a version of ``call`` before it is public (the policy)."""
+    return allows(viewer(), Action.PREVIEW_RESULTS, call, now=now).ok
+
+
 def _visible_or_preview(call: Call, now) -> tuple[Publication, bool]:
     """The version the visitor may read now (an administrator: the scheduled one, as a
     preview, when none is public yet); 404 for everyone else before publication."""
@@ -75,7 +80,7 @@ def _visible_or_preview(call: Call, now) -> tuple[Publication, bool]:
     publication = services.current_publication(db, call, now)
     if publication is not None:
         return publication, False
-    if is_admin(current_user):
+    if _may_preview(call, now):
         pending = services.pending_publication(db, call, now)
         if pending is not None:
             return pending, True
@@ -94,7 +99,7 @@ def _render(call: Call, publication: Publication, *, preview: bool):
     now = utcnow()
     current = services.current_publication(db, call, now)
     versions = [p for p in services.publications_of(db, call)
-                if p.is_visible_at(now) or is_admin(current_user)]
+                if p.is_visible_at(now) or _may_preview(call, now)]
     # Corrections made after this version, and the notes of this one and those before it.
     notes = [p for p in versions if p.version > 1 and p.version <= publication.version]
     later = [p for p in versions if p.version > publication.version and p.is_visible_at(now)]
@@ -207,9 +212,10 @@ def version(slug: str, version: int):
     publication = services.publication_version(db, call, version)
     if publication is None:
         abort(404)
-    if publication.is_visible_at(utcnow()):
+    now = utcnow()
+    if publication.is_visible_at(now):
         return _render(call, publication, preview=False)
-    if is_admin(current_user):
+    if _may_preview(call, now):
         return _render(call, publication, preview=True)
     abort(404)
 
