@@ -201,7 +201,7 @@ def base_url_for(config, environ) -> str:
         return str(DEFAULTS[name])
 
     host, port = chosen("HOST"), chosen("PORT")
-    if not port.isdigit() or not 0 < int(port) < 65536:
+    if not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
         raise ConfigError(f"The port must be a number from 1 to 65535, not {port!r}")
     if host in ("0.0.0.0", "::", ""):
         host = "127.0.0.1"

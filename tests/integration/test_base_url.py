@@ -55,8 +55,9 @@ def test_the_instance_file_can_set_the_port(env, tmp_path):
     assert create_app().config["BASE_URL"] == "http://[::1]:8443"
 
 
-def test_a_port_that_is_no_port_is_refused_at_start(env):
-    env.setenv("PORT", "80a")
+@pytest.mark.parametrize("port", ["80a", "8²", "٨٠٨٠", "0", "70000"])
+def test_a_port_that_is_no_port_is_refused_at_start(env, port):
+    env.setenv("PORT", port)  # "8²" passes str.isdigit() and then fails int(): a traceback
     with pytest.raises(ConfigError, match="port"):
         create_app()
 
