@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from awards import policy
 from awards.calls.models import Call
 from awards.commission import services, setup, wording
-from awards.commission.forms import MemberForm, NewRoundForm, RulesForm, format_share
+from awards.commission.forms import MemberForm, NewRoundForm, RulesForm
 from awards.db import get_db, utcnow
 from awards.forms import CSRFOnlyForm
 from awards.i18n import localized
@@ -30,7 +30,7 @@ def _administrators_only():
 
 @bp.context_processor
 def _helpers():
-    return {"format_share": format_share, "quorum_rule": wording.quorum_rule}
+    return {"quorum_rule": wording.quorum_rule}
 
 
 def _round(round_id: int) -> Round:

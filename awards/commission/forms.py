@@ -22,6 +22,7 @@ from wtforms.validators import (
 )
 
 from awards.commission.models import BallotMethod
+from awards.commission.wording import share_number
 from awards.forms import BaseForm
 from awards.judging.commission import ThresholdBase
 
@@ -41,7 +42,7 @@ BOUND_LABELS = {"at_least": _l("at least"), "more_than": _l("more than")}
 
 def parse_share(text: str | None) -> float | None:
     """"2/3", "0.6667", "0,5" or "50 %" as a fraction of 1; None when it is not a number."""
-    text = (text or "").strip().replace(",", ".").replace(" ", "")
+    text = "".join((text or "").split()).replace(",", ".")
     percent = text.endswith("%")
     text = text.rstrip("%")
     if not text or len(text) > 20:
@@ -51,16 +52,6 @@ def parse_share(text: str | None) -> float | None:
     except (ValueError, ZeroDivisionError):
         return None
     return float(value / 100 if percent else value)
-
-
-def format_share(value: float | None) -> str:
-    """A share as the administrator would type it: "2/3", "1/2", or a decimal."""
-    if value is None:
-        return ""
-    simple = Fraction(value).limit_denominator(12)
-    if abs(float(simple) - value) < 1e-9 and simple.denominator != 1:
-        return f"{simple.numerator}/{simple.denominator}"
-    return f"{value:.4f}".rstrip("0").rstrip(".")
 
 
 class ShareField(StringField):
@@ -104,9 +95,9 @@ class RulesForm(BaseForm):
 
     @staticmethod
     def initial_rules(box) -> dict[str, Any]:
-        data = {"method": box.method, "quorum": format_share(box.quorum),
+        data = {"method": box.method, "quorum": share_number(box.quorum),
                 "quorum_bound": "at_least" if box.quorum_inclusive else "more_than",
-                "threshold": format_share(box.threshold),
+                "threshold": share_number(box.threshold),
                 "threshold_bound": "at_least" if box.threshold_inclusive else "more_than",
                 "threshold_base": box.threshold_base}
         for category_id, seats in (box.seats or {}).items():

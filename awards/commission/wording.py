@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from babel.numbers import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from awards.i18n import FORMAT_LOCALES, _language
 from awards.judging.commission import quorum_needed, quorum_share
 
 # Common shares by name: the quorum "two thirds" as the statutes say it. A phrase with "more
@@ -31,14 +33,19 @@ MORE_THAN_NAMES = {
 }
 
 
-def share_number(value: float) -> str:
+def share_number(value: float | None, locale=None) -> str:
     """A share as a number, exactly: "1/2", "3/5" (denominators up to 12), else a percentage
-    with the decimals it has ("55.5 %")."""
+    with the decimals it has, written the language's way ("55.5 %", "55,5 %"). The rules form
+    shows a share this way too (it reads back every one of them); None is an empty field."""
+    if value is None:
+        return ""
     exact = quorum_share(value)
     simple = exact.limit_denominator(12)
     if simple == exact and simple.denominator != 1:
         return f"{simple.numerator}/{simple.denominator}"
-    percent = f"{float(exact) * 100:.4f}".rstrip("0").rstrip(".")
+    language = _language(locale)
+    percent = format_decimal(float(exact) * 100, "0.####",
+                             locale=FORMAT_LOCALES.get(language, language))
     return f"{percent} %"
 
 

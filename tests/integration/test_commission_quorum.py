@@ -76,3 +76,16 @@ def test_more_than_half_and_an_uncommon_share(app):
     assert "Quorum: 3/5 of 10 members = 6." in text(admin.get(admin_url))
     post_form(admin, admin_url, {**rules, "quorum": "55.5 %"})
     assert "Quorum: 55.5 % of 10 members = 6." in text(admin.get(admin_url))
+
+    # The rules form shows the share as it reads it back, and the number follows the language.
+    page = admin.get(admin_url).get_data(as_text=True)
+    assert re.search(r'name="quorum"[^>]*value="55.5 %"|value="55.5 %"[^>]*name="quorum"', page)
+    for language in ("ru", "kk"):
+        with admin.session_transaction() as session:
+            session["lang"] = language
+        page = text(admin.get(admin_url))
+        assert "55,5 %" in page and "55.5" not in page, language
+    post_form(admin, admin_url, {**rules, "quorum": "55,5 %"})
+    with admin.session_transaction() as session:
+        session["lang"] = "en"
+    assert "Quorum: 55.5 % of 10 members = 6." in text(admin.get(admin_url))
