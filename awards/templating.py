@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from awards import social
 from awards.forms import CSRFOnlyForm
 from awards.i18n import (
     LANGUAGE_NAMES,
@@ -83,6 +84,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["filesize"] = format_size
     app.jinja_env.globals["timezone_note"] = timezone_note
     app.jinja_env.globals["localized"] = localized
+    app.jinja_env.globals.update(page_url=social.page_url, share_links=social.share_links,
+                                 og_locale=social.og_locale)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
