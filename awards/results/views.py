@@ -7,8 +7,6 @@ alone may open a version early, as a marked preview."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Blueprint, abort, current_app, render_template, send_file, url_for
 from flask_babel import get_locale
 from sqlalchemy import select
@@ -117,7 +115,9 @@ def _render(call: Call, publication: Publication, *, preview: bool):
         photo_url=lambda name: photo_url(call.slug, name, preview),
         winner_url=(lambda w: winner_url(call.slug, w)) if not preview else None,
         og_image=photo_url(call.slug, image, False) if image and not preview else None,
-        og_description=description)
+        og_description=description,
+        # The current version's own address is the call's results page.
+        canonical=external_url("results.show", slug=call.slug) if is_current else None)
 
 
 @bp.get("/")
@@ -182,26 +182,14 @@ def winner(slug: str, reference: str):
     title = services.pick(publication.snapshot["call"]["title"], lang)
     award = services.pick(w["award"], lang)
     citation = services.pick(w.get("citation"), lang)
-    page_url = external_url("results.winner", slug=call.slug, reference=w["reference"])
     share_text = f"{w['name']} — {award}, {title}"
     return render_template(
         "results/winner.html", call=call, publication=publication, preview=preview, w=w,
         category=category_name, call_title=title, award=award,
-        citation=citation, page_url=page_url, share=share_links(page_url, share_text),
+        citation=citation, share_text=share_text,
         photo=photo_url(call.slug, w.get("photo"), preview),
         og_image=photo_url(call.slug, w.get("photo"), False) if not preview else None,
         og_description=citation or f"{award}, {category_name}: {title}")
-
-
-def share_links(url: str, text: str) -> list[tuple[str, str]]:
-    """Plain links to share a page (no script of theirs is loaded here)."""
-    u, t = quote(url, safe=""), quote(text, safe="")
-    return [
-        ("Telegram", f"https://t.me/share/url?url={u}&text={t}"),
-        ("WhatsApp", f"https://wa.me/?text={quote(text + ' ' + url, safe='')}"),
-        ("Facebook", f"https://www.facebook.com/sharer/sharer.php?u={u}"),
-        ("X", f"https://x.com/intent/post?url={u}&text={t}"),
-    ]
 
 
 @bp.get("/<slug>/v<int:version>")

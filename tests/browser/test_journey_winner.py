@@ -147,7 +147,7 @@ def _journey(page, world, live_server, *, phone: bool) -> None:
              for i in range(page.locator(".share-links a").count())]
     assert hosts == ["t.me", "wa.me", "www.facebook.com", "x.com"]
     assert page.locator("script[src^='http']").count() == 0  # no third-party script
-    copy = page.locator("[data-copy-link]")
+    copy = page.locator("button[data-copy]")
     expect(copy).to_be_visible()
     copy.click()
     expect(page.locator("[data-copy-status]")).to_have_text("Link copied")
@@ -201,7 +201,7 @@ def test_visitor_reads_results_winner_page_and_gallery(app, browser, live_server
         _watch(page, "no-js", problems)
         page.goto(f"/results/{world.call_slug}/{world.refs['C']}")
         expect(page.locator("h1#winner-name")).to_have_text("Nominee C")
-        expect(page.locator("[data-copy-link]")).to_be_hidden()
+        expect(page.locator("button[data-copy]")).to_be_hidden()
         expect(page.locator("#share-url")).to_be_visible()
         page.goto("/results/gallery")
         page.locator(f"a.gallery-link[href$='/{world.refs['C']}']").click()

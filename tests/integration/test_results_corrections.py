@@ -143,6 +143,13 @@ def test_correction_publishes_version_two_and_keeps_version_one(client, app, wor
     assert "Nominee D" in old_html and "Nominee B" not in old_html
     assert "This version was corrected." in old_html
     assert f'href="/results/{world.call_slug}/v1"' in current
+    # The current version read at its own address names the call's results page as the
+    # original; an older version is its own original.
+    canonical = re.compile(r'<link rel="canonical" href="([^"]+)"')
+    base = f"http://localhost/results/{world.call_slug}"
+    assert canonical.findall(client.get(f"{base}/v2").get_data(as_text=True)) == [base]
+    assert canonical.findall(current) == [base]
+    assert canonical.findall(old_html) == [f"{base}/v1"]
     statuses = read(app, lambda s: [p.status for p in s.scalars(
         select(Publication).order_by(Publication.version))])
     assert statuses == [PublicationStatus.SUPERSEDED, PublicationStatus.PUBLISHED]

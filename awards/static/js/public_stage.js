@@ -4,7 +4,7 @@
 //   a vote once anyway; this only spares the voter a second page load);
 // - a vote on the candidates' list is sent in the background: the card shows "Your vote" and
 //   the category says whom the voter chose, without a page load or a jump;
-// - "Copy link" copies the page's address.
+// (The share box's "Copy link" is js/share.js, shared with the winners' pages.)
 (function () {
   "use strict";
 
@@ -93,18 +93,4 @@
       form.submit(); // the network or the answer failed: send it the ordinary way
     });
   }
-
-  document.querySelectorAll("button[data-copy]").forEach(function (button) {
-    var field = document.getElementById(button.dataset.copy);
-    if (!field || !navigator.clipboard) { return; }
-    button.hidden = false;
-    button.addEventListener("click", function () {
-      navigator.clipboard.writeText(field.value).then(function () {
-        var done = button.parentElement.querySelector(".share-done");
-        if (done) { done.textContent = button.dataset.copied || ""; }
-      }, function () {
-        field.select();
-      });
-    });
-  });
 })();
