@@ -10,8 +10,10 @@ Measured: (a) merely loading the rows (``load_round``, without and with the crit
 (b) the pure aggregation + ranking + agreement (``rank_round``, per method, without and with
 the bootstrap), each beside the same work done by the reference functions of
 ``awards.judging`` (the pure-Python definition the fast path is tested against), (c) the
-service end to end (``round_ranking``), the ranking page, the CSV exports (the scores file
-streamed: also the time to its first bytes) and one entry's explanation through the client;
+service end to end (``round_ranking``), the ranking page, the exports (the scores files
+streamed: also the time to their first bytes, and the XLSX's peak Python memory) and one
+entry's explanation through the client, each with the ranking cache stale, then (d) served
+from the ranking cache;
 with the number of SQL statements, the ratios to (a) and the machine's load average. Each line
 gives the wall time and this process's CPU time (which leaves out PostgreSQL's own work, but
 stays meaningful on a busy machine, where the wall time mostly measures waiting)."""
@@ -23,6 +25,7 @@ import os
 import re
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -55,6 +58,7 @@ from awards.jury.models import (
     Score,
 )
 from awards.nominations.models import Nomination
+from awards.ranking import cache as ranking_cache
 from awards.ranking import services
 from bench.common import StatementCounter as Counter
 from bench.common import bench_app, engine_of, insert_rows, throwaway_database
@@ -155,7 +159,9 @@ def report(label: str, c: Counter, base: float | None = None) -> None:
 
 
 def run(url: str) -> None:
-    app = bench_app(url)
+    # The ranking cache on, in this process's memory (Redis in production); the service lines
+    # (b, c) do not use it, the pages are measured with a stale cache (c) and again (d).
+    app = bench_app(url, CACHE_URL="simple://")
     engine = engine_of(app)
     print(f"database: {engine.dialect.name}; {ENTRIES} entries x {REVIEWS} reviews x "
           f"{CRITERIA} criteria, {CATEGORIES} categories; load average "
@@ -197,33 +203,69 @@ def run(url: str) -> None:
             services.round_ranking(session=session, round=rnd)
         report("(c) service end to end: round_ranking (zscore)", c, base)
 
+    def stale() -> None:
+        """A commit that changes the ranking's inputs: the next view computes it afresh."""
+        with app.app_context():
+            ranking_cache.inputs_changed({"reviews"})
+
+    def streamed(url: str, label: str) -> None:
+        with Counter(engine) as c:
+            response = client.get(url, buffered=False)
+            pieces = iter(response.response)
+            size = len(next(pieces))
+            first = time.perf_counter() - c.started
+            size += sum(len(piece) for piece in pieces)
+            response.close()
+        report(f"{label} ({response.status_code}, {size // 1024} KiB)", c, base)
+        print(f"  {'    ... its first bytes after':<52} {first * 1000:9.1f} ms")
+
     client = app.test_client()
     login = client.get("/account/login").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login).group(1)
     client.post("/account/login", data={"email": "admin@bench.local", "password": PASSWORD,
                                         "csrf_token": csrf})
+    page_url = f"/admin/ranking/rounds/{round_id}"
+    stale()
     with Counter(engine) as c:
-        page = client.get(f"/admin/ranking/rounds/{round_id}")
+        page = client.get(page_url)
     report(f"(c) page: GET ranking ({page.status_code}, {len(page.data) // 1024} KiB)", c, base)
     with Counter(engine) as c:
-        page = client.get(f"/admin/ranking/rounds/{round_id}?method=mean&compare=zscore")
+        page = client.get(page_url)
+    report(f"(d) page again, ranking from the cache ({page.status_code})", c, base)
+    stale()
+    with Counter(engine) as c:
+        page = client.get(f"{page_url}?method=mean&compare=zscore")
     report(f"(c) page: GET ranking, mean vs zscore ({page.status_code})", c, base)
     with Counter(engine) as c:
-        export = client.get(f"/admin/ranking/rounds/{round_id}/export.csv?what=ranking")
+        page = client.get(f"{page_url}?method=mean&compare=zscore")
+    report(f"(d) the same again, from the cache ({page.status_code})", c, base)
+    stale()
+    with Counter(engine) as c:
+        export = client.get(f"{page_url}/export.csv?what=ranking")
     report(f"(c) export: ranking CSV ({export.status_code})", c, base)
     with Counter(engine) as c:
-        export = client.get(f"/admin/ranking/rounds/{round_id}/export.csv?what=scores",
-                            buffered=False)
-        pieces = iter(export.response)
-        size = len(next(pieces))
-        first = time.perf_counter() - c.started
-        size += sum(len(piece) for piece in pieces)
-        export.close()
-    report(f"(c) export: scores CSV ({export.status_code}, {size // 1024} KiB)", c, base)
-    print(f"  {'    ... its first bytes after':<52} {first * 1000:9.1f} ms")
+        export = client.get(f"{page_url}/export.csv?what=ranking")
+    report(f"(d) ranking CSV again, from the cache ({export.status_code})", c, base)
     with Counter(engine) as c:
-        page = client.get(f"/admin/ranking/rounds/{round_id}/entries/1")
+        export = client.get(f"{page_url}/export.xlsx?what=ranking")
+    report(f"(d) ranking XLSX, from the cache ({export.status_code})", c, base)
+    streamed(f"{page_url}/export.csv?what=scores", "(c) export: scores CSV")
+    streamed(f"{page_url}/export.xlsx?what=scores", "(c) export: scores XLSX")
+    tracemalloc.start()
+    response = client.get(f"{page_url}/export.xlsx?what=scores", buffered=False)
+    size = sum(len(piece) for piece in response.response)
+    response.close()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    print(f"  {'    ... Python memory at its peak (tracemalloc)':<52} {peak / 2**20:9.1f} MiB "
+          f"for a file of {size / 2**20:.1f} MiB")
+    stale()
+    with Counter(engine) as c:
+        page = client.get(f"{page_url}/entries/1")
     report(f"(c) page: GET one entry's explanation ({page.status_code})", c, base)
+    with Counter(engine) as c:
+        page = client.get(f"{page_url}/entries/6")
+    report(f"(d) another entry of its category, from the cache ({page.status_code})", c, base)
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     engine.dispose()
 

@@ -142,34 +142,29 @@ XLSX_CHUNK = 64 * 1024
 
 def xlsx_file(header: Sequence[str], rows: Iterable[Sequence[object]], *, title: str,
               safe: bool = False) -> IO[bytes]:
-    """The workbook written row by row (openpyxl's write-only mode: the rows go to a
-    temporary file as they come, so 400,000 lines never sit in memory) into a temporary file,
-    rewound, for a streamed response. ``safe``: the rows' cells are already ``safe_cell``-ed."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    """The workbook written row by row into a temporary file, rewound, for a streamed
+    response. XlsxWriter's constant-memory mode flushes each row to disk as it comes, so a
+    round's 400,000 lines never sit in memory (and it writes them twice as fast as
+    openpyxl's write-only mode). Texts stay texts: nothing is turned into a formula, a link
+    or a number. ``safe``: the rows' cells are already ``safe_cell``-ed."""
+    import xlsxwriter
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-
-    def heading(value: str) -> WriteOnlyCell:
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.font = bold
-        return cell
-
-    sheet.append([heading(v) for v in header])
-    append = sheet.append
-    if safe:
-        for row in rows:
-            append(row)
-    else:
-        for row in rows:
-            append([safe_cell(v) for v in row])
     out = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the response that sends it)
     try:
-        workbook.save(out)
+        workbook = xlsxwriter.Workbook(out, {
+            "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+            "strings_to_numbers": False, "tmpdir": tempfile.gettempdir()})
+        sheet = workbook.add_worksheet(title[:31])
+        sheet.freeze_panes(1, 0)
+        sheet.write_row(0, 0, list(header), workbook.add_format({"bold": True}))
+        write_row = sheet.write_row
+        if safe:
+            for number, row in enumerate(rows, start=1):
+                write_row(number, 0, row)
+        else:
+            for number, row in enumerate(rows, start=1):
+                write_row(number, 0, [safe_cell(v) for v in row])
+        workbook.close()
     except BaseException:
         out.close()
         raise
