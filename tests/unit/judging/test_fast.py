@@ -143,6 +143,23 @@ def test_fast_explanations_are_built_only_when_read():
     assert sum(s._items is not None for s in unread) == 1
 
 
+@pytest.mark.parametrize("method", [M.ZSCORE, M.MEDIAN, M.BORDA])
+def test_fast_results_survive_a_pickle_unread_and_equal_the_reference(method):
+    """A ranking is kept in a shared cache as a pickle: its explanations, still unread, come
+    back and are then built exactly as the reference builds them."""
+    import pickle
+
+    reviews = [Review(e, j, (e * 7 + j * 3) % 11) for e in range(40) for j in range(4)]
+    panel = fast.Panel(reviews)
+    aggregation = fast.aggregate(panel, method, required_reviews=4)
+    ranking = fast.rank(panel, aggregation)
+    aggregation, ranking = pickle.loads(pickle.dumps((aggregation, ranking)))
+    assert all(e.steps._items is None for e in ranking.entries if e.score is not None)
+    reference_aggregation = aggregate(reviews, method, required_reviews=4)
+    assert materialised(aggregation) == reference_aggregation
+    assert materialised(ranking) == rank_entries(reference_aggregation)
+
+
 def test_fast_panel_refuses_two_counted_reviews_by_one_juror():
     with pytest.raises(ValueError, match="two submitted reviews"):
         fast.Panel([Review("a", "X", 3), Review("b", "X", 4), Review("a", "X", 5)])
