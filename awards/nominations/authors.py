@@ -200,22 +200,12 @@ def public_authors(nomination: Nomination) -> list[dict[str, Any]]:
             for a in authors_of(nomination)]
 
 
-# The question that names the work, by the keys calls give it; else the first short text.
-WORK_TITLE_KEYS = ("work_title", "title", "work")
-
-
 def work_title(nomination: Nomination) -> str:
-    """The title of the nominated work, as the applicant typed it ("" when the form has no
-    short text question)."""
-    from awards.enums import FieldType
+    """The title of the nominated work as the site's own pages name it ("" when the form has
+    no short text question): ``awards.nominations.titles``."""
+    from awards.nominations.titles import title_of
 
-    answers = {a.field.key: a for a in nomination.answers
-               if a.field is not None and a.field.type == FieldType.SHORT_TEXT and a.value}
-    for key in WORK_TITLE_KEYS:
-        if key in answers:
-            return str(answers[key].value)
-    ordered = sorted(answers.values(), key=lambda a: (a.field.position, a.field.id))
-    return str(ordered[0].value) if ordered else ""
+    return title_of(nomination, public=False)
 
 
 def consent_token_hash(token: str) -> str:

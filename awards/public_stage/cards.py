@@ -2,10 +2,10 @@
 whether there is a public photo, and the work's title. Two queries for the whole stage,
 whatever the number of entries.
 
-The title is the answer to a public short text question, chosen as everywhere else
-(``nominations.authors.WORK_TITLE_KEYS``: a question keyed ``work_title``, ``title`` or
-``work``, else the first public short text answer); a question the administrator did not mark
-public never shows here."""
+The title follows the public pages' rule (``awards.nominations.titles``): the answer to the
+title question (keyed ``work_title``, ``title`` or ``work``) when the administrator marked it
+public, never another answer in its place; a question that does not apply to the entry's
+category or nominator is left out."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from awards.calls.models import FormField
 from awards.enums import FieldType
-from awards.nominations.authors import WORK_TITLE_KEYS
 from awards.nominations.models import Answer, Attachment, Nomination
+from awards.nominations.titles import TitleAnswer, choose_title
 from awards.public_stage.common import IMAGE_TYPES
 from awards.public_stage.models import PublicStage, StageEntry
 
@@ -49,19 +49,15 @@ def _titles(session: Session, stage: PublicStage) -> dict[int, str]:
         .join(StageEntry, StageEntry.nomination_id == Nomination.id)
         .where(StageEntry.stage_id == stage.id, FormField.is_public.is_(True),
                FormField.type == FieldType.SHORT_TEXT))
-    found: dict[int, list[tuple[str, int, int, str]]] = {}
+    found: dict[int, list[TitleAnswer]] = {}
     for nomination_id, value, definition, category_id, kind in rows:
-        if not isinstance(value, str) or not value.strip() or not definition.applies_to(
-                category_id=category_id, nominator_kind=kind):
+        if not definition.applies_to(category_id=category_id, nominator_kind=kind):
             continue
-        found.setdefault(nomination_id, []).append(
-            (definition.key, definition.position, definition.id, " ".join(value.split())))
-    titles = {}
-    for nomination_id, answers in found.items():
-        by_key = {a[0]: a for a in answers}
-        chosen = next((by_key[k] for k in WORK_TITLE_KEYS if k in by_key), None)
-        titles[nomination_id] = (chosen or min(answers, key=lambda a: (a[1], a[2])))[3]
-    return titles
+        found.setdefault(nomination_id, []).append(TitleAnswer(
+            definition.key, definition.position, definition.id, value,
+            public=bool(definition.is_public), identifying=bool(definition.is_identifying)))
+    titles = {nid: choose_title(answers, public=True) for nid, answers in found.items()}
+    return {nid: title for nid, title in titles.items() if title}
 
 
 def cards(session: Session, stage: PublicStage) -> dict[int, Card]:

@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session, selectinload
 from awards import audit
 from awards.calls.models import Call, Category
 from awards.db import utcnow
-from awards.enums import DecisionKind, FieldType, NominationStatus
+from awards.enums import DecisionKind, NominationStatus
 from awards.i18n import localized
-from awards.nominations.authors import WORK_TITLE_KEYS, public_authors
+from awards.nominations.authors import public_authors
 from awards.nominations.models import Nomination
+from awards.nominations.titles import title_of
 from awards.ranking.models import Decision
 from awards.results.common import LANGS, StaleResults, anchor_for, recipient_name, texts
 from awards.results.models import Citation
@@ -138,16 +139,10 @@ def publish_blockers(session: Session, call: Call) -> list[str]:
 
 
 def public_title(nomination: Nomination) -> str:
-    """The work's title as the results may show it: the answer to the form's title question
-    (by the keys calls give it) only when the form marks that question public; "" otherwise.
-    Never another short answer in its place (the first one is often the nominee's name)."""
-    answers = {a.field.key: a for a in nomination.answers
-               if a.field is not None and a.field.type == FieldType.SHORT_TEXT
-               and a.field.is_public and a.value}
-    for key in WORK_TITLE_KEYS:
-        if key in answers:
-            return str(answers[key].value).strip()
-    return ""
+    """The work's title as the results may show it: the public pages' rule
+    (``awards.nominations.titles``: the title question only when the form marks it public,
+    never another short answer in its place)."""
+    return title_of(nomination, public=True)
 
 
 def build_snapshot(call: Call, groups: list[CategoryWinners]) -> dict[str, Any]:

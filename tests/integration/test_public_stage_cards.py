@@ -235,3 +235,15 @@ def test_a_title_the_form_does_not_mark_public_never_shows(app, client, world):
     page = english(client).get(LIST).get_data(as_text=True)
     assert "Rivers without plastic" not in page
     assert 'class="candidate-work"' not in page
+
+
+def test_a_public_short_answer_that_is_not_the_title_question_never_shows_as_the_work(
+        app, client, world):
+    # The first public short answer is often the nominee's name: the card shows a work only
+    # from the title question, never another answer in its place (as the results do).
+    def rename(session):
+        field = session.scalar(select(FormField).where(FormField.key == "title"))
+        field.key = "slogan"
+    arrange(app, rename)
+    page = english(client).get(LIST).get_data(as_text=True)
+    assert 'class="candidate-work"' not in page
