@@ -170,15 +170,16 @@ def storage_sweep(delete: bool, older_than: float) -> None:
     finished; with --delete, remove them."""
     from datetime import timedelta
 
-    from awards.storage import human_size, sweep
+    from awards.i18n import format_size
+    from awards.storage import sweep
 
     report = sweep(get_db(), older_than=timedelta(hours=older_than), delete=delete)
     for orphan in report.orphans:
-        click.echo(f"{orphan.path}\t{human_size(orphan.size)}\t"
+        click.echo(f"{orphan.path}\t{format_size(orphan.size)}\t"
                    f"{orphan.modified:%Y-%m-%d %H:%M} UTC\t{REASONS[orphan.reason]}")
     count = len(report.orphans)
     label = "orphan" if count == 1 else "orphans"
-    summary = f"{count} {label} older than {older_than:g} hours ({human_size(report.size)})"
+    summary = f"{count} {label} older than {older_than:g} hours ({format_size(report.size)})"
     if delete:
         kept = count - len(report.removed)
         click.echo(f"{summary}: removed {len(report.removed)}"

@@ -28,6 +28,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
+from awards.i18n import format_size
+
 CONTENT_TYPES = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png",
                  "gif": "image/gif", "webp": "image/webp"}
 EXTENSIONS = {"pdf": ".pdf", "jpeg": ".jpg", "png": ".png", "gif": ".gif", "webp": ".webp"}
@@ -137,7 +139,7 @@ def save_upload(stream, filename: str | None, *, allowed: list[str], max_bytes: 
                 if size > max_bytes:
                     raise UploadError(
                         _l("The file “%(name)s” is larger than %(limit)s.", name=original,
-                           limit=human_size(max_bytes))
+                           limit=format_size(max_bytes))
                     )
                 digest.update(chunk)
                 out.write(chunk)
@@ -265,12 +267,6 @@ def delete_stored(stored_name: str) -> None:
 
 def read_stored(stored_name: str) -> bytes:
     return path_for(stored_name).read_bytes()
-
-
-def human_size(n: int) -> str:
-    from awards.i18n import format_size  # "1,5 МБ": the language's number and unit
-
-    return format_size(n)
 
 
 # ---- orphans ------------------------------------------------------------------------------------

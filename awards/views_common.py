@@ -89,11 +89,13 @@ def actor():
     return current_user._get_current_object()
 
 
-def call_time(value, call) -> str:
-    """A UTC instant as wall-clock time in the call's own zone, in the site's one style."""
-    from awards.i18n import format_datetime
+def call_time(value, call, fmt: str = "datetime") -> str:
+    """A UTC instant as wall-clock time in the call's own zone (a deadline means the call's
+    local time whatever the reader's), in the site's one style: "date", "time" or both. Pages
+    have it as ``call_dt``; the page names the zone once (base.html)."""
+    from awards.i18n import format_dt
 
-    return format_datetime(value, tz=call.tz)
+    return format_dt(value, fmt, tz=call.tz)
 
 
 def check_csrf() -> None:

@@ -33,6 +33,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from awards.boundary import whole_number
 from awards.enums import FieldType, NominatorKind
 from awards.forms import BaseForm
 from awards.lifecycle import PHASE_LABELS
@@ -201,13 +202,9 @@ class ProgrammeForm(BaseForm):
 
 
 def _id_or_none(value: Any) -> int | None:
-    """A select's id, or None for its empty "choose" option (and anything not a number)."""
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    """A select's id, or None for its empty "choose" option (and anything no row can have:
+    not ASCII digits, or too large for the column)."""
+    return None if value is None else whole_number(str(value))
 
 
 class CallForm(BaseForm):

@@ -15,18 +15,14 @@ from awards.cache import public_page
 from awards.calls.models import Call
 from awards.db import get_db, utcnow
 from awards.enums import CallStatus
-from awards.i18n import format_dt
 from awards.nominations.forms import KIND_LABELS
 from awards.permissions import is_admin
+from awards.views_common import call_time
 
 bp = Blueprint("calls", __name__, url_prefix="/calls")
 
 
-@bp.app_template_global("call_dt")
-def format_call_dt(value: datetime | None, call: Call, fmt: str = "datetime") -> str:
-    """A moment in the call's own time zone (the deadline means the call's local time whatever
-    the reader's), in the site's one style; the page names the zone once (base.html)."""
-    return format_dt(value, fmt, tz=call.tz)
+bp.add_app_template_global(call_time, "call_dt")
 
 
 def time_left(until: datetime, now: datetime | None = None) -> str:

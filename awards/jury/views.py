@@ -40,7 +40,6 @@ from awards.jury.forms import (
 )
 from awards.jury.models import Assignment
 from awards.jury.titles import title_of
-from awards.storage import human_size
 from awards.views_common import viewer
 
 bp = Blueprint("jury", __name__, url_prefix="/jury")
@@ -56,7 +55,7 @@ def _score_text(value: float | None) -> str:
 def _helpers():
     return {"STATE_LABELS": STATE_LABELS, "STATE_BADGES": STATE_BADGES,
             "state_of": services.state_of, "score_text": _score_text,
-            "human_size": human_size, "score_name": score_name, "comment_name": comment_name,
+            "score_name": score_name, "comment_name": comment_name,
             "entry_title": _entry_title, "viewable": files.viewable, "file_kind": files.kind_of}
 
 

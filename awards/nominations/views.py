@@ -28,7 +28,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from awards import errors, policy
 from awards.boundary import db_int
 from awards.calls.models import Call
-from awards.calls.views import countdown_text, format_call_dt, visible_call_or_404
+from awards.calls.views import countdown_text, visible_call_or_404
 from awards.db import get_db, utcnow
 from awards.enums import FieldType, NominationStatus, NominatorKind
 from awards.extensions import limiter
@@ -47,8 +47,8 @@ from awards.nominations.forms import (
 from awards.nominations.models import Attachment, Nomination
 from awards.nominations.outcome import own_outcome
 from awards.permissions import can_view_nomination, verified_required
-from awards.storage import human_size, path_for
-from awards.views_common import viewer
+from awards.storage import path_for
+from awards.views_common import call_time, viewer
 
 bp = Blueprint("nominations", __name__, url_prefix="/nominations")
 
@@ -64,7 +64,7 @@ def _limit(name: str):
 @bp.context_processor
 def _labels():
     return {"STATUS_LABELS": STATUS_LABELS, "STATUS_BADGES": STATUS_BADGES,
-            "KIND_LABELS": KIND_LABELS, "human_size": human_size}
+            "KIND_LABELS": KIND_LABELS}
 
 
 @bp.app_template_global("nomination_rows")
@@ -94,7 +94,7 @@ def _own_or_404(nomination_id: int) -> Nomination:
 
 def _deadline_message(call: Call) -> str:
     return _("The deadline passed at %(when)s. The nomination can no longer be submitted or "
-             "changed; your draft is kept as it was.", when=format_call_dt(call.closes_at, call))
+             "changed; your draft is kept as it was.", when=call_time(call.closes_at, call))
 
 
 def _not_editable_message(nomination: Nomination) -> str:
@@ -224,7 +224,7 @@ def start(slug: str):
     if not call.is_open_at(now):
         if call.has_closed_at(now):
             flash(_("Nominations for this call closed at %(when)s.",
-                    when=format_call_dt(call.closes_at, call)), "error")
+                    when=call_time(call.closes_at, call)), "error")
         else:
             flash(_("Nominations for this call are not being accepted now."), "error")
         return redirect(url_for("calls.show", slug=call.slug))

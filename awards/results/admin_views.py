@@ -34,7 +34,7 @@ from awards.results.forms import (
 from awards.results.models import Citation
 from awards.storage import UploadError, path_for, save_upload
 from awards.timeutil import utc_to_local_naive
-from awards.views_common import actor, get_or_404, run_action
+from awards.views_common import actor, call_time, get_or_404, run_action
 
 bp = Blueprint("results_admin", __name__, url_prefix="/admin/results")
 
@@ -176,11 +176,9 @@ def _published(call: Call, publication) -> str:
     if publication.published_at is not None:
         return _("Version %(version)d of the results is published.",
                  version=publication.version)
-    from awards.calls.views import format_call_dt
-
     return _("Version %(version)d of the results will be published on %(when)s. Until then "
              "nobody but administrators can see it.", version=publication.version,
-             when=format_call_dt(publication.scheduled_for, call))
+             when=call_time(publication.scheduled_for, call))
 
 
 @bp.post("/calls/<int:call_id>/versions/<int:version>/reschedule")

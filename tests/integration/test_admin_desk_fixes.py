@@ -94,6 +94,14 @@ def test_a_new_call_asks_for_its_programme(app, client, make_user):
     assert read(app, lambda s: s.scalar(select(Call.id))) is None
 
     abai = read(app, lambda s: s.scalar(select(Programme.id).where(Programme.slug == "abai")))
+    # The id in other digits ("١" reads as 1 to int()) names no option.
+    other_digits = "".join(chr(0x660 + int(d)) for d in str(abai))
+    response = post_form(client, "/admin/calls/new", data | {"programme_id": other_digits},
+                         csrf_url="/admin/calls/new")
+    assert response.status_code == 400
+    assert _select(response.get_data(as_text=True), "programme_id")[0][2]  # "choose" again
+    assert read(app, lambda s: s.scalar(select(Call.id))) is None
+
     response = post_form(client, "/admin/calls/new", data | {"programme_id": str(abai)},
                          csrf_url="/admin/calls/new")
     assert response.status_code == 302
