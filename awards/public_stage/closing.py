@@ -32,6 +32,7 @@ from awards.enums import (
 )
 from awards.judging.public_vote import Candidate, InvalidChoice, select_advancing
 from awards.jury.models import Assignment, Review, Round, RoundEntry
+from awards.jury.setup.rounds import first_round
 from awards.public_stage.common import NeedsChoice, StageError
 from awards.public_stage.models import (
     PublicStage,
@@ -221,11 +222,6 @@ def _record_advances(session: Session, actor, stage: PublicStage, now: datetime)
                         "nomination_ids": sorted(e.nomination_id for e in advanced)})
 
 
-def first_round(session: Session, call_id: int) -> Round | None:
-    return session.scalar(select(Round).where(Round.call_id == call_id)
-                          .order_by(Round.position, Round.id).limit(1))
-
-
 def advance_to_first_round(*, session: Session, actor, stage: PublicStage) -> int:
     """Apply the vote's outcome to the call's first round (by position), once: add the
     advanced entries and take out those that did not advance (added before the close, e.g.
@@ -235,7 +231,7 @@ def advance_to_first_round(*, session: Session, actor, stage: PublicStage) -> in
     nothing. Returns how many entries were added."""
     if stage.closed_at is None or stage.kind != StageKind.VOTE:
         return 0
-    target = first_round(session, stage.call_id)
+    target = first_round(session, stage.call)
     if target is None or _outcome_applied(session, target):
         return 0
     advanced = {e.nomination_id for e in stage.entries if e.advanced}
