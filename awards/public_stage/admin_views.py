@@ -195,7 +195,7 @@ def close(call_id: int):
                                          choices=choices),
             form=form, success=_("The public stage is closed and its results are published."))
         if done and current.kind == StageKind.VOTE:
-            if services.first_round(db, call.id) is None:
+            if services.first_round(db, call) is None:
                 flash(_("The call has no jury round yet. Create the first round, then add the "
                         "advancing entries from this page."), "warning")
             else:
