@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from flask import (
     Blueprint,
@@ -40,6 +40,7 @@ from awards.public_stage import services, voters
 from awards.public_stage.forms import CodeForm, CommentForm, EmailRequestForm, ReportForm
 from awards.public_stage.integrity import network_of
 from awards.public_stage.models import PublicStage, StageComment, StageEntry
+from awards.public_stage.voting import vote_option
 from awards.sessions import send_cookie_only_if_changed
 from awards.storage import path_for
 from awards.urls import is_safe_next
@@ -145,7 +146,7 @@ def index(slug: str):
         "public_stage/index.html", call=call, stage=stage,
         state=services.state(stage, utcnow()), groups=services.entries_by_category(db, stage),
         cards=services.cards(db, stage), no_card=services.NO_CARD, voter=voter,
-        choices=choices)
+        choices=choices, vote_option=partial(vote_option, stage))
 
 
 @bp.app_template_filter("public_name")
@@ -172,6 +173,7 @@ def entry(slug: str, reference: str):
         name=services.public_name(nomination), answers=services.public_answers(db, nomination),
         photo=found.photo_id, state=services.state(stage, utcnow()), voter=found.voter,
         choice=found.choice, chosen=services.chosen_entry(db, found), comments=comments,
+        vote_option=partial(vote_option, stage),
         comment_form=CommentForm(formdata=None) if discussion else None,
         report_form=ReportForm(formdata=None) if discussion else None)
 
@@ -268,25 +270,30 @@ def vote(slug: str, reference: str):
     conn = autocommit_connection()
     voter_id = session.get(voters.SESSION_KEY)
     csrf_valid = csrf_token_valid(request.form.get("csrf_token"))
-    if csrf_valid and services.cast_first_vote(conn, slug=slug, reference=reference,
-                                               voter_id=voter_id, ip=_client_ip(), now=now):
-        outcome = "cast"
+    first = services.cast_first_vote(conn, slug=slug, reference=reference, voter_id=voter_id,
+                                     ip=_client_ip(), now=now) if csrf_valid else None
+    if first is not None:
+        outcome, ballot = "cast", first
     else:
-        outcome, response = _vote_otherwise(conn, slug, reference, voter_id=voter_id,
-                                            csrf_valid=csrf_valid, now=now)
+        outcome, ballot, response = _vote_otherwise(conn, slug, reference, voter_id=voter_id,
+                                                    csrf_valid=csrf_valid, now=now)
         if response is not None:
             return response
     metrics.vote_outcome(outcome)
     message = _vote_message(outcome)
     if _wants_json():
-        return jsonify({"ok": True, "outcome": outcome, "message": message}), 200
+        # What the category's other entries now offer ("move" or nothing): the page shows it.
+        others = vote_option(ballot, ballot.nomination_id, None)
+        return jsonify({"ok": True, "outcome": outcome, "message": message,
+                        "others": others}), 200
     flash(message, "success")
     back = _safe(request.form.get("next")) or url_for(".entry", slug=slug, reference=reference)
     return redirect(back, 303)
 
 
 def _vote_otherwise(conn, slug: str, reference: str, *, voter_id, csrf_valid: bool, now):
-    """The vote that was not a plain first vote: (outcome, None), or (None, the refusal)."""
+    """The vote that was not a plain first vote: (outcome, its ballot, None), or (None, None,
+    the refusal)."""
     ballot = services.ballot_for(conn, slug=slug, reference=reference, voter_id=voter_id)
     if ballot is None:
         abort(404)
@@ -296,22 +303,23 @@ def _vote_otherwise(conn, slug: str, reference: str, *, voter_id, csrf_valid: bo
             and not is_admin(current_user)):
         abort(404)
     if not csrf_valid:
-        return None, _refuse(_("The form expired. Reload the page and try again."), 400,
-                             call=ballot)
+        return None, None, _refuse(_("The form expired. Reload the page and try again."), 400,
+                                   call=ballot)
     if ballot.entry_id is None:
-        return None, _refuse(_("This entry does not take part in the public vote."), 404,
-                             call=ballot)
+        return None, None, _refuse(_("This entry does not take part in the public vote."),
+                                   404, call=ballot)
     if ballot.voter_id is None:
         if _wants_json():
-            return None, _refuse(_("Confirm your e-mail address to vote."), 401, call=ballot)
+            return None, None, _refuse(_("Confirm your e-mail address to vote."), 401,
+                                       call=ballot)
         flash(_("Confirm your e-mail address to vote."), "warning")
         back = _safe(request.form.get("next")) or url_for(".entry", slug=slug,
                                                           reference=reference)
-        return None, redirect(url_for(".verify", slug=slug, next=back), 303)
+        return None, None, redirect(url_for(".verify", slug=slug, next=back), 303)
     try:
-        return services.cast_vote(conn, ballot, ip=_client_ip(), now=now), None
+        return services.cast_vote(conn, ballot, ip=_client_ip(), now=now), ballot, None
     except services.StageError as refusal:
-        return None, _refuse(refusal.message, refusal.status, call=ballot, entry=ballot)
+        return None, None, _refuse(refusal.message, refusal.status, call=ballot, entry=ballot)
 
 
 # ---- e-mail verification --------------------------------------------------------------------
@@ -473,6 +481,7 @@ def comment(slug: str, reference: str):
         name=services.public_name(nomination), answers=services.public_answers(db, nomination),
         photo=services.public_photo(db, nomination), state=services.state(stage, utcnow()),
         voter=voter, choice=None, comments=services.approved_comments(db, stage, nomination.id),
+        vote_option=partial(vote_option, stage),
         comment_form=form, report_form=ReportForm(formdata=None)), 400
 
 

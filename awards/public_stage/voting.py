@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -140,25 +140,28 @@ def _first_vote_statement():
                      recent.c.cast_at >= bindparam("since", type_=PublicVote.cast_at.type),
                      recent.c.id != new("id"))
               .scalar_subquery())
+    changeable = (select(PublicStage.votes_changeable)
+                  .where(PublicStage.id == new("stage_id")).scalar_subquery())
     return (insert(votes)
             .from_select(["stage_id", "category_id", "voter_id", "nomination_id", "cast_at",
                           "changed_at", "ip", "network", "flagged", "flag_reasons",
                           "annulled_at", "annulled_by_id", "annul_reason"], rows)
-            .returning(votes.c.id, votes.c.stage_id, domain, others))
+            .returning(votes.c.id, votes.c.stage_id, domain, others, votes.c.nomination_id,
+                       changeable))
 
 
 _FIRST_VOTE: list = []
 
 
 def cast_first_vote(conn: Connection, *, slug: str, reference: str, voter_id: object, ip: str,
-                    now: datetime) -> bool:
+                    now: datetime) -> FirstVote | None:
     """The busiest case of the vote in one statement: a verified voter's first vote in the
-    category, for an entry of an open vote. True when it was cast (then flagged as
-    :func:`cast_vote` would flag it); False when anything else holds (no such entry, a stage
+    category, for an entry of an open vote. The vote when it was cast (then flagged as
+    :func:`cast_vote` would flag it); None when anything else holds (no such entry, a stage
     not open, an unverified voter, a vote already in the category), and nothing was written:
     :func:`ballot_for` and :func:`cast_vote` then find out which, and answer it."""
     if not isinstance(voter_id, int) or isinstance(voter_id, bool):
-        return False
+        return None
     if not _FIRST_VOTE:
         _FIRST_VOTE.append(_first_vote_statement())
     network = integrity.network_of(ip)
@@ -168,21 +171,42 @@ def cast_first_vote(conn: Connection, *, slug: str, reference: str, voter_id: ob
             "ip": ip[:45], "network": network, "reasons": [],
             "since": now - integrity.burst_window()}).first()
     except IntegrityError:
-        return False
+        return None
     if row is None:
-        return False
-    vote_id, stage_id, domain, others = row
+        return None
+    vote_id, stage_id, domain, others, nomination_id, changeable = row
     reasons = integrity.reasons_for_new_vote(voter_domain=domain or "")
     if reasons:
         conn.execute(_FLAG_VOTE, {"vote_id": vote_id, "reasons": reasons})
     integrity.flag_burst(conn, stage_id=stage_id, network=network, now=now,
                          count=(others or 0) + 1)
-    return True
+    return FirstVote(nomination_id, bool(changeable))
 
 
 _FLAG_VOTE = (update(PublicVote.__table__)
               .where(PublicVote.__table__.c.id == bindparam("vote_id"))
               .values(flagged=True, flag_reasons=bindparam("reasons", type_=JSON)))
+
+
+def vote_option(stage: Any, chosen_id: int | None, nomination_id: int | None) -> str | None:
+    """What a confirmed voter may do for an entry of an open vote, the one rule the pages, the
+    script and the vote's answer show: ``"vote"`` (no vote in its category yet), ``"move"``
+    (their vote is on another entry and ``stage.votes_changeable``), or None (this entry is
+    their choice, or their vote cannot change). ``chosen_id``: the nomination they chose in the
+    entry's category (None: none yet); ``nomination_id`` None: any entry but their choice."""
+    if chosen_id is None:
+        return "vote"
+    if nomination_id is not None and nomination_id == chosen_id:
+        return None
+    return "move" if stage.votes_changeable else None
+
+
+class FirstVote(NamedTuple):
+    """A first vote cast by :func:`cast_first_vote`: the entry chosen and whether the call lets
+    the voter move it (what :func:`vote_option` needs)."""
+
+    nomination_id: int
+    votes_changeable: bool
 
 
 def check_ballot_open(ballot: Ballot, now: datetime) -> None:

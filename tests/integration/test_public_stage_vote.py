@@ -216,6 +216,23 @@ def test_vote_answers_json_when_asked(app, client, world):
                         headers=headers)
     assert (first.status_code, first.json["outcome"]) == (200, "cast")
     assert (again.status_code, again.json["outcome"]) == (200, "unchanged")
+    # The answer says what the category's other entries now offer: moving the vote there.
+    assert first.json["others"] == again.json["others"] == "move"
+    moved = client.post(f"/public/{SLUG}/{world.references[1]}/vote",
+                        data={"csrf_token": token}, headers=headers)
+    assert (moved.json["outcome"], moved.json["others"]) == ("changed", "move")
+
+
+def test_vote_answer_offers_nothing_more_when_votes_cannot_change(app, client, world):
+    _set_stage(app, votes_changeable=False)
+    act_as_voter(english(client), _voter(app))
+    ref = world.references[0]
+    token = get_csrf(client, f"/public/{SLUG}/{ref}")
+    headers = {"Accept": "application/json"}
+    answers = [client.post(f"/public/{SLUG}/{ref}/vote", data={"csrf_token": token},
+                           headers=headers) for _ in range(2)]
+    assert [(a.json["outcome"], a.json["others"]) for a in answers] == [
+        ("cast", None), ("unchanged", None)]
 
 
 def test_vote_answer_resends_the_session_cookie_only_when_the_session_changed(app, client, world):

@@ -29,10 +29,11 @@
     });
   });
 
-  function showChoice(card) {
+  // ``others``: what the server says the category's other entries now offer ("move", or
+  // nothing when the vote cannot change); the chosen entry offers nothing.
+  function showChoice(card, others) {
     var section = card.closest("[data-category]");
     if (!section) { return; }
-    var changeable = section.dataset.changeable === "yes";
     section.querySelectorAll(".candidate").forEach(function (other) {
       var chosen = other === card;
       other.classList.toggle("is-chosen", chosen);
@@ -40,7 +41,7 @@
       if (badge) { badge.hidden = !chosen; }
       var form = other.querySelector("form[data-vote]");
       if (!form) { return; }
-      if (chosen || !changeable) {
+      if (chosen || others !== "move") {
         form.remove();
       } else {
         var button = form.querySelector("button[type=submit]");
@@ -84,7 +85,7 @@
       }
       return response.json().then(function (answer) {
         if (answer.ok && card) {
-          showChoice(card);
+          showChoice(card, answer.others);
         } else {
           showProblem(form, answer.message || "");
         }
