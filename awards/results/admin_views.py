@@ -97,8 +97,7 @@ def _render(call: Call, *, status: int = 200, publish_form=None, correction_form
         state_form=StateForm(formdata=None, data={"state": token}),
         is_correction=is_correction, can_publish=can_publish,
         phase_label=lifecycle.PHASE_LABELS[CallStatus(call.status)],
-        can_correct=(services.correct_refusal(db, actor(), call, now=now) is None
-                     and current is not None and pending is None),
+        can_correct=services.correct_refusal(db, actor(), call, now=now) is None,
         winners_count=sum(len(g.winners) for g in groups), pick=services.pick,
         format_code=services.format_code,
     ), status

@@ -307,12 +307,20 @@ def withdraw(*, session: Session, actor, publication: Publication, token: str | 
 
 
 def correct_refusal(session: Session, actor, call: Call, *,
-                    now: datetime) -> policy.Decision | None:
-    """Why ``actor`` may not open a correction of the call's results now (None when they may):
-    the policy's ``Action.CORRECT``, asked by the service and by the page that shows the
-    correction form."""
+                    now: datetime) -> ResultsError | None:
+    """Why ``actor`` may not open a correction of the call's results now (None when they may),
+    as the refusal to raise: the policy's ``Action.CORRECT``, then a public version to correct
+    and none scheduled after it. Asked by the service and by the page that shows the
+    correction form, so the two cannot disagree."""
     decision = policy.allows(policy.Viewer(session, actor), policy.Action.CORRECT, call, now=now)
-    return None if decision.ok else decision
+    if not decision.ok:
+        return PhaseRefused(decision.reason, status=decision.status)
+    if current_publication(session, call, now) is None:
+        return ResultsError(_l("A correction can be opened only for results that are public."))
+    if pending_publication(session, call, now) is not None:
+        return ResultsError(_l("A version is scheduled and not public yet: withdraw it or "
+                               "change its time instead of opening a correction."))
+    return None
 
 
 def open_correction(*, session: Session, actor, call: Call, reason: str, token: str | None,
@@ -322,12 +330,7 @@ def open_correction(*, session: Session, actor, call: Call, reason: str, token: 
     lock_state(session, call, token)
     refused = correct_refusal(session, actor, call, now=now)
     if refused is not None:
-        raise PhaseRefused(refused.reason, status=refused.status)
-    if current_publication(session, call, now) is None:
-        raise ResultsError(_l("A correction can be opened only for results that are public."))
-    if pending_publication(session, call, now) is not None:
-        raise ResultsError(_l("A version is scheduled and not public yet: withdraw it or "
-                              "change its time instead of opening a correction."))
+        raise refused
     reason = reason.strip()
     if not reason:
         raise ResultsError(_l("Say why the results need a correction."), field="reason")
