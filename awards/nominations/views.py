@@ -334,12 +334,12 @@ def submit_reloaded(nomination_id: int):
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(exc: RequestEntityTooLarge):
     """A save larger than the site takes (MAX_CONTENT_LENGTH): nothing of it can be read,
-    so nothing is stored; the form answers again with the draft as it was last saved."""
+    so nothing is stored; the form answers again with the draft as it was last saved, to the
+    one who may edit it (the policy: its signed-in applicant, while it is editable)."""
     nomination_id = (request.view_args or {}).get("nomination_id")
     nomination = get_db().get(Nomination, nomination_id) if nomination_id else None
     if (request.endpoint not in ("nominations.save", "nominations.submit")
-            or nomination is None or not current_user.is_authenticated
-            or nomination.applicant_id != current_user.id
+            or nomination is None
             or not policy.allows(viewer(), policy.Action.EDIT_NOMINATION, nomination,
                                  now=utcnow()).ok):
         return errors.render_error(413)

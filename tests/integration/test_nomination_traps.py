@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from awards.calls.models import Call
-from awards.enums import FieldType
+from awards.enums import FieldType, NominationStatus
 from awards.nominations.models import Attachment, Nomination
 from tests.api_factories import api_world
 from tests.factories import (
@@ -137,6 +137,30 @@ def test_a_file_over_the_site_limit_answers_the_form_and_keeps_the_draft(app, cl
     assert f'action="/nominations/{nomination_id}/edit"' in page
     assert answers(app) == {"title": "Saved before", "years": 3}
     assert attachment_names(app) == []
+
+
+def test_a_save_over_the_limit_that_may_not_edit_shows_no_form(app, client, call_id, applicant,
+                                                                make_user):
+    big = {"q_title": "Changed", "q_documents": (io.BytesIO(b"%PDF" + b"0" * LIMIT), "big.pdf")}
+    # Someone else's nomination stays unknown, whatever the size of the post.
+    owner = make_user("other@example.com")
+    theirs = arrange(app, lambda s: make_nomination(
+        s, call=s.get(Call, call_id), applicant_id=owner.id,
+        answers={"title": "Their secret"}).id)
+    response = save_draft(client, theirs, dict(big, q_documents=(
+        io.BytesIO(b"%PDF" + b"0" * LIMIT), "big.pdf")))
+    assert response.status_code == 404
+    assert "Their secret" not in html.unescape(text_of(response))
+
+    # One's own, withdrawn: no longer editable, so the plain "too large" page, not the form.
+    mine = arrange(app, lambda s: make_nomination(
+        s, call=s.get(Call, call_id), applicant_id=applicant.id,
+        status=NominationStatus.WITHDRAWN, answers={"title": "Withdrawn one"}).id)
+    response = save_draft(client, mine, big)
+    assert response.status_code == 413
+    page = html.unescape(text_of(response))
+    assert f'action="/nominations/{mine}/edit"' not in page
+    assert "Nothing from this save was stored" not in page
 
 
 def test_a_request_over_the_limit_elsewhere_offers_a_way_back(app, client):
