@@ -76,11 +76,9 @@ def _render_round(round_: Round, rules: RulesForm, member_form: MemberForm, stat
     db = get_db()
     refused = policy.allows(viewer(), policy.Action.COMMISSION_CONFIGURE, round_, now=utcnow())
     box = services.box_of(db, round_)
-    voters = (len(box.member_ids or []) if box is not None and box.opened_at
-              else len(services.active_members(db, round_)))
     return render_template(
         "commission/admin_round.html", call=round_.call, round=round_, form=rules,
-        member_form=member_form, box=box, voters=voters,
+        member_form=member_form, box=box, voters=len(services.voters(db, round_)),
         members=setup.members(db, round_), entries=services.entries_of(db, round_),
         locked=None if refused.ok else refused.reason, button=CSRFOnlyForm(formdata=None)), \
         status

@@ -123,6 +123,16 @@ def active_members(session: Session, round_: Round) -> list[JuryMember]:
                                                    JuryMember.email)))
 
 
+def voters(session: Session, round_: Round) -> list[int]:
+    """Who counts as a voter (user ids): once the ballot is open, the members it was opened
+    for (fixed then, whoever joins or leaves later); before, the members on the commission
+    now, who would vote if it opened."""
+    box = box_of(session, round_)
+    if box is not None and box.opened_at is not None:
+        return list(box.member_ids or [])
+    return [m.user_id for m in active_members(session, round_)]
+
+
 def has_voted(session: Session, box: BallotBox, user_id: int | None) -> bool:
     if user_id is None:
         return False
@@ -448,7 +458,7 @@ class ChairView:
     has voted (never how), and after the close the count and the laureates it makes."""
 
     box: BallotBox | None
-    members: list[JuryMember]  # on the commission now (before the opening: who would vote)
+    voters: list[int]  # who counts as a voter (``voters``)
     roster: list[tuple[Any, bool]]  # (user, has voted), from the opening on
     voted: int
     entries: dict[int, Nomination]
@@ -466,7 +476,7 @@ def chair_view(*, session: Session, actor, round: Round) -> ChairView:
     roster = [] if box is None else [
         (u, u.id in voted_ids) for u in session.scalars(select(User).where(
             User.id.in_(box.member_ids or [-1])).order_by(User.full_name, User.email))]
-    view = ChairView(box, active_members(session, round), roster, len(voted_ids),
+    view = ChairView(box, voters(session, round), roster, len(voted_ids),
                      {e.id: e for e in entries_of(session, round)})
     if RoundStatus(round.status) == RoundStatus.CLOSED:
         view.count = see_count(session=session, actor=actor, round=round)
