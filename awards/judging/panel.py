@@ -260,6 +260,13 @@ class Panel:
         self.juror_start = _offsets(self.juror_count)
         self._cache: dict[Any, Any] = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled (a ranking kept in a shared cache) without the memo: what it holds is
+        # recomputed from the arrays when asked again, and is most of the pickle's size.
+        state = self.__dict__.copy()
+        state["_cache"] = {}
+        return state
+
     def _memo(self, key: Any, make: Callable[[], Any]) -> Any:
         if key not in self._cache:
             self._cache[key] = make()
