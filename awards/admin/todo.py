@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from awards import policy
 from awards.calls.models import Call
@@ -84,12 +84,15 @@ def _counts(session: Session, call_ids: list[int]) -> dict[int, tuple[int, int]]
 
 def _open_rounds(session: Session, call_ids: list[int]) -> list[tuple[Round, int, int]]:
     """Open rounds (scoring, vote, commission) with, for the jury's rounds, the assigned
-    reviews not yet submitted and how many jurors hold them."""
+    reviews not yet submitted and how many jurors hold them (counted in those rounds only)."""
+    open_round = aliased(Round)
     pending = (select(Assignment.round_id.label("round_id"),
                       func.count(Assignment.id).label("reviews"),
                       func.count(func.distinct(Assignment.juror_id)).label("jurors"))
+               .join(open_round, open_round.id == Assignment.round_id)
                .outerjoin(Review, Review.assignment_id == Assignment.id)
-               .where(Assignment.status == AssignmentStatus.ACTIVE,
+               .where(open_round.call_id.in_(call_ids), open_round.status == RoundStatus.OPEN,
+                      Assignment.status == AssignmentStatus.ACTIVE,
                       or_(Review.id.is_(None), Review.status != ReviewStatus.SUBMITTED))
                .group_by(Assignment.round_id).subquery())
     rows = session.execute(
@@ -170,13 +173,17 @@ def _allowed(viewer: policy.Viewer, action: policy.Action, call: Call, now: date
     return policy.allows(viewer, action, call, now=now).ok
 
 
-def desk(*, session: Session, viewer: policy.Viewer, now: datetime) -> list[CallTodo]:
+def desk(*, session: Session, viewer: policy.Viewer, now: datetime,
+         calls: list[Call] | None = None) -> list[CallTodo]:
     """What needs doing now in each active call (newest first), a call with nothing due
-    included with no items. A fixed number of queries whatever the number of calls."""
-    calls = list(session.scalars(
-        select(Call).options(joinedload(Call.programme))
-        .where(Call.status.not_in(INACTIVE))
-        .order_by(Call.year.desc(), Call.id.desc())))
+    included with no items. A fixed number of queries whatever the number of calls.
+    ``calls``: every call, newest first, when the page has read them already."""
+    if calls is None:
+        calls = list(session.scalars(
+            select(Call).options(joinedload(Call.programme))
+            .where(Call.status.not_in(INACTIVE))
+            .order_by(Call.year.desc(), Call.id.desc())))
+    calls = [c for c in calls if CallStatus(c.status) not in INACTIVE]
     if not calls:
         return []
     ids = [c.id for c in calls]

@@ -141,7 +141,7 @@ def dashboard():
             .group_by(Nomination.call_id)
         )
     }
-    desk = todo.desk(session=db, viewer=viewer(), now=utcnow())
+    desk = todo.desk(session=db, viewer=viewer(), now=utcnow(), calls=calls)
     return render_template("admin/dashboard.html", calls=calls, desk=desk,
                            category_counts=category_counts, nomination_counts=nomination_counts)
 
