@@ -206,6 +206,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "nominations.edit"): Entry(OWNER, OWN),
     ("POST", "nominations.save"): Entry(OWNER, OWN),
     ("POST", "nominations.submit"): Entry(OWNER, OWN),
+    ("GET", "nominations.submit_reloaded"): Entry(OWNER, OWN),
     ("GET", "nominations.withdraw"): Entry(OWNER, OWN),
     ("POST", "nominations.withdraw"): Entry(OWNER, OWN, late=1),
     # The nominee's consent link is the only key: an unknown one is a 404 for everyone.
