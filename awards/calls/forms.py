@@ -276,6 +276,11 @@ class CallForm(BaseForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
+        programme = getattr(self, "programme_id", None)  # a copy keeps its call's
+        if programme is not None and programme.data is None and not programme.errors:
+            # Something posted that names no option (other digits, a number too large).
+            programme.errors = [_l("Choose the programme this call belongs to.")]
+            ok = False
         if not any(getattr(self, f"title_{c}").data for c in LANGS):
             self.title_ru.errors.append(
                 _l("Enter the title in at least one language (Russian is the default)."))
@@ -294,10 +299,7 @@ class CallForm(BaseForm):
 
     def expected_version(self) -> int | None:
         raw = self.version_id.data if self.version_id is not None else None
-        try:
-            return int(raw)
-        except (TypeError, ValueError):
-            return None
+        return None if raw is None else whole_number(str(raw))
 
     def values(self) -> dict[str, Any]:
         tz = self.timezone.data
@@ -344,6 +346,11 @@ class CloneCallForm(BaseForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
+        programme = getattr(self, "programme_id", None)  # a copy keeps its call's
+        if programme is not None and programme.data is None and not programme.errors:
+            # Something posted that names no option (other digits, a number too large).
+            programme.errors = [_l("Choose the programme this call belongs to.")]
+            ok = False
         if not any(getattr(self, f"title_{c}").data for c in LANGS):
             self.title_ru.errors.append(
                 _l("Enter the title in at least one language (Russian is the default)."))

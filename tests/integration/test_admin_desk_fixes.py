@@ -99,7 +99,9 @@ def test_a_new_call_asks_for_its_programme(app, client, make_user):
     response = post_form(client, "/admin/calls/new", data | {"programme_id": other_digits},
                          csrf_url="/admin/calls/new")
     assert response.status_code == 400
-    assert _select(response.get_data(as_text=True), "programme_id")[0][2]  # "choose" again
+    page = response.get_data(as_text=True)
+    assert _select(page, "programme_id")[0][2]  # "choose" again
+    assert "Choose the programme this call belongs to." in html.unescape(page)
     assert read(app, lambda s: s.scalar(select(Call.id))) is None
 
     response = post_form(client, "/admin/calls/new", data | {"programme_id": str(abai)},
