@@ -281,13 +281,16 @@ cache_cli = AppGroup("cache", help="The page cache of the public pages.")
 
 @cache_cli.command("clear")
 def clear_command() -> None:
-    """Make every cached public page stale (after a change made outside the site, in SQL)."""
+    """Make every cached public page and stored ranking stale (after a change made outside
+    the site, in SQL)."""
     pages = _pages()
     if pages is None or not pages.enabled:
         click.echo("no page cache is configured (AWARDS_CACHE_URL)")
         return
     content_changed()
-    click.echo("every cached public page is stale")
+    for watcher in COMMIT_WATCHERS:  # what else follows the commits: the stored rankings
+        watcher({_UNKNOWN})
+    click.echo("every cached public page and stored ranking is stale")
 
 
 # ---- when an entry must end -----------------------------------------------------------------

@@ -28,6 +28,7 @@ from awards.enums import (
     DecisionKind,
 )
 from awards.jury.models import Assignment, Round, RoundEntry
+from awards.jury.setup.rounds import first_round
 from awards.nominations.models import Nomination
 from awards.ranking.errors import (
     CallPublished,
@@ -306,11 +307,6 @@ def decide_award(*, session: Session, actor, round: Round, nomination_id: int,
                  object_id=decision.id, actor=actor, call_id=call.id,
                  after=_decision_snapshot(decision))
     return decision
-
-
-def first_round(session: Session, call: Call) -> Round | None:
-    return session.scalar(select(Round).where(Round.call_id == call.id)
-                          .order_by(Round.position, Round.id).limit(1))
 
 
 def advanced_into(session: Session, decision: Decision) -> Round | None:

@@ -126,6 +126,22 @@ def test_the_ranking_is_computed_once_and_every_change_shows_at_once(app, app_co
     assert page() == ROW_RE.findall(body) and loads["n"] == 5  # and is cached again
 
 
+def test_cache_clear_makes_the_stored_ranking_stale(app, client, loads):
+    # A change made outside the site (in SQL) is not seen by the commit watchers: the
+    # administrator's `flask awards cache clear` must reach the stored rankings too.
+    world = arrange(app, scored_round)
+    english(client)
+    login(client, world.admin_email)
+    url = f"/admin/ranking/rounds/{world.round_id}"
+    assert client.get(url).status_code == 200 and loads["n"] == 1
+
+    result = app.test_cli_runner().invoke(args=["awards", "cache", "clear"])
+
+    assert result.exit_code == 0, result.output
+    assert "ranking" in result.output
+    assert client.get(url).status_code == 200 and loads["n"] == 2
+
+
 def test_an_explanation_is_served_from_its_category_ranking(app, client, loads):
     world = arrange(app, scored_round)
     english(client)
