@@ -27,8 +27,11 @@ LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English
 
 def select_locale() -> Locale:
     """The language as a babel ``Locale``, made once per language (Flask-Babel would parse
-    the code again on every request)."""
+    the code again on every request). Outside a request (a command, a scheduled job) a
+    message is in the site's default language."""
     config = current_app.config
+    if not has_request_context():
+        return _locale(config["BABEL_DEFAULT_LOCALE"])
     return _locale(choose_language(session.get("lang"), request.headers.get("Accept-Language", ""),
                                    config["LANGUAGES"], config["BABEL_DEFAULT_LOCALE"],
                                    preferred=_preferred_language))

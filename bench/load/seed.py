@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from awards.auth.models import User
@@ -216,6 +216,8 @@ def build(session: Session, *, entries: int, jurors: int, applicants: int,
     # Earlier applicants own the seeded entries and never log in.
     crowd = add_accounts(session, "crowd", max(1, entries // 2), "!", now)
     admin_id = add_accounts(session, "admin", 1, "!", now)[0]
+    # The results day is published as this administrator (the policy's Action.PUBLISH).
+    session.execute(update(User).where(User.id == admin_id).values(is_admin=True))
     add_accounts(session, "applicant", applicants, password_hash, now)
     juror_ids = add_accounts(session, "juror", jurors, password_hash, now)
 
