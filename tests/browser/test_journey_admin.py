@@ -11,7 +11,6 @@ screening.png, ranking.png, admin-desk-phone.png)."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -23,8 +22,9 @@ from awards.nominations.models import Nomination
 from awards.ranking.models import Decision
 from tests.admin_factories import desk_world
 from tests.browser.conftest import AXE
+from tests.browser.journeys import shot as _shot
+from tests.browser.journeys import signed_in as _signed_in
 from tests.browser.test_accessibility import assert_no_blocking_violation
-from tests.conftest import PASSWORD
 from tests.factories import arrange, read
 
 pytestmark = pytest.mark.browser
@@ -33,23 +33,6 @@ SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 
 
-def _signed_in(browser, live_server, email: str, *, phone: bool):
-    options = {"viewport": PHONE, "is_mobile": True, "has_touch": True} if phone else {
-        "viewport": {"width": 1366, "height": 900}}
-    context = browser.new_context(base_url=live_server, locale="en-GB", **options)
-    if AXE.exists():
-        context.add_init_script(script=AXE.read_text(encoding="utf-8"))
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    problems: list[str] = []
-    page.on("pageerror", lambda exc: problems.append(f"JS error: {exc}"))
-    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))
-    page.goto("/account/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(PASSWORD)
-    page.locator('main form button[type="submit"]').click()
-    page.wait_for_url(re.compile(r"^(?!.*/account/login)"))
-    return page, problems
 
 
 def _check(page, *, phone: bool) -> None:
@@ -59,10 +42,6 @@ def _check(page, *, phone: bool) -> None:
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
-def _shot(page, name: str) -> None:
-    if os.environ.get("AWARDS_SCREENSHOTS") == "1":
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / name), full_page=True)
 
 
 @pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])

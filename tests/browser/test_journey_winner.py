@@ -12,14 +12,14 @@ results-phone.png, gallery.png). Elements are found by id, class or address."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
 from tests.browser.conftest import AXE
-from tests.browser.test_accessibility import assert_no_blocking_violation
+from tests.browser.journeys import axe as _axe
+from tests.browser.journeys import shot as _shot
 from tests.conftest import PASSWORD
 from tests.factories import arrange
 from tests.results_factories import CITATION, decided_call
@@ -71,15 +71,8 @@ def _watch(page, who: str, problems: list[str]) -> None:
         f"{who}: {r.status} {r.url}"))
 
 
-def _axe(page) -> None:
-    if AXE.exists():
-        assert_no_blocking_violation(page, page.url)
 
 
-def _shot(page, name: str) -> None:
-    if os.environ.get("AWARDS_SCREENSHOTS") == "1":
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / name), full_page=True)
 
 
 def _fits(page) -> None:

@@ -9,16 +9,14 @@ my-nominations-phone.png)."""
 
 from __future__ import annotations
 
-import os
-import re
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from tests.browser.conftest import AXE
-from tests.browser.test_accessibility import assert_no_blocking_violation
-from tests.conftest import PASSWORD
+from tests.browser.journeys import axe as _axe
+from tests.browser.journeys import shot as _shot
+from tests.browser.journeys import signed_in
 from tests.factories import arrange, read
 
 pytestmark = pytest.mark.browser
@@ -55,30 +53,11 @@ def _diploma_code(app, nomination_id: int) -> str:
 
 
 def _signed_in(browser, live_server, email: str, *, phone: bool):
-    options = {"viewport": PHONE, "is_mobile": True, "has_touch": True} if phone else {
-        "viewport": {"width": 1280, "height": 860}}
-    context = browser.new_context(base_url=live_server, locale="en-GB", **options)
-    if AXE.exists():
-        context.add_init_script(script=AXE.read_text(encoding="utf-8"))
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    page.goto("/account/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(PASSWORD)
-    page.locator('main form button[type="submit"]').click()
-    page.wait_for_url(re.compile(r"^(?!.*/account/login)"))
-    return page
+    return signed_in(browser, live_server, email, phone=phone, desktop=(1280, 860))[0]
 
 
-def _axe(page) -> None:
-    if AXE.exists():
-        assert_no_blocking_violation(page, page.url)
 
 
-def _shot(page, name: str) -> None:
-    if os.environ.get("AWARDS_SCREENSHOTS") == "1":
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / name), full_page=True)
 
 
 def _in_view(page, locator) -> None:
