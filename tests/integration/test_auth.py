@@ -22,6 +22,7 @@ from awards.auth.services import make_verify_token
 from awards.db import get_db
 from awards.mail import OutgoingMail
 from tests.conftest import PASSWORD, csrf_from, get_csrf, login, post_form
+from tests.pages import field_errors, text_of
 
 NEW_PASSWORD = "a-brand-new-passphrase"
 BAD_CREDENTIALS = "The e-mail or password is incorrect."
@@ -47,18 +48,9 @@ def other_client(app):
     return english(app.test_client())
 
 
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
 def flashes(response) -> list[tuple[str, str]]:
     return [(cat, html.unescape(msg)) for cat, msg in
             re.findall(r'<p class="flash flash-(\w+)">(.*?)</p>', text_of(response))]
-
-
-def field_errors(response) -> dict[str, str]:
-    return {name: html.unescape(msg) for name, msg in
-            re.findall(r'<p class="error" id="([\w-]+)-error">(.*?)</p>', text_of(response))}
 
 
 def input_value(response, name: str) -> str | None:

@@ -43,6 +43,7 @@ from awards.jury.models import (
 from awards.mail import OutgoingMail
 from tests.conftest import PASSWORD, get_csrf, login
 from tests.factories import arrange, make_call, make_nomination, read
+from tests.pages import field_errors, text_of
 
 # ---- shared helpers -----------------------------------------------------------------------------
 
@@ -177,18 +178,9 @@ def audit_events(app, action: str) -> list[tuple[object, object]]:
         select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id))])
 
 
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
 def flashes(response) -> list[tuple[str, str]]:
     return [(cat, html.unescape(msg)) for cat, msg in
             re.findall(r'<p class="flash flash-(\w+)">(.*?)</p>', text_of(response), re.S)]
-
-
-def field_errors(response) -> dict[str, str]:
-    return {name: html.unescape(msg) for name, msg in
-            re.findall(r'<p class="error" id="([\w-]+)-error">(.*?)</p>', text_of(response))}
 
 
 def input_value(response, name: str) -> str | None:

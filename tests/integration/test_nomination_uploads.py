@@ -31,6 +31,7 @@ from tests.factories import (
     submit,
     valid_form,
 )
+from tests.pages import field_errors, text_of
 
 
 @pytest.fixture
@@ -48,15 +49,6 @@ def applicant(make_user, login_as):
     user = make_user("aigerim@example.com", name="Aigerim Sadykova")
     login_as(user)
     return user
-
-
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def field_errors(response) -> dict[str, str]:
-    return {name: html.unescape(msg) for name, msg in
-            re.findall(r'<p class="error" id="([\w-]+)-error">(.*?)</p>', text_of(response))}
 
 
 def flashes(response) -> list[tuple[str, str]]:

@@ -42,6 +42,7 @@ from tests.factories import (
     submit,
     valid_form,
 )
+from tests.pages import field_errors, text_of
 
 XSS = "<script>alert(1)</script>"
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -67,18 +68,9 @@ def applicant(make_user, login_as):
     return user
 
 
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
 def flashes(response) -> list[tuple[str, str]]:
     return [(cat, html.unescape(msg)) for cat, msg in
             re.findall(r'<p class="flash flash-(\w+)">(.*?)</p>', text_of(response), re.S)]
-
-
-def field_errors(response) -> dict[str, str]:
-    return {name: html.unescape(msg) for name, msg in
-            re.findall(r'<p class="error" id="([\w-]+)-error">(.*?)</p>', text_of(response))}
 
 
 def summary_links(response) -> list[tuple[str, str]]:

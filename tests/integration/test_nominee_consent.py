@@ -27,6 +27,7 @@ from tests.factories import (
     submit,
     valid_form,
 )
+from tests.pages import field_errors, text_of
 
 NOMINEE = {"nominee_name": "Dana Nurlanova", "nominee_email": "dana@example.org",
            "nominee_phone": "+7 702 222 33 44"}
@@ -55,18 +56,9 @@ def applicant(make_user, login_as):
     return user
 
 
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
 def flashes(response) -> list[tuple[str, str]]:
     return [(cat, html.unescape(msg)) for cat, msg in
             re.findall(r'<p class="flash flash-(\w+)">(.*?)</p>', text_of(response), re.S)]
-
-
-def field_errors(response) -> dict[str, str]:
-    return {name: html.unescape(msg) for name, msg in
-            re.findall(r'<p class="error" id="([\w-]+)-error">(.*?)</p>', text_of(response))}
 
 
 def outbox_rows(app) -> list[OutgoingMail]:

@@ -22,6 +22,7 @@ from awards.mail import OutgoingMail
 from awards.nominations.models import Attachment, Nomination, NominationVersion
 from awards.storage import path_for
 from tests.conftest import PASSWORD, get_csrf, login
+from tests.pages import field_errors, text_of
 from tests.screening_factories import (
     PDF,
     PNG,
@@ -49,18 +50,9 @@ def applicant(make_user):
     return make_user("aliya@example.com", name="Aliya Nurlanovna", language="en")
 
 
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
 def flashes(response) -> list[tuple[str, str]]:
     return [(cat, html.unescape(msg)) for cat, msg in
             re.findall(r'<p class="flash flash-(\w+)">(.*?)</p>', text_of(response))]
-
-
-def field_errors(response) -> dict[str, str]:
-    return {name: html.unescape(msg) for name, msg in
-            re.findall(r'<p class="error" id="([\w-]+)-error">(.*?)</p>', text_of(response))}
 
 
 def read(app, query):

@@ -24,6 +24,7 @@ from awards.mail import OutgoingMail
 from awards.nominations.models import Nomination, StatusChange
 from awards.screening import services
 from tests.conftest import get_csrf, login
+from tests.pages import field_errors, text_of
 from tests.screening_factories import (
     add_attachment,
     arrange,
@@ -65,10 +66,6 @@ def browser_of(app, user):
     return other
 
 
-def text_of(response) -> str:
-    return response.get_data(as_text=True)
-
-
 def flashes(response) -> list[tuple[str, str]]:
     return [(cat, html.unescape(msg)) for cat, msg in
             re.findall(r'<p class="flash flash-(\w+)">(.*?)</p>', text_of(response))]
@@ -86,11 +83,6 @@ def alert_items(response) -> list[str]:
         return []
     return [html.unescape(re.sub(r"<[^>]+>", "", item)).strip()
             for item in re.findall(r"<li>(.*?)</li>", match.group(0), re.S)]
-
-
-def field_errors(response) -> dict[str, str]:
-    return {name: html.unescape(msg) for name, msg in
-            re.findall(r'<p class="error" id="([\w-]+)-error">(.*?)</p>', text_of(response))}
 
 
 def listed(response) -> list[str]:
